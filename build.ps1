@@ -1,0 +1,128 @@
+#Requires -Version 7.0
+<#
+.SYNOPSIS
+    Builds, tests, benchmarks and stages the StateCmdlets module.
+.DESCRIPTION
+    Build    publish the cmdlet assembly and stage a loadable module in out/StateCmdlets/<version>/
+    Test     Build, then the xunit tests of the core, then the Pester tests against the staged module
+             in a fresh pwsh; ends with one line totalling both
+    Example  Build, then run the README's example batch script end to end (state in out/example-state)
+    Bench    Build, then run the benchmarks in bench/
+    Clean    remove out/ and every bin/ and obj/
+    Run it as: dotnet tool restore; dotnet pwsh ./build.ps1 <Task>
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Test', 'Example', 'Bench', 'Clean')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$root = $PSScriptRoot
+$out = Join-Path $root 'out'
+$manifest = Import-PowerShellDataFile (Join-Path $root 'StateCmdlets.psd1')
+$version = $manifest.ModuleVersion
+$staged = Join-Path $out "StateCmdlets/$version"
+$pwsh = Join-Path $PSHOME 'pwsh'
+
+function Invoke-Native {
+    param([string] $What, [scriptblock] $Command)
+    & $Command
+    if ($LASTEXITCODE -ne 0) { throw "$What failed (exit code $LASTEXITCODE)." }
+}
+
+function Invoke-Build {
+    $publish = Join-Path $out 'publish'
+    Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $root 'src/StateCmdlets/StateCmdlets.csproj') -c $Configuration -o $publish --nologo -v quiet }
+    if (Test-Path $staged) { Remove-Item $staged -Recurse -Force }
+    New-Item -ItemType Directory -Path $staged -Force | Out-Null
+    Copy-Item (Join-Path $root 'StateCmdlets.psd1') $staged
+    Get-ChildItem $publish -Include '*.dll', '*.pdb' -Recurse | Copy-Item -Destination $staged
+    Copy-Item (Join-Path $root 'module/*') $staged -Recurse
+    Write-Host "Staged StateCmdlets $version in $staged"
+}
+
+function Get-PesterManifest {
+    $tools = Join-Path $root 'tests/tools/Tools.csproj'
+    Invoke-Native 'restoring Pester' { dotnet restore $tools --nologo -v quiet }
+    $packages = (dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
+    $path = Join-Path $packages.Trim() 'pester/5.7.1/tools/Pester.psd1'
+    if (-not (Test-Path $path)) { throw "Pester was restored but $path is missing." }
+    $path
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $results = Join-Path $out 'test-results'
+    if (Test-Path $results) { Remove-Item $results -Recurse -Force }
+    New-Item -ItemType Directory -Path $results | Out-Null
+
+    # xunit: the core library.
+    $trx = Join-Path $results 'xunit.trx'
+    dotnet test (Join-Path $root 'tests/StateCmdlets.Core.Tests/StateCmdlets.Core.Tests.csproj') -c $Configuration --nologo `
+        --logger "trx;LogFileName=$trx" --logger 'console;verbosity=normal'
+    $xunitExit = $LASTEXITCODE
+    $xunit = @{ Passed = 0; Failed = 0; Skipped = 0 }
+    if (Test-Path $trx) {
+        $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
+        $xunit = @{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout; Skipped = [int]$counters.notExecuted }
+    }
+    elseif ($xunitExit -ne 0) { $xunit.Failed = 1 }
+
+    # Pester: the staged module, in a fresh pwsh.
+    $pesterJson = Join-Path $results 'pester.json'
+    & $pwsh -NoProfile -NonInteractive -File (Join-Path $root 'tests/Invoke-PesterTests.ps1') `
+        -PesterManifest (Get-PesterManifest) -ModuleManifest (Join-Path $staged 'StateCmdlets.psd1') -ResultPath $pesterJson
+    $pesterExit = $LASTEXITCODE
+    $pester = @{ Passed = 0; Failed = 1; Skipped = 0 }
+    if (Test-Path $pesterJson) { $pester = Get-Content $pesterJson -Raw | ConvertFrom-Json -AsHashtable }
+
+    $passed = $xunit.Passed + $pester.Passed
+    $failed = $xunit.Failed + $pester.Failed
+    $skipped = $xunit.Skipped + $pester.Skipped
+    if ($failed -eq 0 -and ($xunitExit -ne 0 -or $pesterExit -ne 0)) { $failed = 1 }
+    $line = "Tests: $passed passed, $failed failed"
+    if ($skipped -gt 0) { $line += ", $skipped skipped" }
+    Write-Host ''
+    Write-Host $line
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Example {
+    Invoke-Build
+    $state = Join-Path $out 'example-state'
+    & $pwsh -NoProfile -NonInteractive -File (Join-Path $root 'tests/Invoke-ReadmeExample.ps1') `
+        -ModuleManifest (Join-Path $staged 'StateCmdlets.psd1') -StateDirectory $state
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+}
+
+function Invoke-Bench {
+    Invoke-Build
+    $project = Join-Path $root 'bench/StateCmdlets.Bench/StateCmdlets.Bench.csproj'
+    if (-not (Test-Path $project)) { Write-Host 'No benchmarks yet.'; return }
+    Invoke-Native 'benchmarks' { dotnet run --project $project -c Release -- --module (Join-Path $staged 'StateCmdlets.psd1') }
+}
+
+function Invoke-Clean {
+    if (Test-Path $out) { Remove-Item $out -Recurse -Force }
+    Get-ChildItem $root -Directory -Recurse -Include 'bin', 'obj' | Remove-Item -Recurse -Force
+}
+
+try {
+    switch ($Task) {
+        'Build' { Invoke-Build }
+        'Test' { Invoke-Test }
+        'Example' { Invoke-Example }
+        'Bench' { Invoke-Bench }
+        'Clean' { Invoke-Clean }
+    }
+}
+catch {
+    Write-Host "build.ps1 $Task failed: $_" -ForegroundColor Red
+    exit 1
+}

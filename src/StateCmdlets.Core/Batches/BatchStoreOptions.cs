@@ -1,0 +1,23 @@
+using System;
+using StateCmdlets.Core.Storage;
+using StateCmdlets.Core.Versioning;
+
+namespace StateCmdlets.Core.Batches
+{
+    /// <summary>How a <see cref="BatchStore"/> reaches the disk and the clock; defaults suit real use.</summary>
+    public sealed class BatchStoreOptions
+    {
+        public static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromSeconds(30);
+
+        public TimeSpan LockTimeout { get; set; } = DefaultLockTimeout;
+
+        public IFileSystem FileSystem { get; set; } = PhysicalFileSystem.Instance;
+
+        public Func<DateTime> UtcNow { get; set; } = () => DateTime.UtcNow;
+
+        public SchemaMigrator Migrator { get; set; } = BatchSchema.CreateMigrator();
+
+        /// <summary>Receives one line per lock taken and file written (the cmdlets' -Verbose).</summary>
+        public Action<string>? Trace { get; set; }
+    }
+}

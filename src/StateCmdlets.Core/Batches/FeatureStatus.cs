@@ -1,0 +1,11 @@
+namespace StateCmdlets.Core.Batches
+{
+    /// <summary>Where one work item stands.</summary>
+    public enum FeatureStatus
+    {
+        Pending,
+        Completed,
+        Failed,
+        Skipped,
+    }
+}

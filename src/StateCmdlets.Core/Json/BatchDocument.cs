@@ -1,0 +1,216 @@
+using System;
+using System.Collections.Generic;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Versioning;
+
+namespace StateCmdlets.Core.Json
+{
+    /// <summary>
+    /// The batch snapshot file (B.json): writing it, and reading it back with full validation,
+    /// migration of older versions in memory, and refusal of newer majors.
+    /// </summary>
+    internal static class BatchDocument
+    {
+        private static readonly HashSet<string> TopLevel = new HashSet<string>(StringComparer.Ordinal)
+        { SchemaMigrator.VersionProperty, "batchId", "name", "createdAt", "updatedAt", "settings", "features" };
+
+        private static readonly HashSet<string> SettingsNames = new HashSet<string>(StringComparer.Ordinal) { "maxAttempts" };
+
+        private static readonly HashSet<string> FeatureNames = new HashSet<string>(StringComparer.Ordinal)
+        { "name", "status", "attempts", "lastError", "completedAt", "updatedAt", "data" };
+
+        internal static byte[] Serialize(Batch batch) => JsonText.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString(SchemaMigrator.VersionProperty, batch.SchemaVersion.ToString());
+            w.WriteString("batchId", batch.BatchId);
+            w.WriteString("name", batch.Name);
+            w.WriteString("createdAt", JsonText.FormatDate(batch.CreatedAt));
+            w.WriteString("updatedAt", JsonText.FormatDate(batch.UpdatedAt));
+            w.WriteStartObject("settings");
+            w.WriteNumber("maxAttempts", batch.MaxAttempts);
+            WriteUnknown(w, batch.UnknownSettings);
+            w.WriteEndObject();
+            w.WriteStartArray("features");
+            foreach (var f in batch.Features)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", f.Name);
+                w.WriteString("status", f.Status.ToString());
+                w.WriteNumber("attempts", f.Attempts);
+                if (f.LastError != null) w.WriteString("lastError", f.LastError);
+                if (f.CompletedAt.HasValue) w.WriteString("completedAt", JsonText.FormatDate(f.CompletedAt.Value));
+                if (f.UpdatedAt.HasValue) w.WriteString("updatedAt", JsonText.FormatDate(f.UpdatedAt.Value));
+                if (f.Data.HasValue)
+                {
+                    w.WritePropertyName("data");
+                    f.Data.Value.WriteTo(w);
+                }
+                WriteUnknown(w, f.UnknownProperties);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            WriteUnknown(w, batch.UnknownProperties);
+            w.WriteEndObject();
+        });
+
+        /// <summary>
+        /// Reads a snapshot. Throws <see cref="StateFileCorruptException"/> for anything malformed and
+        /// <see cref="StateVersionTooNewException"/> for a newer major version; never repairs silently.
+        /// </summary>
+        internal static Batch Deserialize(byte[] bytes, string path, string expectedBatchId, SchemaMigrator migrator, out SchemaVersion fileVersion)
+        {
+            using var document = JsonText.Parse(bytes, path);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                throw new StateFileCorruptException(path, null, $"the top level is a JSON {root.ValueKind}, not an object.");
+
+            var version = ReadVersion(root, path);
+            fileVersion = version;
+            switch (migrator.Assess(version))
+            {
+                case MigrationNeed.TooNew:
+                    throw new StateVersionTooNewException(path, version.ToString(), migrator.Current.ToString());
+                case MigrationNeed.Unknown:
+                    throw new StateFileCorruptException(path, null, $"schema version {version} is not one this module knows how to migrate.");
+                case MigrationNeed.Migrate:
+                    var node = JsonNode.Parse(root.GetRawText()) as JsonObject
+                        ?? throw new StateFileCorruptException(path, null, "the top level is not an object.");
+                    var migrated = migrator.Migrate(node, version);
+                    using (var upgraded = JsonDocument.Parse(migrated.ToJsonString()))
+                        return Map(upgraded.RootElement, path, expectedBatchId, migrator.Current);
+                default:
+                    return Map(root, path, expectedBatchId, SchemaVersion.Max(version, migrator.Current));
+            }
+        }
+
+        private static SchemaVersion ReadVersion(JsonElement root, string path)
+        {
+            if (!root.TryGetProperty(SchemaMigrator.VersionProperty, out var element)) return SchemaMigrator.Unversioned;
+            if (element.ValueKind == JsonValueKind.String && SchemaVersion.TryParse(element.GetString(), out var version)) return version;
+            throw new StateFileCorruptException(path, null, $"schemaVersion {element.GetRawText()} is not a major.minor.patch string.");
+        }
+
+        private static Batch Map(JsonElement root, string path, string expectedBatchId, SchemaVersion version)
+        {
+            var r = new Reader(path);
+            string batchId = r.String(root, "batchId", required: true)!;
+            if (!Batches.BatchId.IsValid(batchId)) throw r.Problem("batchId", $"'{batchId}' is not a valid batch id.");
+            if (!string.Equals(batchId, expectedBatchId, StringComparison.Ordinal))
+                throw r.Problem("batchId", $"the file holds batch '{batchId}' but is named for '{expectedBatchId}'; rename the file or fix batchId.");
+            string name = r.String(root, "name", required: true)!;
+            var createdAt = r.Date(root, "createdAt", required: true)!.Value;
+            var updatedAt = r.Date(root, "updatedAt", required: true)!.Value;
+
+            int maxAttempts = BatchDefinition.DefaultMaxAttempts;
+            Dictionary<string, JsonElement>? unknownSettings = null;
+            if (root.TryGetProperty("settings", out var settings))
+            {
+                if (settings.ValueKind != JsonValueKind.Object) throw r.Problem("settings", "must be an object.");
+                maxAttempts = r.Int(settings, "maxAttempts", "settings.maxAttempts", minimum: 1) ?? maxAttempts;
+                unknownSettings = Unknown(settings, SettingsNames);
+            }
+
+            if (!root.TryGetProperty("features", out var array) || array.ValueKind != JsonValueKind.Array)
+                throw r.Problem("features", "is missing or not an array.");
+            var features = new List<Feature>(array.GetArrayLength());
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            int index = 0;
+            foreach (var item in array.EnumerateArray())
+            {
+                string at = $"features[{index}]";
+                if (item.ValueKind != JsonValueKind.Object) throw r.Problem(at, "must be an object.");
+                string featureName = r.String(item, "name", required: true, at + ".name")!;
+                if (!seen.Add(featureName)) throw r.Problem(at + ".name", $"'{featureName}' appears more than once.");
+                var feature = new Feature(featureName, index)
+                {
+                    Status = r.Status(item, at + ".status"),
+                    Attempts = r.Int(item, "attempts", at + ".attempts", minimum: 0) ?? 0,
+                    LastError = r.String(item, "lastError", required: false, at + ".lastError"),
+                    CompletedAt = r.Date(item, "completedAt", required: false, at + ".completedAt"),
+                    UpdatedAt = r.Date(item, "updatedAt", required: false, at + ".updatedAt"),
+                    UnknownProperties = Unknown(item, FeatureNames),
+                };
+                if (item.TryGetProperty("data", out var data) && data.ValueKind != JsonValueKind.Null) feature.Data = data.Clone();
+                features.Add(feature);
+                index++;
+            }
+
+            return new Batch(batchId, name, createdAt, updatedAt, maxAttempts, version, features)
+            {
+                UnknownProperties = Unknown(root, TopLevel),
+                UnknownSettings = unknownSettings,
+            };
+        }
+
+        private static Dictionary<string, JsonElement>? Unknown(JsonElement element, HashSet<string> known)
+        {
+            Dictionary<string, JsonElement>? extra = null;
+            foreach (var property in element.EnumerateObject())
+            {
+                if (known.Contains(property.Name)) continue;
+                extra ??= new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+                extra[property.Name] = property.Value.Clone();
+            }
+            return extra;
+        }
+
+        private static void WriteUnknown(Utf8JsonWriter w, Dictionary<string, JsonElement>? extra)
+        {
+            if (extra == null) return;
+            foreach (var pair in extra)
+            {
+                w.WritePropertyName(pair.Key);
+                pair.Value.WriteTo(w);
+            }
+        }
+
+        /// <summary>Typed reads that name the JSON path of whatever is wrong.</summary>
+        private sealed class Reader
+        {
+            private readonly string _path;
+
+            internal Reader(string path) => _path = path;
+
+            internal StateFileCorruptException Problem(string at, string problem) =>
+                new StateFileCorruptException(_path, null, $"{at} {problem}");
+
+            internal string? String(JsonElement obj, string name, bool required, string? at = null)
+            {
+                at ??= name;
+                if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+                    return required ? throw Problem(at, "is missing.") : null;
+                if (value.ValueKind != JsonValueKind.String) throw Problem(at, $"must be a string, not {value.GetRawText()}.");
+                return value.GetString();
+            }
+
+            internal DateTime? Date(JsonElement obj, string name, bool required, string? at = null)
+            {
+                at ??= name;
+                string? text = String(obj, name, required, at);
+                if (text == null) return null;
+                return JsonText.TryParseDate(text, out var date) ? date : throw Problem(at, $"'{text}' is not an ISO 8601 date.");
+            }
+
+            internal int? Int(JsonElement obj, string name, string at, int minimum)
+            {
+                if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+                if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out int number))
+                    throw Problem(at, $"must be a whole number, not {value.GetRawText()}.");
+                if (number < minimum) throw Problem(at, $"must be at least {minimum}, not {number}.");
+                return number;
+            }
+
+            internal FeatureStatus Status(JsonElement obj, string at)
+            {
+                string? text = String(obj, "status", required: false, at);
+                if (text == null) return FeatureStatus.Pending;
+                foreach (FeatureStatus status in Enum.GetValues(typeof(FeatureStatus)))
+                    if (string.Equals(status.ToString(), text, StringComparison.Ordinal)) return status;
+                throw Problem(at, $"'{text}' is not one of Pending, Completed, Failed, Skipped.");
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using System;
+
+namespace StateCmdlets.Core
+{
+    /// <summary>
+    /// Base of every failure the core reports on purpose. <see cref="ErrorId"/> is stable: scripts
+    /// and the cmdlet layer key on it. <see cref="Path"/> names the file concerned, when there is one.
+    /// </summary>
+    public abstract class StateException : Exception
+    {
+        protected StateException(string errorId, string message, string? path, Exception? inner = null)
+            : base(message, inner)
+        {
+            ErrorId = errorId;
+            Path = path;
+        }
+
+        public string ErrorId { get; }
+
+        public string? Path { get; }
+    }
+
+    public sealed class BatchNotFoundException : StateException
+    {
+        public BatchNotFoundException(string batchId, string path)
+            : base("BatchNotFound", $"No batch '{batchId}' in '{System.IO.Path.GetDirectoryName(path)}' (looked for '{path}').", path)
+        {
+            BatchId = batchId;
+        }
+
+        public string BatchId { get; }
+    }
+
+    public sealed class BatchAlreadyExistsException : StateException
+    {
+        public BatchAlreadyExistsException(string batchId, string path)
+            : base("BatchAlreadyExists", $"A batch '{batchId}' already exists at '{path}'. Use another id, or -Force to replace it.", path)
+        {
+            BatchId = batchId;
+        }
+
+        public string BatchId { get; }
+    }
+
+    public sealed class FeatureNotFoundException : StateException
+    {
+        public FeatureNotFoundException(string batchId, string feature, string path)
+            : base("FeatureNotFound", $"Batch '{batchId}' has no feature '{feature}' (file '{path}'). Feature names are case-sensitive.", path)
+        {
+            BatchId = batchId;
+            Feature = feature;
+        }
+
+        public string BatchId { get; }
+
+        public string Feature { get; }
+    }
+
+    public sealed class InvalidBatchIdException : StateException
+    {
+        public InvalidBatchIdException(string batchId)
+            : base("InvalidBatchId", $"'{batchId}' is not a valid batch id: use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit.", null)
+        {
+            BatchId = batchId;
+        }
+
+        public string BatchId { get; }
+    }
+
+    /// <summary>A batch definition the store refuses: bad or duplicate feature names, bad settings.</summary>
+    public sealed class InvalidBatchDefinitionException : StateException
+    {
+        public InvalidBatchDefinitionException(string errorId, string message)
+            : base(errorId, message, null)
+        {
+        }
+    }
+
+    /// <summary>A result that cannot be recorded, such as the status Pending.</summary>
+    public sealed class InvalidFeatureResultException : StateException
+    {
+        public InvalidFeatureResultException(string message)
+            : base("InvalidFeatureResult", message, null)
+        {
+        }
+    }
+
+    public sealed class StateLockTimeoutException : StateException
+    {
+        public StateLockTimeoutException(string path, TimeSpan timeout, string? holder)
+            : base("StateLockTimeout",
+                $"Timed out after {timeout.TotalSeconds:0.###} s waiting for the lock '{path}'" +
+                (string.IsNullOrEmpty(holder) ? "." : $", held by {holder}."), path)
+        {
+            Holder = holder;
+        }
+
+        public string? Holder { get; }
+    }
+
+    /// <summary>The calling thread already holds this lock: waiting would deadlock forever.</summary>
+    public sealed class StateLockReentrancyException : StateException
+    {
+        public StateLockReentrancyException(string path)
+            : base("StateLockReentrant", $"This thread already holds the lock '{path}'; taking it again would deadlock. Do not nest state operations on the same file inside one another.", path)
+        {
+        }
+    }
+
+    public sealed class StateFileCorruptException : StateException
+    {
+        public StateFileCorruptException(string path, long? offset, string problem, Exception? inner = null)
+            : base("StateFileCorrupt",
+                $"State file '{path}' is damaged" + (offset.HasValue ? $" at byte {offset.Value}" : string.Empty) + $": {problem} The file was left as it is.",
+                path, inner)
+        {
+            Offset = offset;
+            Problem = problem;
+        }
+
+        public long? Offset { get; }
+
+        public string Problem { get; }
+    }
+
+    public sealed class StateVersionTooNewException : StateException
+    {
+        public StateVersionTooNewException(string path, string fileVersion, string supportedVersion)
+            : base("StateVersionTooNew",
+                $"State file '{path}' has schema version {fileVersion}, newer than this module understands ({supportedVersion}). Update StateCmdlets; the file was not changed.",
+                path)
+        {
+            FileVersion = fileVersion;
+            SupportedVersion = supportedVersion;
+        }
+
+        public string FileVersion { get; }
+
+        public string SupportedVersion { get; }
+    }
+
+    /// <summary>An operating-system failure reading or writing a state file, with the file named.</summary>
+    public sealed class StateIOException : StateException
+    {
+        public StateIOException(string path, string operation, Exception inner)
+            : base(inner is UnauthorizedAccessException ? "StateFileAccessDenied" : "StateFileIOError",
+                $"Could not {operation} '{path}': {inner.Message}", path, inner)
+        {
+        }
+    }
+}

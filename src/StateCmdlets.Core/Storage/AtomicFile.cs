@@ -1,0 +1,59 @@
+using System;
+using System.IO;
+using System.Security.Cryptography;
+
+namespace StateCmdlets.Core.Storage
+{
+    /// <summary>
+    /// Replaces a file so that every reader, locked or not, sees either the whole old content or
+    /// the whole new content, and the new content survives power loss once this returns:
+    /// create-new temp (0600) in the same folder, write, fsync, rename over, fsync the folder.
+    /// </summary>
+    public static class AtomicFile
+    {
+        public static void Write(IFileSystem fileSystem, string path, byte[] content)
+        {
+            string directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? throw new ArgumentException($"'{path}' has no folder.", nameof(path));
+            // Same folder as the target, so the rename never crosses file systems.
+            string temp = Path.Combine(directory, TempName(Path.GetFileName(path)));
+            bool renamed = false;
+            try
+            {
+                using (var file = fileSystem.CreateNew(temp))
+                {
+                    file.Write(content, 0, content.Length);
+                    file.Flush();
+                }
+                fileSystem.Replace(temp, path);
+                renamed = true;
+                fileSystem.FlushDirectory(directory);
+            }
+            catch when (!renamed)
+            {
+                TryDelete(fileSystem, temp);
+                throw;
+            }
+        }
+
+        /// <summary>Temp files start with a dot and end in .tmp: never a batch id, easy to spot.</summary>
+        public static string TempName(string fileName) => "." + fileName + "." + RandomSuffix() + ".tmp";
+
+        /// <summary>True for a name <see cref="TempName"/> made for <paramref name="fileName"/>.</summary>
+        public static bool IsTempNameOf(string candidate, string fileName) =>
+            candidate.StartsWith("." + fileName + ".", StringComparison.Ordinal) && candidate.EndsWith(".tmp", StringComparison.Ordinal);
+
+        private static void TryDelete(IFileSystem fileSystem, string temp)
+        {
+            try { fileSystem.Delete(temp); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+
+        private static string RandomSuffix()
+        {
+            var bytes = new byte[6];
+            using (var rng = RandomNumberGenerator.Create()) rng.GetBytes(bytes);
+            return BitConverter.ToString(bytes).Replace("-", string.Empty).ToLowerInvariant();
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System;
+using System.IO;
+using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Versioning;
+
+namespace StateCmdlets.Core.Storage
+{
+    /// <summary>The files of one batch B in a state directory: B.json, B.journal, B.lock, backups.</summary>
+    public sealed class BatchFiles
+    {
+        public const string SnapshotExtension = ".json";
+
+        public BatchFiles(string stateDirectory, string batchId)
+        {
+            BatchId.Validate(batchId);
+            Directory = stateDirectory;
+            Id = batchId;
+            SnapshotName = batchId + SnapshotExtension;
+            Snapshot = System.IO.Path.Combine(stateDirectory, SnapshotName);
+            Journal = System.IO.Path.Combine(stateDirectory, batchId + ".journal");
+            Lock = System.IO.Path.Combine(stateDirectory, batchId + ".lock");
+        }
+
+        public string Directory { get; }
+
+        public string Id { get; }
+
+        public string SnapshotName { get; }
+
+        public string Snapshot { get; }
+
+        public string Journal { get; }
+
+        public string Lock { get; }
+
+        /// <summary>Where the original of a file migrated from <paramref name="version"/> is kept.</summary>
+        public string Backup(SchemaVersion version) => Snapshot + ".v" + version + ".bak";
+
+        /// <summary>Where an unreadable snapshot is moved aside (never deleted).</summary>
+        public string CorruptCopy(DateTime utcNow) => Snapshot + ".corrupt-" + utcNow.ToString("yyyyMMddTHHmmssfffZ", System.Globalization.CultureInfo.InvariantCulture);
+
+        /// <summary>True for every file name this batch owns other than its lock file.</summary>
+        public bool OwnsDataFile(string fileName) =>
+            fileName == SnapshotName
+            || fileName == Id + ".journal"
+            || (fileName.StartsWith(SnapshotName + ".v", StringComparison.Ordinal) && fileName.EndsWith(".bak", StringComparison.Ordinal))
+            || fileName.StartsWith(SnapshotName + ".corrupt-", StringComparison.Ordinal)
+            || AtomicFile.IsTempNameOf(fileName, SnapshotName);
+
+        /// <summary>The batch id of a snapshot file name, or null when the name is not one.</summary>
+        public static string? IdFromSnapshotName(string fileName)
+        {
+            if (!fileName.EndsWith(SnapshotExtension, StringComparison.Ordinal)) return null;
+            string id = fileName.Substring(0, fileName.Length - SnapshotExtension.Length);
+            return BatchId.IsValid(id) ? id : null;
+        }
+
+        /// <summary>Splits a path to a snapshot into its state directory and batch id.</summary>
+        public static BatchFiles FromSnapshotPath(string path)
+        {
+            string full = System.IO.Path.GetFullPath(path);
+            string name = System.IO.Path.GetFileName(full);
+            string id = IdFromSnapshotName(name) ?? throw new InvalidBatchIdException(name);
+            return new BatchFiles(System.IO.Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no folder."), id);
+        }
+    }
+}

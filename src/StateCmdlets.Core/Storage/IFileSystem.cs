@@ -1,0 +1,59 @@
+using System;
+using System.Collections.Generic;
+
+namespace StateCmdlets.Core.Storage
+{
+    /// <summary>
+    /// Every file operation the store makes, in one narrow interface, so tests can inject faults
+    /// and replay what a crash at any point could leave on disk.
+    /// </summary>
+    public interface IFileSystem
+    {
+        bool FileExists(string path);
+
+        /// <summary>Whole file; throws <see cref="System.IO.FileNotFoundException"/> when missing.</summary>
+        byte[] ReadAllBytes(string path);
+
+        /// <summary>Creates a new file that must not exist yet (create-new), owner-only (0600) on Unix.</summary>
+        IWritableFile CreateNew(string path);
+
+        /// <summary>Opens for appending, creating the file (0600) when missing.</summary>
+        IWritableFile OpenAppend(string path);
+
+        /// <summary>Atomically renames <paramref name="source"/> over <paramref name="destination"/>.</summary>
+        void Replace(string source, string destination);
+
+        /// <summary>Makes a rename or create in the folder durable (fsync of the folder on Unix).</summary>
+        void FlushDirectory(string directory);
+
+        /// <summary>Deletes a file; missing files are not an error.</summary>
+        void Delete(string path);
+
+        /// <summary>File names (not paths) in a folder matching a simple pattern such as *.json.</summary>
+        IReadOnlyList<string> ListFiles(string directory, string pattern);
+
+        /// <summary>Creates the folder (owner-only on Unix) when it does not exist.</summary>
+        void EnsureDirectory(string directory);
+
+        bool DirectoryExists(string directory);
+
+        /// <summary>Last write time of a file, UTC.</summary>
+        DateTime LastWriteTimeUtc(string path);
+    }
+
+    /// <summary>A file open for writing, whose <see cref="Flush"/> reaches the disk.</summary>
+    public interface IWritableFile : IDisposable
+    {
+        string Path { get; }
+
+        long Length { get; }
+
+        void Write(byte[] buffer, int offset, int count);
+
+        /// <summary>fsync: returns when the written bytes are on stable storage.</summary>
+        void Flush();
+
+        /// <summary>Cuts the file to <paramref name="length"/> bytes.</summary>
+        void Truncate(long length);
+    }
+}

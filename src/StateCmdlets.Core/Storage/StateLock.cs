@@ -1,0 +1,192 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Text;
+using System.Threading;
+
+namespace StateCmdlets.Core.Storage
+{
+    /// <summary>
+    /// Exclusive cross-process lock on a sidecar lock file (never on the state file itself: the
+    /// atomic rename swaps that inode). flock(2) on Unix, the same call Python's fcntl.flock makes;
+    /// LockFileEx on Windows. The kernel drops it when the holder dies, so there are no stale locks.
+    /// </summary>
+    public sealed class StateLock : IDisposable
+    {
+        private static readonly Dictionary<string, int> HeldByThread = new Dictionary<string, int>(PathComparer);
+        private static readonly TimeSpan MaxPoll = TimeSpan.FromMilliseconds(25);
+
+        private readonly string _key;
+        private int _fd = -1;
+        private FileStream? _stream;
+
+        private StateLock(string path, string key)
+        {
+            Path = path;
+            _key = key;
+        }
+
+        public string Path { get; }
+
+        /// <summary>How long the caller waited for the lock.</summary>
+        public TimeSpan Waited { get; private set; }
+
+        private static StringComparer PathComparer => PhysicalFileSystem.IsWindows ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
+
+        /// <summary>
+        /// Waits (polling with backoff) until the lock is ours, the timeout passes
+        /// (<see cref="StateLockTimeoutException"/>) or the token is cancelled.
+        /// </summary>
+        public static StateLock Acquire(string path, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            string key = System.IO.Path.GetFullPath(path);
+            int thread = Environment.CurrentManagedThreadId;
+            lock (HeldByThread)
+            {
+                if (HeldByThread.TryGetValue(key, out int owner) && owner == thread)
+                    throw new StateLockReentrancyException(path);
+            }
+
+            var clock = Stopwatch.StartNew();
+            var delay = TimeSpan.FromMilliseconds(1);
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var held = new StateLock(path, key);
+                if (held.TryTake())
+                {
+                    held.Waited = clock.Elapsed;
+                    lock (HeldByThread) HeldByThread[key] = thread;
+                    held.WriteHolder();
+                    return held;
+                }
+                held.Close();
+
+                if (clock.Elapsed >= timeout)
+                    throw new StateLockTimeoutException(path, timeout, ReadHolder(path));
+                var wait = delay < timeout - clock.Elapsed ? delay : timeout - clock.Elapsed;
+                if (wait > TimeSpan.Zero && cancellationToken.WaitHandle.WaitOne(wait))
+                    cancellationToken.ThrowIfCancellationRequested();
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxPoll.Ticks));
+            }
+        }
+
+        /// <summary>
+        /// Deletes the lock file while still holding it (removing a batch). A process that was
+        /// waiting on the old file notices the file is gone when it gets the lock and starts over.
+        /// On Windows an open file cannot be deleted, so there the file goes after release instead.
+        /// </summary>
+        public void DeleteFile()
+        {
+            if (!PhysicalFileSystem.IsWindows)
+            {
+                File.Delete(Path);
+                return;
+            }
+            Close();
+            try { File.Delete(Path); }
+            catch (IOException) { /* another process has it open: it stays, harmless */ }
+            catch (UnauthorizedAccessException) { }
+        }
+
+        public void Dispose()
+        {
+            Close();
+            lock (HeldByThread) HeldByThread.Remove(_key);
+        }
+
+        private bool TryTake()
+        {
+            if (PhysicalFileSystem.IsWindows)
+            {
+                _stream = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite, 1, FileOptions.None);
+                return WindowsNative.TryLockExclusive(_stream.SafeFileHandle, Path);
+            }
+
+            _fd = UnixNative.Open(Path, UnixNative.O_RDWR | UnixNative.O_CREAT, 0x180 /* 0600 */);
+            if (!UnixNative.TryFlockExclusive(_fd, Path)) return false;
+            // The file we locked may have been deleted (batch removed) while we waited; a lock on
+            // an unlinked file excludes nobody who opens the path now.
+            var held = UnixNative.Identity(_fd);
+            if (held.HasValue && !held.Equals(UnixNative.Identity(Path)))
+            {
+                UnixNative.Unlock(_fd);
+                return false;
+            }
+            return true;
+        }
+
+        private void Close()
+        {
+            if (_fd >= 0)
+            {
+                UnixNative.Unlock(_fd);
+                UnixNative.Close(_fd);
+                _fd = -1;
+            }
+            if (_stream != null)
+            {
+                try { WindowsNative.Unlock(_stream.SafeFileHandle); }
+                finally
+                {
+                    _stream.Dispose();
+                    _stream = null;
+                }
+            }
+        }
+
+        /// <summary>pid, host and time, for the timeout message only; the lock is the flock, not this text.</summary>
+        private void WriteHolder()
+        {
+            try
+            {
+                var text = Encoding.UTF8.GetBytes(string.Format(CultureInfo.InvariantCulture,
+                    "pid {0} on {1} since {2:yyyy-MM-ddTHH:mm:ss.fffZ}\n", Process.GetCurrentProcess().Id, Environment.MachineName, DateTime.UtcNow));
+                if (_fd >= 0)
+                {
+                    UnixNative.Ftruncate(_fd, 0, Path);
+                    UnixNative.WriteAll(_fd, text, 0, text.Length, Path);
+                }
+                else if (_stream != null)
+                {
+                    _stream.SetLength(0);
+                    _stream.Write(text, 0, text.Length);
+                    _stream.Flush();
+                }
+            }
+            catch (IOException)
+            {
+                // Diagnostics only: a full disk must not stop the lock from working.
+            }
+        }
+
+        private static string? ReadHolder(string path)
+        {
+            try
+            {
+                byte[] buffer = new byte[256];
+                int read;
+                if (PhysicalFileSystem.IsWindows)
+                {
+                    using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                    read = stream.Read(buffer, 0, buffer.Length);
+                }
+                else
+                {
+                    // Not through FileStream: .NET would try its own shared flock on the file we wait for.
+                    int fd = UnixNative.Open(path, UnixNative.O_RDONLY, 0);
+                    try { read = UnixNative.Pread(fd, buffer, 0, buffer.Length, 0, path); }
+                    finally { UnixNative.Close(fd); }
+                }
+                string text = Encoding.UTF8.GetString(buffer, 0, read).Trim();
+                return text.Length == 0 ? null : text;
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+    }
+}

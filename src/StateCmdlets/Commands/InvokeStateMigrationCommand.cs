@@ -1,0 +1,87 @@
+using System.Collections.Generic;
+using System.Management.Automation;
+using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Storage;
+using StateCmdlets.Core.Versioning;
+
+namespace StateCmdlets.Commands
+{
+    /// <summary>
+    /// Upgrades batch files written by older versions to the current schema, after an fsynced
+    /// backup of each original. Files from a newer major version are refused and left alone.
+    /// </summary>
+    [Cmdlet(VerbsLifecycle.Invoke, "StateMigration", DefaultParameterSetName = DirectorySet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [OutputType(typeof(MigrationOutcome))]
+    public sealed class InvokeStateMigrationCommand : LockingStateCmdletBase
+    {
+        private const string DirectorySet = "Directory";
+        private const string PathSet = "Path";
+        private const string LiteralPathSet = "LiteralPath";
+
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        public string[] Path { get; set; } = new string[0];
+
+        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("PSPath")]
+        [ValidateNotNullOrEmpty]
+        public string[] LiteralPath { get; set; } = new string[0];
+
+        /// <summary>Migrate without asking for confirmation.</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            foreach (var files in Targets())
+            {
+                var store = new BatchStore(files.Directory, new BatchStoreOptions { LockTimeout = EffectiveLockTimeout, Trace = WriteVerbose });
+                MigrationOutcome? inspected = null;
+                if (!TryRun(() => inspected = store.InspectVersion(files.Id), files.Snapshot)) continue;
+                if (inspected!.Action == MigrationAction.UpToDate)
+                {
+                    WriteObject(inspected);
+                    continue;
+                }
+                string action = $"Migrate from schema {inspected.FromVersion} to {inspected.ToVersion} (original kept as {files.Backup(inspected.FromVersion)})";
+                if (!ShouldProcess(files.Snapshot, action)) continue;
+                if (!Force && !ShouldContinue($"Rewrite '{files.Snapshot}' in schema {inspected.ToVersion}?", "Migrate state file")) continue;
+                TryRun(() => WriteObject(store.Migrate(files.Id, Cancellation)), files.Snapshot);
+            }
+        }
+
+        private IEnumerable<BatchFiles> Targets()
+        {
+            if (ParameterSetName == DirectorySet)
+            {
+                var store = Store;
+                IReadOnlyList<string> ids = new string[0];
+                if (TryRun(() => ids = store.ListBatchIds(), store.StateDirectory))
+                    foreach (string id in ids) yield return store.Files(id);
+                yield break;
+            }
+
+            foreach (string path in ParameterSetName == PathSet ? Path : LiteralPath)
+            {
+                List<string> resolved;
+                try
+                {
+                    resolved = ParameterSetName == PathSet
+                        ? new List<string>(GetResolvedProviderPathFromPSPath(path, out _))
+                        : new List<string> { SessionState.Path.GetUnresolvedProviderPathFromPSPath(path) };
+                }
+                catch (ItemNotFoundException e)
+                {
+                    WriteError(new ErrorRecord(e, "StateFileNotFound", ErrorCategory.ObjectNotFound, path));
+                    continue;
+                }
+                foreach (string file in resolved)
+                {
+                    BatchFiles? files = null;
+                    if (TryRun(() => files = BatchFiles.FromSnapshotPath(file), file)) yield return files!;
+                }
+            }
+        }
+    }
+}

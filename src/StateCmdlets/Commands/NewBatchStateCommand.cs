@@ -1,0 +1,99 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Management.Automation;
+using StateCmdlets.Core.Batches;
+
+namespace StateCmdlets.Commands
+{
+    /// <summary>
+    /// Records the work items of a new batch. Features come from -Feature and from the pipeline
+    /// (strings, or objects with a Name property); all pipeline input makes one batch.
+    /// </summary>
+    [Cmdlet(VerbsCommon.New, "BatchState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+    [OutputType(typeof(BatchState))]
+    public sealed class NewBatchStateCommand : LockingStateCmdletBase
+    {
+        private readonly List<string> _features = new List<string>();
+
+        [Parameter(Mandatory = true, Position = 0)]
+        [ValidateNotNullOrEmpty]
+        public string Name { get; set; } = string.Empty;
+
+        [Parameter(Position = 1)]
+        public string[]? Feature { get; set; }
+
+        /// <summary>Pipeline input: a string is a feature name; another object gives its Name property.</summary>
+        [Parameter(ValueFromPipeline = true)]
+        public object? InputObject { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? BatchId { get; set; }
+
+        [Parameter]
+        [ValidateRange(1, 1000000)]
+        public int MaxAttempts { get; set; } = BatchDefinition.DefaultMaxAttempts;
+
+        /// <summary>Replace an existing batch with the same id.</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        protected override void BeginProcessing()
+        {
+            if (Feature != null) _features.AddRange(Feature);
+        }
+
+        protected override void ProcessRecord()
+        {
+            if (!MyInvocation.BoundParameters.ContainsKey(nameof(InputObject))) return;
+            _features.Add(FeatureNameOf(InputObject));
+        }
+
+        protected override void EndProcessing()
+        {
+            var definition = new BatchDefinition(Name, _features) { BatchId = BatchId, MaxAttempts = MaxAttempts };
+            string target = BatchId != null ? BatchId : "new batch";
+            string action = $"Create batch '{Name}' with {_features.Count} feature(s)" + (Force ? ", replacing any batch with this id" : string.Empty);
+            if (!ShouldProcess(target, action)) return;
+            if (_features.Count == 0) WriteWarning($"Batch '{Name}' has no features; it is complete as soon as it is created.");
+
+            var store = Store;
+            Batch? created = null;
+            if (TryRun(() => created = store.Create(definition, Force, Cancellation), BatchId))
+                WriteObject(new BatchState(created!, store.Files(created!.BatchId)));
+        }
+
+        private string FeatureNameOf(object? input)
+        {
+            object? value = input is PSObject wrapped ? wrapped.BaseObject : input;
+            string? name = null;
+            switch (value)
+            {
+                case null:
+                    break;
+                case string text:
+                    name = text;
+                    break;
+                case IDictionary dictionary when dictionary.Contains("Name"):
+                    name = Convert.ToString(dictionary["Name"], CultureInfo.InvariantCulture);
+                    break;
+                case IConvertible scalar when !(value is IDictionary):
+                    name = Convert.ToString(scalar, CultureInfo.InvariantCulture);
+                    break;
+                default:
+                    var property = PSObject.AsPSObject(input).Properties["Name"];
+                    if (property != null) name = Convert.ToString(property.Value, CultureInfo.InvariantCulture);
+                    break;
+            }
+            if (name == null)
+            {
+                // Terminating: a batch silently missing an item is worse than no batch.
+                ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("InvalidFeatureInput",
+                    $"Cannot make a feature name from pipeline input of type {value?.GetType().FullName ?? "null"}: pipe strings or objects with a Name property. No batch was created.", input));
+            }
+            return name!;
+        }
+    }
+}

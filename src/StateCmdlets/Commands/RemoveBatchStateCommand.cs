@@ -1,0 +1,26 @@
+using System.Management.Automation;
+
+namespace StateCmdlets.Commands
+{
+    /// <summary>Deletes a batch's files: snapshot, journal, backups and lock.</summary>
+    [Cmdlet(VerbsCommon.Remove, "BatchState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [OutputType(typeof(void))]
+    public sealed class RemoveBatchStateCommand : LockingStateCmdletBase
+    {
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        public string[] BatchId { get; set; } = new string[0];
+
+        protected override void ProcessRecord()
+        {
+            var store = Store;
+            foreach (string id in BatchId)
+            {
+                string target = id;
+                if (!TryRun(() => target = store.Files(id).Snapshot, id)) continue;
+                if (!ShouldProcess(target, "Remove batch and all its files")) continue;
+                TryRun(() => store.Remove(id, Cancellation), id);
+            }
+        }
+    }
+}

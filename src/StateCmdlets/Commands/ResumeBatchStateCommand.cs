@@ -1,0 +1,37 @@
+using System.Management.Automation;
+using StateCmdlets.Core.Batches;
+
+namespace StateCmdlets.Commands
+{
+    /// <summary>
+    /// Emits the features still to do, in batch order: pending ones, then (unless
+    /// -IncludeFailed:$false) failed ones with attempts left. Pipe them to Set-FeatureResult.
+    /// </summary>
+    [Cmdlet(VerbsLifecycle.Resume, "BatchState")]
+    [OutputType(typeof(FeatureState))]
+    public sealed class ResumeBatchStateCommand : StateCmdletBase
+    {
+        private bool _includeFailed = true;
+
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        public string BatchId { get; set; } = string.Empty;
+
+        /// <summary>Retry failed features that have attempts left (default). -IncludeFailed:$false skips them.</summary>
+        [Parameter]
+        public SwitchParameter IncludeFailed
+        {
+            get => _includeFailed;
+            set => _includeFailed = value;
+        }
+
+        protected override void ProcessRecord()
+        {
+            var store = Store;
+            Batch? batch = null;
+            if (!TryRun(() => batch = store.Load(BatchId), BatchId)) return;
+            foreach (var feature in batch!.Remaining(_includeFailed))
+                WriteObject(new FeatureState(batch.BatchId, store.StateDirectory, feature));
+        }
+    }
+}

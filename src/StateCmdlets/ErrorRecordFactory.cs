@@ -1,0 +1,67 @@
+using System.Management.Automation;
+using StateCmdlets.Core;
+
+namespace StateCmdlets
+{
+    /// <summary>
+    /// The one place a core failure becomes an ErrorRecord: a stable error id, the right category,
+    /// the file (or feature) as target, and what to do about it.
+    /// </summary>
+    internal static class ErrorRecordFactory
+    {
+        internal static ErrorRecord From(StateException exception, object? target = null)
+        {
+            var record = new ErrorRecord(exception, exception.ErrorId, Category(exception.ErrorId), target ?? exception.Path);
+            string? action = RecommendedAction(exception.ErrorId);
+            if (action != null) record.ErrorDetails = new ErrorDetails(exception.Message) { RecommendedAction = action };
+            return record;
+        }
+
+        internal static ErrorRecord InvalidArgument(string errorId, string message, object? target) =>
+            new ErrorRecord(new System.ArgumentException(message), errorId, ErrorCategory.InvalidArgument, target);
+
+        private static ErrorCategory Category(string errorId)
+        {
+            switch (errorId)
+            {
+                case "BatchNotFound":
+                case "FeatureNotFound":
+                    return ErrorCategory.ObjectNotFound;
+                case "BatchAlreadyExists":
+                    return ErrorCategory.ResourceExists;
+                case "StateLockTimeout":
+                    return ErrorCategory.OperationTimeout;
+                case "StateLockReentrant":
+                    return ErrorCategory.DeadlockDetected;
+                case "StateFileCorrupt":
+                case "StateVersionTooNew":
+                    return ErrorCategory.InvalidData;
+                case "StateFileAccessDenied":
+                    return ErrorCategory.PermissionDenied;
+                case "StateFileIOError":
+                    return ErrorCategory.WriteError;
+                default:
+                    return ErrorCategory.InvalidArgument;
+            }
+        }
+
+        private static string? RecommendedAction(string errorId)
+        {
+            switch (errorId)
+            {
+                case "StateFileCorrupt":
+                    return "The file was not changed. Inspect it, restore it from a backup (<id>.json.v*.bak), or move it aside and start the batch again.";
+                case "StateLockTimeout":
+                    return "Another process holds the batch (see the message). Wait for it to finish, or raise -LockTimeout.";
+                case "StateVersionTooNew":
+                    return "Update the StateCmdlets module to a version that knows this schema.";
+                case "BatchNotFound":
+                    return "Check -BatchId and -StateDirectory; Get-BatchState lists the batches in a directory.";
+                case "StateLockReentrant":
+                    return "Do not call a state cmdlet on a batch from inside an operation that already holds its lock.";
+                default:
+                    return null;
+            }
+        }
+    }
+}

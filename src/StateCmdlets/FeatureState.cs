@@ -1,0 +1,67 @@
+using System;
+using System.Text.Json;
+using StateCmdlets.Core.Batches;
+
+namespace StateCmdlets
+{
+    /// <summary>
+    /// One work item as the cmdlets show it. Carries BatchId, Feature and StateDirectory, so piping
+    /// it into Set-FeatureResult binds all three.
+    /// </summary>
+    public sealed class FeatureState
+    {
+        private readonly JsonElement? _data;
+        private object? _convertedData;
+        private bool _converted;
+
+        internal FeatureState(string batchId, string stateDirectory, Feature feature)
+        {
+            BatchId = batchId;
+            StateDirectory = stateDirectory;
+            Feature = feature.Name;
+            Index = feature.Index;
+            Status = feature.Status;
+            Attempts = feature.Attempts;
+            LastError = feature.LastError;
+            CompletedAt = feature.CompletedAt;
+            UpdatedAt = feature.UpdatedAt;
+            _data = feature.Data;
+        }
+
+        public string BatchId { get; }
+
+        /// <summary>The feature (work item) name.</summary>
+        public string Feature { get; }
+
+        /// <summary>Position in the batch, from 0.</summary>
+        public int Index { get; }
+
+        public FeatureStatus Status { get; }
+
+        public int Attempts { get; }
+
+        public string? LastError { get; }
+
+        public DateTime? CompletedAt { get; }
+
+        public DateTime? UpdatedAt { get; }
+
+        /// <summary>The script's own data for this item, as PowerShell objects (converted on first use).</summary>
+        public object? Data
+        {
+            get
+            {
+                if (!_converted)
+                {
+                    _convertedData = _data.HasValue ? PowerShellJson.FromJson(_data.Value) : null;
+                    _converted = true;
+                }
+                return _convertedData;
+            }
+        }
+
+        public string StateDirectory { get; }
+
+        public override string ToString() => Feature;
+    }
+}

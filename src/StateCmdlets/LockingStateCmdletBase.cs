@@ -1,0 +1,17 @@
+using System;
+using System.Management.Automation;
+using StateCmdlets.Core.Batches;
+
+namespace StateCmdlets
+{
+    /// <summary>Base of the commands that change a batch and so take its lock.</summary>
+    public abstract class LockingStateCmdletBase : StateCmdletBase
+    {
+        /// <summary>Seconds to wait for another process holding the batch's lock (default 30).</summary>
+        [Parameter]
+        [ValidateRange(0.0, 86400.0)]
+        public double LockTimeout { get; set; } = BatchStoreOptions.DefaultLockTimeout.TotalSeconds;
+
+        protected override TimeSpan EffectiveLockTimeout => TimeSpan.FromSeconds(LockTimeout);
+    }
+}

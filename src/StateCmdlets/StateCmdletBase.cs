@@ -1,0 +1,79 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Threading;
+using StateCmdlets.Core;
+using StateCmdlets.Core.Batches;
+
+namespace StateCmdlets
+{
+    /// <summary>
+    /// What every StateCmdlets command shares: -StateDirectory (bound from piped BatchState and
+    /// FeatureState objects), provider path resolution, Ctrl+C cancellation and error mapping.
+    /// </summary>
+    public abstract class StateCmdletBase : PSCmdlet
+    {
+        private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
+        private readonly Dictionary<string, BatchStore> _stores = new Dictionary<string, BatchStore>(StringComparer.Ordinal);
+
+        /// <summary>
+        /// Folder holding the batches. Default: $env:STATECMDLETS_HOME, else the per-user state folder.
+        /// </summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        public string? StateDirectory { get; set; }
+
+        /// <summary>Cancelled by Ctrl+C (StopProcessing); every lock wait observes it.</summary>
+        protected CancellationToken Cancellation => _stopping.Token;
+
+        /// <summary>Lock timeout for the store; cmdlets that lock override it with their parameter.</summary>
+        protected virtual TimeSpan EffectiveLockTimeout => BatchStoreOptions.DefaultLockTimeout;
+
+        /// <summary>The store for the current -StateDirectory (or the default), resolved through the provider.</summary>
+        protected BatchStore Store => StoreFor(ResolveDirectory(StateDirectory));
+
+        protected override void StopProcessing() => _stopping.Cancel();
+
+        protected string ResolveDirectory(string? directory)
+        {
+            if (string.IsNullOrEmpty(directory)) return Core.Storage.StateDirectory.Default();
+            string path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(directory, out ProviderInfo provider, out _);
+            if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
+                ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("StateDirectoryNotFileSystem",
+                    $"-StateDirectory '{directory}' is on the {provider.Name} provider; state lives in the file system.", directory));
+            return path;
+        }
+
+        private BatchStore StoreFor(string directory)
+        {
+            if (_stores.TryGetValue(directory, out var store)) return store;
+            var options = new BatchStoreOptions
+            {
+                LockTimeout = EffectiveLockTimeout,
+                Trace = WriteVerbose,
+            };
+            store = new BatchStore(directory, options);
+            _stores.Add(directory, store);
+            return store;
+        }
+
+        /// <summary>Runs a core call; its failures become non-terminating errors, Ctrl+C stops the pipeline.</summary>
+        protected bool TryRun(Action action, object? target = null)
+        {
+            try
+            {
+                action();
+                return true;
+            }
+            catch (StateException e)
+            {
+                WriteError(ErrorRecordFactory.From(e, target));
+                return false;
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
+        }
+    }
+}
