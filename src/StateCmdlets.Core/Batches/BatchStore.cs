@@ -85,7 +85,7 @@ namespace StateCmdlets.Core.Batches
         /// </summary>
         public Batch Record(string batchId, FeatureResult result, CancellationToken cancellationToken)
         {
-            var files = Files(batchId);
+            var files = Existing(batchId);
             using (TakeLock(files, cancellationToken))
             {
                 var loaded = Read(files);
@@ -135,7 +135,7 @@ namespace StateCmdlets.Core.Batches
         /// </summary>
         public MigrationOutcome Migrate(string batchId, CancellationToken cancellationToken)
         {
-            var files = Files(batchId);
+            var files = Existing(batchId);
             using (TakeLock(files, cancellationToken))
             {
                 var loaded = Read(files);
@@ -144,6 +144,17 @@ namespace StateCmdlets.Core.Batches
                 string backup = Save(files, loaded)!;
                 return new MigrationOutcome(files.Snapshot, loaded.FileVersion, loaded.Batch.SchemaVersion, MigrationAction.Migrated, backup);
             }
+        }
+
+        /// <summary>
+        /// The files of a batch that must exist. Checked before locking so a typo in an id leaves no
+        /// stray lock file behind; the read under the lock checks again.
+        /// </summary>
+        private BatchFiles Existing(string batchId)
+        {
+            var files = Files(batchId);
+            if (!_fs.FileExists(files.Snapshot)) throw new BatchNotFoundException(batchId, files.Snapshot);
+            return files;
         }
 
         private StateLock TakeLock(BatchFiles files, CancellationToken cancellationToken)

@@ -15,11 +15,13 @@ namespace StateCmdlets.Core.Storage
     /// </summary>
     public sealed class StateLock : IDisposable
     {
-        private static readonly Dictionary<string, int> HeldByThread = new Dictionary<string, int>(PathComparer);
+        // Locks this process holds, to refuse a thread's second acquire (flock would deadlock on it).
+        private static readonly Dictionary<string, StateLock> HeldInProcess = new Dictionary<string, StateLock>(PathComparer);
         private static readonly TimeSpan MaxPoll = TimeSpan.FromMilliseconds(25);
 
         private readonly string _key;
         private int _fd = -1;
+        private int _ownerThread;
         private FileStream? _stream;
 
         private StateLock(string path, string key)
@@ -43,9 +45,9 @@ namespace StateCmdlets.Core.Storage
         {
             string key = System.IO.Path.GetFullPath(path);
             int thread = Environment.CurrentManagedThreadId;
-            lock (HeldByThread)
+            lock (HeldInProcess)
             {
-                if (HeldByThread.TryGetValue(key, out int owner) && owner == thread)
+                if (HeldInProcess.TryGetValue(key, out var existing) && existing._ownerThread == thread)
                     throw new StateLockReentrancyException(path);
             }
 
@@ -58,7 +60,8 @@ namespace StateCmdlets.Core.Storage
                 if (held.TryTake())
                 {
                     held.Waited = clock.Elapsed;
-                    lock (HeldByThread) HeldByThread[key] = thread;
+                    held._ownerThread = thread;
+                    lock (HeldInProcess) HeldInProcess[key] = held;
                     held.WriteHolder();
                     return held;
                 }
@@ -93,8 +96,12 @@ namespace StateCmdlets.Core.Storage
 
         public void Dispose()
         {
+            // Unregister before releasing, so a thread that takes the lock next is not unregistered by us.
+            lock (HeldInProcess)
+            {
+                if (HeldInProcess.TryGetValue(_key, out var registered) && ReferenceEquals(registered, this)) HeldInProcess.Remove(_key);
+            }
             Close();
-            lock (HeldByThread) HeldByThread.Remove(_key);
         }
 
         private bool TryTake()

@@ -1,0 +1,15 @@
+using System;
+using System.IO;
+using System.Runtime.InteropServices;
+
+namespace StateCmdlets.Core.Tests.Support
+{
+    /// <summary>The permission bits of a file or folder (Unix only).</summary>
+    public static class UnixMode
+    {
+        public static bool Applies => !RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
+
+        public static string Of(string path) =>
+            OperatingSystem.IsWindows() ? throw new PlatformNotSupportedException() : Convert.ToString((int)File.GetUnixFileMode(path), 8);
+    }
+}

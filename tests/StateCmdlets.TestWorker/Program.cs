@@ -1,0 +1,44 @@
+using System;
+using System.Threading;
+using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Storage;
+
+namespace StateCmdlets.TestWorker
+{
+    /// <summary>
+    /// A separate process for the core's cross-process tests. Prints one line per event and flushes,
+    /// so the test knows what was acknowledged before it kills this process.
+    ///   record &lt;stateDir&gt; &lt;batchId&gt; &lt;feature&gt;...   records Completed for each, printing "ack &lt;feature&gt;"
+    ///   hold &lt;lockPath&gt; &lt;milliseconds&gt;               takes the lock, prints "locked &lt;pid&gt;", sleeps
+    /// </summary>
+    internal static class Program
+    {
+        private static int Main(string[] args)
+        {
+            Console.Out.Flush();
+            switch (args.Length > 0 ? args[0] : string.Empty)
+            {
+                case "record":
+                    var store = new BatchStore(args[1], new BatchStoreOptions { LockTimeout = TimeSpan.FromMinutes(2) });
+                    for (int i = 3; i < args.Length; i++)
+                    {
+                        store.Record(args[2], new FeatureResult(args[i], FeatureStatus.Completed), CancellationToken.None);
+                        Console.WriteLine("ack " + args[i]);
+                        Console.Out.Flush();
+                    }
+                    return 0;
+                case "hold":
+                    using (StateLock.Acquire(args[1], TimeSpan.FromMinutes(1), CancellationToken.None))
+                    {
+                        Console.WriteLine("locked " + Environment.ProcessId);
+                        Console.Out.Flush();
+                        Thread.Sleep(int.Parse(args[2]));
+                    }
+                    return 0;
+                default:
+                    Console.Error.WriteLine("usage: record <dir> <batchId> <feature>... | hold <lockPath> <ms>");
+                    return 2;
+            }
+        }
+    }
+}
