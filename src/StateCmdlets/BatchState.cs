@@ -5,42 +5,51 @@ using StateCmdlets.Core.Storage;
 
 namespace StateCmdlets
 {
-    /// <summary>A batch as the cmdlets show it; counters are derived from the features.</summary>
+    /// <summary>A batch as the cmdlets show it, as it was when read; counters are derived from the features.</summary>
     public sealed class BatchState
     {
-        private readonly Batch _batch;
-
         internal BatchState(Batch batch, BatchFiles files)
         {
-            _batch = batch;
+            BatchId = batch.BatchId;
+            Name = batch.Name;
+            Status = batch.Status;
+            Total = batch.Total;
+            Completed = batch.Completed;
+            Failed = batch.Failed;
+            Skipped = batch.Skipped;
+            Pending = batch.Pending;
+            CreatedAt = batch.CreatedAt;
+            UpdatedAt = batch.UpdatedAt;
+            MaxAttempts = batch.MaxAttempts;
+            SchemaVersion = batch.SchemaVersion.ToString();
             StateDirectory = files.Directory;
             Path = files.Snapshot;
             Features = batch.Features.Select(f => new FeatureState(batch.BatchId, files.Directory, f)).ToArray();
         }
 
-        public string BatchId => _batch.BatchId;
+        public string BatchId { get; }
 
-        public string Name => _batch.Name;
+        public string Name { get; }
 
-        public BatchStatus Status => _batch.Status;
+        public BatchStatus Status { get; }
 
-        public int Total => _batch.Total;
+        public int Total { get; }
 
-        public int Completed => _batch.Completed;
+        public int Completed { get; }
 
-        public int Failed => _batch.Failed;
+        public int Failed { get; }
 
-        public int Skipped => _batch.Skipped;
+        public int Skipped { get; }
 
-        public int Pending => _batch.Pending;
+        public int Pending { get; }
 
-        public DateTime CreatedAt => _batch.CreatedAt;
+        public DateTime CreatedAt { get; }
 
-        public DateTime UpdatedAt => _batch.UpdatedAt;
+        public DateTime UpdatedAt { get; }
 
-        public int MaxAttempts => _batch.MaxAttempts;
+        public int MaxAttempts { get; }
 
-        public string SchemaVersion => _batch.SchemaVersion.ToString();
+        public string SchemaVersion { get; }
 
         public FeatureState[] Features { get; }
 

@@ -24,7 +24,7 @@ namespace StateCmdlets.Core.Tests
             new BatchStore(_dir.State, new BatchStoreOptions
             {
                 FileSystem = fs ?? PhysicalFileSystem.Instance,
-                Migrator = migrator ?? BatchSchema.CreateMigrator(),
+                Migrator = migrator ?? BatchSchema.Migrator,
                 LockTimeout = TimeSpan.FromSeconds(30),
             });
 
@@ -46,7 +46,7 @@ namespace StateCmdlets.Core.Tests
             var loaded = NewStore().Load("b1");
             Assert.Equal("Nightly 日本", loaded.Name);
             Assert.Equal(5, loaded.MaxAttempts);
-            Assert.Equal("1.0.0", loaded.SchemaVersion.ToString());
+            Assert.Equal("1.1.0", loaded.SchemaVersion.ToString());
             Assert.Equal(new[] { "a", "日本 ünïcødé", "c\"q" }, loaded.Features.Select(f => f.Name));
             Assert.Equal("AB", loaded.Find("a")!.Data!.Value.GetProperty("hash").GetString());
             Assert.Equal(FeatureStatus.Failed, loaded.Find("日本 ünïcødé")!.Status);
@@ -211,7 +211,7 @@ namespace StateCmdlets.Core.Tests
             File.WriteAllText(_dir.File("b1.json"), "{\"batchId\":\"b1\",\"name\":\"n\",\"createdAt\":\"2026-01-01T00:00:00Z\",\"updatedAt\":\"2026-01-01T00:00:00Z\",\"features\":[{\"name\":\"a\"}]}");
             var outcome = NewStore().InspectVersion("b1");
             Assert.Equal("1.0.0", outcome.FromVersion.ToString());
-            Assert.Equal(MigrationAction.UpToDate, outcome.Action);
+            Assert.Equal(MigrationAction.NeedsMigration, outcome.Action);
             Assert.Equal(FeatureStatus.Pending, NewStore().Load("b1").Find("a")!.Status);
         }
 
@@ -220,7 +220,7 @@ namespace StateCmdlets.Core.Tests
         {
             Create("b1", "a");
             string path = _dir.File("b1.json");
-            File.WriteAllText(path, File.ReadAllText(path).Replace("\"1.0.0\"", "\"2.0.0\""));
+            File.WriteAllText(path, File.ReadAllText(path).Replace("\"1.1.0\"", "\"2.0.0\""));
             byte[] before = File.ReadAllBytes(path);
 
             var error = Assert.Throws<StateVersionTooNewException>(() => NewStore().Load("b1"));
@@ -283,7 +283,7 @@ namespace StateCmdlets.Core.Tests
             var removed = NewStore().Remove("b1", CancellationToken.None).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal);
 
             Assert.Equal(new[] { ".b1.json.abc.tmp", "b1.journal", "b1.json", "b1.json.v0.9.0.bak", "b1.lock" }, removed);
-            Assert.Equal(new[] { "b1.jsonx", "b10.json", "b10.lock" }, Directory.GetFiles(_dir.State).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal));
+            Assert.Equal(new[] { "b1.jsonx", "b10.journal", "b10.json", "b10.lock" }, Directory.GetFiles(_dir.State).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal));
             Assert.Throws<BatchNotFoundException>(() => NewStore().Remove("b1", CancellationToken.None));
         }
 
@@ -298,30 +298,50 @@ namespace StateCmdlets.Core.Tests
         }
 
         [Theory]
-        [InlineData("CreateNew")]
+        [InlineData("OpenAppend")]
         [InlineData("Write")]
         [InlineData("Flush")]
-        [InlineData("Replace")]
-        public void A_failed_update_leaves_the_snapshot_byte_identical(string step)
+        public void A_failed_update_changes_nothing_on_disk(string step)
         {
             Create("b1", "a", "b");
-            byte[] before = File.ReadAllBytes(_dir.File("b1.json"));
+            byte[] snapshot = File.ReadAllBytes(_dir.File("b1.json"));
+            byte[] journal = File.ReadAllBytes(_dir.File("b1.journal"));
             var store = NewStore(new FaultyFileSystem { FailOn = step });
 
             var error = Assert.Throws<StateIOException>(() => store.Record("b1", Done("a"), CancellationToken.None));
             Assert.Equal("StateFileIOError", error.ErrorId);
+            Assert.Equal(_dir.File("b1.journal"), error.Path);
+            Assert.Equal(snapshot, File.ReadAllBytes(_dir.File("b1.json")));
+            Assert.Equal(journal, File.ReadAllBytes(_dir.File("b1.journal")));
+            Assert.Equal(FeatureStatus.Pending, NewStore().Load("b1").Find("a")!.Status);
+        }
+
+        [Theory]
+        [InlineData("CreateNew")]
+        [InlineData("Write")]
+        [InlineData("Flush")]
+        [InlineData("Replace")]
+        public void A_failed_snapshot_write_leaves_the_snapshot_byte_identical_and_loses_no_result(string step)
+        {
+            Create("b1", "a", "b");
+            NewStore().Record("b1", Done("a"), CancellationToken.None);
+            byte[] before = File.ReadAllBytes(_dir.File("b1.json"));
+            var store = NewStore(new FaultyFileSystem { FailOn = step });
+
+            var error = Assert.Throws<StateIOException>(() => store.Checkpoint("b1", CancellationToken.None));
             Assert.Equal(_dir.File("b1.json"), error.Path);
             Assert.Equal(before, File.ReadAllBytes(_dir.File("b1.json")));
             Assert.Empty(Directory.GetFiles(_dir.State, "*.tmp"));
+            Assert.Equal(FeatureStatus.Completed, NewStore().Load("b1").Find("a")!.Status);
         }
 
-        // ---- migration, with a test step 1.0.0 -> 1.1.0 standing in for the real ones to come ----
+        // ---- migration, with a test step 1.1.0 -> 1.2.0 standing in for the next real one ----
 
-        private sealed class RenameNameToTitle : IMigrationStep
+        private sealed class AddSettingNote : IMigrationStep
         {
-            public SchemaVersion From => new SchemaVersion(1, 0, 0);
+            public SchemaVersion From => new SchemaVersion(1, 1, 0);
 
-            public SchemaVersion To => new SchemaVersion(1, 1, 0);
+            public SchemaVersion To => new SchemaVersion(1, 2, 0);
 
             public JsonObject Apply(JsonObject document)
             {
@@ -331,7 +351,8 @@ namespace StateCmdlets.Core.Tests
             }
         }
 
-        private static SchemaMigrator TestMigrator() => new SchemaMigrator(new SchemaVersion(1, 1, 0), new IMigrationStep[] { new RenameNameToTitle() });
+        private static SchemaMigrator TestMigrator() =>
+            new SchemaMigrator(new SchemaVersion(1, 2, 0), new IMigrationStep[] { new StateCmdlets.Core.Versioning.Steps.AddJournalMark(), new AddSettingNote() });
 
         [Fact]
         public void Migrate_backs_up_the_original_then_rewrites_in_the_current_version()
@@ -346,12 +367,12 @@ namespace StateCmdlets.Core.Tests
 
             var outcome = store.Migrate("b1", CancellationToken.None);
             Assert.Equal(MigrationAction.Migrated, outcome.Action);
-            Assert.Equal(("1.0.0", "1.1.0"), (outcome.FromVersion.ToString(), outcome.ToVersion.ToString()));
-            Assert.Equal(_dir.File("b1.json.v1.0.0.bak"), outcome.BackupPath);
+            Assert.Equal(("1.1.0", "1.2.0"), (outcome.FromVersion.ToString(), outcome.ToVersion.ToString()));
+            Assert.Equal(_dir.File("b1.json.v1.1.0.bak"), outcome.BackupPath);
             Assert.Equal(original, File.ReadAllBytes(outcome.BackupPath!));
 
             var rewritten = JsonNode.Parse(File.ReadAllText(_dir.File("b1.json")))!;
-            Assert.Equal("1.1.0", (string?)rewritten["schemaVersion"]);
+            Assert.Equal("1.2.0", (string?)rewritten["schemaVersion"]);
             Assert.Equal("test-step", (string?)rewritten["settings"]!["migratedBy"]);
             Assert.Equal(MigrationAction.UpToDate, store.Migrate("b1", CancellationToken.None).Action);
         }
@@ -362,8 +383,8 @@ namespace StateCmdlets.Core.Tests
             Create("b1", "a");
             byte[] original = File.ReadAllBytes(_dir.File("b1.json"));
             NewStore(migrator: TestMigrator()).Record("b1", Done("a"), CancellationToken.None);
-            Assert.Equal(original, File.ReadAllBytes(_dir.File("b1.json.v1.0.0.bak")));
-            Assert.Contains("\"1.1.0\"", File.ReadAllText(_dir.File("b1.json")));
+            Assert.Equal(original, File.ReadAllBytes(_dir.File("b1.json.v1.1.0.bak")));
+            Assert.Contains("\"1.2.0\"", File.ReadAllText(_dir.File("b1.json")));
         }
 
         [Fact]
@@ -387,7 +408,7 @@ namespace StateCmdlets.Core.Tests
             var store = new BatchStore(_dir.State, new BatchStoreOptions { Trace = lines.Add });
             store.Record("b1", Done("a"), CancellationToken.None);
             Assert.Contains(lines, l => l.StartsWith("Locked '" + _dir.File("b1.lock") + "' after ", StringComparison.Ordinal));
-            Assert.Contains(lines, l => l.StartsWith("Wrote '" + _dir.File("b1.json") + "'", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.StartsWith("Appended record 1 to '" + _dir.File("b1.journal") + "'", StringComparison.Ordinal));
         }
     }
 }

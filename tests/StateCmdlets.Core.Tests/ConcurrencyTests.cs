@@ -85,7 +85,7 @@ namespace StateCmdlets.Core.Tests
         }
 
         [Fact]
-        public void A_reader_that_takes_no_lock_always_sees_a_whole_snapshot()
+        public void A_reader_that_takes_no_lock_always_sees_a_whole_snapshot_and_whole_journal_lines()
         {
             string? python = FindOnPath("python3");
             if (python == null)
@@ -93,34 +93,45 @@ namespace StateCmdlets.Core.Tests
                 _output.WriteLine("python3 not found: the lock-free reader check did not run.");
                 return;
             }
-            var features = Names(200);
+            var features = Names(300);
             CreateBatch(features);
-            string snapshot = Path.Combine(_dir.State, "b1.json");
             string stop = Path.Combine(_dir.Root, "stop");
             // Python, not .NET: .NET's FileShare emulation would hide an in-place write from a .NET reader.
+            // Every snapshot must parse; every journal line but a last unterminated one must parse.
             const string script = @"
 import json, os, sys
-path, stop = sys.argv[1], sys.argv[2]
+snapshot, journal, stop = sys.argv[1], sys.argv[2], sys.argv[3]
 reads = bad = 0
+print('ready', flush=True)
 while not os.path.exists(stop):
-    with open(path, 'rb') as f:
+    with open(snapshot, 'rb') as f:
         data = f.read()
     try:
         json.loads(data)
         reads += 1
     except ValueError:
         bad += 1
+    try:
+        with open(journal, 'rb') as f:
+            lines = f.read().split(b'\n')
+    except FileNotFoundError:
+        continue
+    for line in lines[:-1]:
+        try:
+            json.loads(line)
+        except ValueError:
+            bad += 1
 print(reads, bad)
 ";
             var info = new ProcessStartInfo(python) { RedirectStandardOutput = true, UseShellExecute = false };
-            info.ArgumentList.Add("-c");
-            info.ArgumentList.Add(script);
-            info.ArgumentList.Add(snapshot);
-            info.ArgumentList.Add(stop);
+            foreach (string arg in new[] { "-c", script, Path.Combine(_dir.State, "b1.json"), Path.Combine(_dir.State, "b1.journal"), stop })
+                info.ArgumentList.Add(arg);
             using var reader = Process.Start(info)!;
+            Assert.Equal("ready", reader.StandardOutput.ReadLine());
 
+            // Writers that compact after nearly every record, so the snapshot is replaced hundreds of times.
             var writers = Enumerable.Range(0, 2)
-                .Select(w => WorkerProcess.Start(new[] { "record", _dir.State, "b1" }.Concat(features.Where((_, i) => i % 2 == w)).ToArray()))
+                .Select(w => WorkerProcess.Start(new[] { "record-compacting", _dir.State, "b1" }.Concat(features.Where((_, i) => i % 2 == w)).ToArray()))
                 .ToList();
             foreach (var w in writers) WorkerProcess.RunToEnd(w, Long);
             File.WriteAllText(stop, "");
@@ -129,6 +140,7 @@ print(reads, bad)
             _output.WriteLine($"lock-free reader: {counts[0]} whole snapshots, {counts[1]} unparseable");
             Assert.True(counts[0] > 0);
             Assert.Equal(0, counts[1]);
+            Assert.Equal(300, Store().Load("b1").Completed);
         }
 
         private static string? FindOnPath(string program) =>

@@ -9,6 +9,7 @@ namespace StateCmdlets.TestWorker
     /// A separate process for the core's cross-process tests. Prints one line per event and flushes,
     /// so the test knows what was acknowledged before it kills this process.
     ///   record &lt;stateDir&gt; &lt;batchId&gt; &lt;feature&gt;...   records Completed for each, printing "ack &lt;feature&gt;"
+    ///   record-compacting ...                          the same, folding the journal into the snapshot as often as it can
     ///   hold &lt;lockPath&gt; &lt;milliseconds&gt;               takes the lock, prints "locked &lt;pid&gt;", sleeps
     /// </summary>
     internal static class Program
@@ -19,7 +20,12 @@ namespace StateCmdlets.TestWorker
             switch (args.Length > 0 ? args[0] : string.Empty)
             {
                 case "record":
-                    var store = new BatchStore(args[1], new BatchStoreOptions { LockTimeout = TimeSpan.FromMinutes(2) });
+                case "record-compacting":
+                    var store = new BatchStore(args[1], new BatchStoreOptions
+                    {
+                        LockTimeout = TimeSpan.FromMinutes(2),
+                        CompactionMinimumBytes = args[0] == "record-compacting" ? 0 : 64 * 1024,
+                    });
                     for (int i = 3; i < args.Length; i++)
                     {
                         store.Record(args[2], new FeatureResult(args[i], FeatureStatus.Completed), CancellationToken.None);

@@ -7,8 +7,8 @@ using StateCmdlets.Core.Versioning;
 namespace StateCmdlets.Core.Batches
 {
     /// <summary>
-    /// A batch of work items and their outcomes. Counters and status are computed from the
-    /// features every time, so they can never disagree with them.
+    /// A batch of work items and their outcomes. Counters and status are derived from the features:
+    /// never stored on disk, and in memory kept by the one method that changes a feature.
     /// </summary>
     public sealed class Batch
     {
@@ -16,6 +16,8 @@ namespace StateCmdlets.Core.Batches
 
         private readonly List<Feature> _features;
         private readonly Dictionary<string, Feature> _byName;
+        private readonly int[] _counts = new int[4];
+        private int _retryable;
 
         internal Batch(string batchId, string name, DateTime createdAt, DateTime updatedAt, int maxAttempts, SchemaVersion schemaVersion, List<Feature> features)
         {
@@ -32,6 +34,7 @@ namespace StateCmdlets.Core.Batches
                 if (_byName.ContainsKey(feature.Name))
                     throw new InvalidBatchDefinitionException("DuplicateFeature", $"Feature '{feature.Name}' appears more than once; feature names must be unique within a batch.");
                 _byName.Add(feature.Name, feature);
+                Count(feature, +1);
             }
         }
 
@@ -52,21 +55,24 @@ namespace StateCmdlets.Core.Batches
 
         public int Total => _features.Count;
 
-        public int Completed => Count(FeatureStatus.Completed);
+        public int Completed => _counts[(int)FeatureStatus.Completed];
 
-        public int Failed => Count(FeatureStatus.Failed);
+        public int Failed => _counts[(int)FeatureStatus.Failed];
 
-        public int Skipped => Count(FeatureStatus.Skipped);
+        public int Skipped => _counts[(int)FeatureStatus.Skipped];
 
-        public int Pending => Count(FeatureStatus.Pending);
+        public int Pending => _counts[(int)FeatureStatus.Pending];
+
+        /// <summary>How many features <see cref="Remaining"/> would give.</summary>
+        public int RemainingCount(bool includeFailed) => Pending + (includeFailed ? _retryable : 0);
 
         public BatchStatus Status
         {
             get
             {
-                if (_features.All(f => f.Status == FeatureStatus.Completed || f.Status == FeatureStatus.Skipped)) return BatchStatus.Completed;
-                if (_features.All(f => f.Status == FeatureStatus.Pending && f.Attempts == 0)) return BatchStatus.Pending;
-                if (!Remaining(includeFailed: true).Any()) return BatchStatus.CompletedWithFailures;
+                if (Completed + Skipped == Total) return BatchStatus.Completed;
+                if (Pending == Total) return BatchStatus.Pending;
+                if (RemainingCount(includeFailed: true) == 0) return BatchStatus.CompletedWithFailures;
                 return BatchStatus.Running;
             }
         }
@@ -116,13 +122,20 @@ namespace StateCmdlets.Core.Batches
             }
         }
 
-        /// <summary>Applies one result in memory. Unknown features and non-final statuses are refused.</summary>
-        public Feature Apply(FeatureResult result, DateTime utcNow, string path)
+        /// <summary>Throws unless <paramref name="result"/> can be applied: known feature, final status.</summary>
+        public Feature Check(FeatureResult result, string path)
         {
             var feature = Find(result.Feature) ?? throw new FeatureNotFoundException(BatchId, result.Feature, path);
             if (result.Status == FeatureStatus.Pending)
                 throw new InvalidFeatureResultException($"'{result.Feature}' of batch '{BatchId}': a result must be Completed, Failed or Skipped, not Pending.");
+            return feature;
+        }
 
+        /// <summary>Applies one result in memory. Unknown features and non-final statuses are refused.</summary>
+        public Feature Apply(FeatureResult result, DateTime utcNow, string path)
+        {
+            var feature = Check(result, path);
+            Count(feature, -1);
             feature.Status = result.Status;
             feature.Attempts++;
             feature.UpdatedAt = utcNow;
@@ -130,7 +143,8 @@ namespace StateCmdlets.Core.Batches
             // A success clears the last error; a failure or skip records its message (the reason).
             feature.LastError = result.Status == FeatureStatus.Completed ? null : result.ErrorMessage;
             if (result.Data.HasValue) feature.Data = result.Data;
-            UpdatedAt = utcNow;
+            Count(feature, +1);
+            if (utcNow > UpdatedAt) UpdatedAt = utcNow;
             return feature;
         }
 
@@ -152,11 +166,10 @@ namespace StateCmdlets.Core.Batches
                 throw new InvalidBatchDefinitionException("InvalidFeatureName", $"The {what} '{name.Substring(0, 40)}...' has {characters} characters; at most {MaxNameLength} are allowed.");
         }
 
-        private int Count(FeatureStatus status)
+        private void Count(Feature feature, int delta)
         {
-            int count = 0;
-            foreach (var feature in _features) if (feature.Status == status) count++;
-            return count;
+            _counts[(int)feature.Status] += delta;
+            if (feature.Status == FeatureStatus.Failed && feature.Attempts < MaxAttempts) _retryable += delta;
         }
     }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.Security.Cryptography;
 using System.Threading;
 using StateCmdlets.Core.Json;
 using StateCmdlets.Core.Storage;
@@ -11,8 +12,9 @@ namespace StateCmdlets.Core.Batches
 {
     /// <summary>
     /// Batches in one state directory: create, load, record results, list, remove, migrate.
-    /// Every change happens under the batch's lock and is durable before the call returns.
-    /// Readers take no lock: the snapshot is only ever replaced by an atomic rename.
+    /// A batch is a snapshot (B.json) plus a journal (B.journal) of results since. Every change
+    /// happens under the batch's lock and is durable before the call returns; a result costs one
+    /// appended, fsynced line. Readers take no lock: they replay the journal over the snapshot.
     /// </summary>
     public sealed class BatchStore
     {
@@ -50,13 +52,18 @@ namespace StateCmdlets.Core.Batches
                 Guard(files.Directory, "create the state directory", () => _fs.EnsureDirectory(files.Directory));
                 using (TakeLock(files, cancellationToken))
                 {
-                    if (_fs.FileExists(files.Snapshot))
+                    Forget(files);
+                    bool exists = _fs.FileExists(files.Snapshot);
+                    if (exists)
                     {
                         if (generated) continue; // two batches in the same second drew the same suffix
                         if (!replace) throw new BatchAlreadyExistsException(id, files.Snapshot);
-                        ClearForReplace(files);
+                        MoveAsideIfUnreadable(files);
                     }
-                    WriteSnapshot(files, batch);
+                    // The new snapshot's fresh generation makes any old journal stale at once.
+                    var session = new BatchSession(batch, default, 0, batch.SchemaVersion, null);
+                    Compact(files, session);
+                    if (exists) DeleteLeftovers(files);
                     return batch;
                 }
             }
@@ -64,7 +71,7 @@ namespace StateCmdlets.Core.Batches
 
         public bool Exists(string batchId) => _fs.FileExists(Files(batchId).Snapshot);
 
-        /// <summary>Reads a batch without locking. Older versions are migrated in memory only.</summary>
+        /// <summary>Reads a batch (snapshot, then journal) without locking. Older versions are migrated in memory only.</summary>
         public Batch Load(string batchId) => Read(Files(batchId)).Batch;
 
         /// <summary>Ids of every batch snapshot in the state directory, sorted.</summary>
@@ -80,19 +87,36 @@ namespace StateCmdlets.Core.Batches
         }
 
         /// <summary>
-        /// Records one result under the lock; returns once it is on stable storage.
-        /// Unknown features and statuses other than Completed/Failed/Skipped change nothing.
+        /// Records one result under the lock; returns once it is on stable storage. Unknown
+        /// features and statuses other than Completed/Failed/Skipped change nothing.
         /// </summary>
-        public Batch Record(string batchId, FeatureResult result, CancellationToken cancellationToken)
+        public Feature Record(string batchId, FeatureResult result, CancellationToken cancellationToken)
         {
             var files = Existing(batchId);
             using (TakeLock(files, cancellationToken))
             {
-                var loaded = Read(files);
-                loaded.Batch.Apply(result, Options.UtcNow(), files.Snapshot);
-                Save(files, loaded);
-                return loaded.Batch;
+                return WithSession(files, session =>
+                {
+                    session.Batch.Check(result, files.Snapshot);
+                    int remainingBefore = session.Batch.RemainingCount(includeFailed: true);
+                    PrepareJournal(files, session);
+                    DateTime now = Options.UtcNow();
+                    Append(files, session, result, now);
+                    var feature = session.Batch.Apply(result, now, files.Snapshot);
+                    bool finished = remainingBefore > 0 && session.Batch.RemainingCount(includeFailed: true) == 0;
+                    if (finished || session.RecordBytes > Math.Max(session.SnapshotLength, Options.CompactionMinimumBytes))
+                        Compact(files, session);
+                    return feature.Clone();
+                });
             }
+        }
+
+        /// <summary>Folds the journal into a fresh snapshot now.</summary>
+        public void Checkpoint(string batchId, CancellationToken cancellationToken)
+        {
+            var files = Existing(batchId);
+            using (TakeLock(files, cancellationToken))
+                WithSession(files, session => Compact(files, session));
         }
 
         /// <summary>Deletes every file of the batch (snapshot, journal, backups, temps, lock); returns their paths.</summary>
@@ -103,7 +127,11 @@ namespace StateCmdlets.Core.Batches
             var removed = new List<string>();
             using (var held = TakeLock(files, cancellationToken))
             {
-                foreach (string name in _fs.ListFiles(files.Directory, "*"))
+                Forget(files);
+                // The snapshot first: from then on no reader sees the batch.
+                var names = new List<string>(_fs.ListFiles(files.Directory, "*"));
+                names.Sort((a, b) => (b == files.SnapshotName).CompareTo(a == files.SnapshotName));
+                foreach (string name in names)
                 {
                     if (!files.OwnsDataFile(name)) continue;
                     string path = Path.Combine(files.Directory, name);
@@ -124,9 +152,9 @@ namespace StateCmdlets.Core.Batches
         public MigrationOutcome InspectVersion(string batchId)
         {
             var files = Files(batchId);
-            var loaded = Read(files);
-            var action = loaded.FileVersion < Options.Migrator.Current ? MigrationAction.NeedsMigration : MigrationAction.UpToDate;
-            return new MigrationOutcome(files.Snapshot, loaded.FileVersion, loaded.Batch.SchemaVersion, action, null);
+            var session = Read(files);
+            var action = session.FileVersion < Options.Migrator.Current ? MigrationAction.NeedsMigration : MigrationAction.UpToDate;
+            return new MigrationOutcome(files.Snapshot, session.FileVersion, session.Batch.SchemaVersion, action, null);
         }
 
         /// <summary>
@@ -138,33 +166,109 @@ namespace StateCmdlets.Core.Batches
             var files = Existing(batchId);
             using (TakeLock(files, cancellationToken))
             {
-                var loaded = Read(files);
-                if (!(loaded.FileVersion < Options.Migrator.Current))
-                    return new MigrationOutcome(files.Snapshot, loaded.FileVersion, loaded.Batch.SchemaVersion, MigrationAction.UpToDate, null);
-                string backup = Save(files, loaded)!;
-                return new MigrationOutcome(files.Snapshot, loaded.FileVersion, loaded.Batch.SchemaVersion, MigrationAction.Migrated, backup);
+                return WithSession(files, session =>
+                {
+                    var from = session.FileVersion;
+                    if (!(from < Options.Migrator.Current))
+                        return new MigrationOutcome(files.Snapshot, from, session.Batch.SchemaVersion, MigrationAction.UpToDate, null);
+                    Compact(files, session);
+                    return new MigrationOutcome(files.Snapshot, from, session.Batch.SchemaVersion, MigrationAction.Migrated, files.Backup(from));
+                });
             }
         }
 
         /// <summary>
-        /// The files of a batch that must exist. Checked before locking so a typo in an id leaves no
-        /// stray lock file behind; the read under the lock checks again.
+        /// Runs a change on the batch's writer session (cached, or loaded), keeping it for the next
+        /// call only if the change succeeded: after any failure the next call reloads from disk.
         /// </summary>
-        private BatchFiles Existing(string batchId)
+        private T WithSession<T>(BatchFiles files, Func<BatchSession, T> change)
         {
-            var files = Files(batchId);
-            if (!_fs.FileExists(files.Snapshot)) throw new BatchNotFoundException(batchId, files.Snapshot);
-            return files;
+            var session = WriterSessions.Take(_fs, Options.Migrator, files.Snapshot);
+            WriterSessions.Forget(_fs, Options.Migrator, files.Snapshot);
+            if (session == null || !CatchUp(files, session)) session = ReadOnce(files);
+            T result;
+            try
+            {
+                result = change(session);
+            }
+            catch (Exception e) when (e is FeatureNotFoundException || e is InvalidFeatureResultException)
+            {
+                // Refused before anything changed: the session is still exact.
+                WriterSessions.Keep(_fs, Options.Migrator, files.Snapshot, session);
+                throw;
+            }
+            WriterSessions.Keep(_fs, Options.Migrator, files.Snapshot, session);
+            return result;
         }
 
-        private StateLock TakeLock(BatchFiles files, CancellationToken cancellationToken)
+        private void WithSession(BatchFiles files, Action<BatchSession> change) => WithSession(files, s => { change(s); return true; });
+
+        /// <summary>
+        /// Brings a cached session up to date with what other processes wrote since, reading only
+        /// the snapshot's first bytes and the journal's new tail. False when the files changed in a
+        /// way that needs a full reload (compaction, replacement, removal).
+        /// </summary>
+        private bool CatchUp(BatchFiles files, BatchSession session)
         {
-            var held = Guard(files.Lock, "lock", () => StateLock.Acquire(files.Lock, Options.LockTimeout, cancellationToken));
-            Trace($"Locked '{files.Lock}' after {held.Waited.TotalMilliseconds:0.0} ms.");
-            return held;
+            if (session.JournalHeader == null) return false;
+            byte[] prefix;
+            long length;
+            byte[] header;
+            try
+            {
+                prefix = _fs.ReadRange(files.Snapshot, 0, BatchDocument.MarkPrefixLength);
+                length = _fs.FileLength(files.Journal);
+                header = _fs.ReadRange(files.Journal, 0, session.JournalHeader.Length);
+            }
+            catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
+            {
+                return false;
+            }
+            var mark = BatchDocument.TryReadMark(prefix);
+            if (mark == null || mark.Value.Generation != session.Mark.Generation || mark.Value.Sequence != session.Mark.Sequence) return false;
+            if (!Same(header, session.JournalHeader) || length < session.JournalLength) return false;
+            if (length == session.JournalLength) return true;
+
+            long tailLength = length - session.JournalLength;
+            if (tailLength > int.MaxValue) return false;
+            byte[] tail = Guard(files.Journal, "read", () => _fs.ReadRange(files.Journal, session.JournalLength, (int)tailLength));
+            var contents = JournalCodec.DecodeTail(tail, session.JournalLength, files.Journal);
+            ApplyRecords(files, session, contents);
+            Trace($"Caught up with {contents.Records.Count} record(s) other writers appended to '{files.Journal}'.");
+            return true;
         }
 
-        private StoredBatch Read(BatchFiles files)
+        /// <summary>
+        /// A read without the lock. A writer may compact between our reading the snapshot and the
+        /// journal; then the journal's generation no longer matches and we read again, so a reader
+        /// never misses an acknowledged result.
+        /// </summary>
+        private BatchSession Read(BatchFiles files)
+        {
+            for (int attempt = 1; ; attempt++)
+            {
+                var session = ReadOnce(files);
+                if (!session.StaleJournalSeen || attempt >= 20) return session;
+                var mark = BatchDocument.TryReadMark(Guard(files.Snapshot, "read", () => ReadPrefixOrEmpty(files.Snapshot)));
+                if (mark.HasValue && mark.Value.Generation == session.Mark.Generation && mark.Value.Sequence == session.Mark.Sequence)
+                    return session; // the snapshot did not move: that journal really is a leftover
+            }
+        }
+
+        private byte[] ReadPrefixOrEmpty(string path)
+        {
+            try
+            {
+                return _fs.ReadRange(path, 0, BatchDocument.MarkPrefixLength);
+            }
+            catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
+            {
+                return new byte[0];
+            }
+        }
+
+        /// <summary>Full read: snapshot, migrated in memory if older, then the journal replayed over it.</summary>
+        private BatchSession ReadOnce(BatchFiles files)
         {
             byte[] bytes;
             try
@@ -179,41 +283,163 @@ namespace StateCmdlets.Core.Batches
             {
                 throw new StateIOException(files.Snapshot, "read", e);
             }
-            var batch = BatchDocument.Deserialize(bytes, files.Snapshot, files.Id, Options.Migrator, out var fileVersion);
-            return new StoredBatch(batch, fileVersion, bytes);
-        }
+            var batch = BatchDocument.Deserialize(bytes, files.Snapshot, files.Id, Options.Migrator, out var fileVersion, out var mark);
+            var session = new BatchSession(batch, mark, bytes.Length, fileVersion, fileVersion < Options.Migrator.Current ? bytes : null);
+            if (mark.Generation == null) return session; // no journal goes with this snapshot
 
-        /// <summary>Writes the batch back; an older file is first backed up as it was. Returns the backup path, if any.</summary>
-        private string? Save(BatchFiles files, StoredBatch loaded)
-        {
-            string? backup = null;
-            if (loaded.FileVersion < Options.Migrator.Current)
+            byte[] journal;
+            try
             {
-                backup = files.Backup(loaded.FileVersion);
-                if (!_fs.FileExists(backup))
-                {
-                    Guard(backup, "write", () => AtomicFile.Write(_fs, backup, loaded.Bytes));
-                    Trace($"Backed up '{files.Snapshot}' (version {loaded.FileVersion}) to '{backup}'.");
-                }
+                journal = _fs.ReadAllBytes(files.Journal);
             }
-            WriteSnapshot(files, loaded.Batch);
-            return backup;
+            catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
+            {
+                return session;
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new StateIOException(files.Journal, "read", e);
+            }
+            var contents = JournalCodec.Decode(journal, files.Journal, files.Id, mark.Generation);
+            if (contents.Generation != mark.Generation)
+            {
+                // Stale: left over from before the last snapshot, or the snapshot moved on while we read.
+                session.StaleJournalSeen = true;
+                return session;
+            }
+            session.JournalHeader = Slice(journal, contents.HeaderLength);
+            session.JournalLength = contents.HeaderLength;
+            ApplyRecords(files, session, contents);
+            return session;
         }
 
-        private void WriteSnapshot(BatchFiles files, Batch batch)
+        private static void ApplyRecords(BatchFiles files, BatchSession session, JournalContents contents)
+        {
+            foreach (var record in contents.Records)
+            {
+                if (record.Sequence != session.LastSequence + 1)
+                    throw new StateFileCorruptException(files.Journal, record.Offset,
+                        $"record {record.Sequence} follows record {session.LastSequence}: records are missing or repeated.");
+                try
+                {
+                    session.Batch.Apply(record.Result, record.At, files.Snapshot);
+                }
+                catch (StateException e)
+                {
+                    throw new StateFileCorruptException(files.Journal, record.Offset, $"record {record.Sequence} cannot be applied: {e.Message}", e);
+                }
+                session.LastSequence = record.Sequence;
+            }
+            session.JournalLength = contents.ValidLength;
+            session.TornAt = contents.TornAt;
+        }
+
+        /// <summary>Makes sure the journal on disk goes with the snapshot before a record is appended to it.</summary>
+        private void PrepareJournal(BatchFiles files, BatchSession session)
+        {
+            // An older snapshot, or one with no journal: fold into a current snapshot with a journal first.
+            if (session.Mark.Generation == null || session.FileVersion < Options.Migrator.Current)
+            {
+                Compact(files, session);
+                return;
+            }
+            if (session.JournalHeader != null) return;
+            // Missing or stale journal (a crash between a snapshot and its journal): start a fresh one.
+            byte[] header = JournalCodec.EncodeHeader(files.Id, session.Mark.Generation);
+            Guard(files.Journal, "write", () => AtomicFile.Write(_fs, files.Journal, header));
+            session.JournalHeader = header;
+            session.JournalLength = header.Length;
+            session.TornAt = null;
+        }
+
+        private void Append(BatchFiles files, BatchSession session, FeatureResult result, DateTime now)
         {
             var clock = Stopwatch.StartNew();
-            byte[] content = BatchDocument.Serialize(batch);
-            Guard(files.Snapshot, "write", () => AtomicFile.Write(_fs, files.Snapshot, content));
-            Trace($"Wrote '{files.Snapshot}' ({content.Length} bytes, durable) in {clock.Elapsed.TotalMilliseconds:0.0} ms.");
+            long sequence = session.LastSequence + 1;
+            byte[] line = JournalCodec.EncodeRecord(sequence, result, now);
+            Guard(files.Journal, "append to", () =>
+            {
+                using var journal = _fs.OpenAppend(files.Journal);
+                if (session.TornAt.HasValue) journal.Truncate(session.JournalLength); // cut a torn write left by a crash
+                try
+                {
+                    journal.Write(line, 0, line.Length);
+                    journal.Flush();
+                }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                {
+                    // Not acknowledged, so it must not appear later either: take it back if we can.
+                    try { journal.Truncate(session.JournalLength); }
+                    catch (IOException) { /* the next writer finds it torn or whole; the failure is reported either way */ }
+                    throw;
+                }
+            });
+            session.LastSequence = sequence;
+            session.JournalLength += line.Length;
+            session.TornAt = null;
+            Trace($"Appended record {sequence} to '{files.Journal}' ({line.Length} bytes, fsynced) in {clock.Elapsed.TotalMilliseconds:0.00} ms.");
         }
 
-        /// <summary>Makes room for a replacement: an unreadable snapshot is moved aside, old journal and backups go.</summary>
-        private void ClearForReplace(BatchFiles files)
+        /// <summary>
+        /// Writes the whole batch as a new snapshot with a fresh journal generation, then a fresh
+        /// journal. A crash in between leaves the new snapshot with a stale journal, which readers
+        /// ignore: its records are all in the snapshot. An older file is backed up first.
+        /// </summary>
+        private void Compact(BatchFiles files, BatchSession session)
+        {
+            var clock = Stopwatch.StartNew();
+            if (session.OriginalBytes != null && session.FileVersion < Options.Migrator.Current)
+            {
+                string backup = files.Backup(session.FileVersion);
+                if (!_fs.FileExists(backup))
+                {
+                    Guard(backup, "write", () => AtomicFile.Write(_fs, backup, session.OriginalBytes));
+                    Trace($"Backed up '{files.Snapshot}' (version {session.FileVersion}) to '{backup}'.");
+                }
+            }
+            session.Batch.SchemaVersion = SchemaVersion.Max(Options.Migrator.Current, session.FileVersion);
+            var mark = new SnapshotMark(NewGeneration(), session.LastSequence);
+            byte[] snapshot = BatchDocument.Serialize(session.Batch, mark);
+            Guard(files.Snapshot, "write", () => AtomicFile.Write(_fs, files.Snapshot, snapshot));
+            byte[] header = JournalCodec.EncodeHeader(files.Id, mark.Generation!);
+            Guard(files.Journal, "write", () => AtomicFile.Write(_fs, files.Journal, header));
+
+            session.Mark = mark;
+            session.SnapshotLength = snapshot.Length;
+            session.FileVersion = session.Batch.SchemaVersion;
+            session.OriginalBytes = null;
+            session.JournalHeader = header;
+            session.JournalLength = header.Length;
+            session.TornAt = null;
+            Trace($"Wrote snapshot '{files.Snapshot}' ({snapshot.Length} bytes, up to record {mark.Sequence}) and a fresh journal in {clock.Elapsed.TotalMilliseconds:0.0} ms.");
+        }
+
+        /// <summary>
+        /// The files of a batch that must exist. Checked before locking so a typo in an id leaves no
+        /// stray lock file behind; the read under the lock checks again.
+        /// </summary>
+        private BatchFiles Existing(string batchId)
+        {
+            var files = Files(batchId);
+            if (!_fs.FileExists(files.Snapshot)) throw new BatchNotFoundException(batchId, files.Snapshot);
+            return files;
+        }
+
+        private ILockHandle TakeLock(BatchFiles files, CancellationToken cancellationToken)
+        {
+            var held = Guard(files.Lock, "lock", () => _fs.AcquireLock(files.Lock, Options.LockTimeout, cancellationToken));
+            Trace($"Locked '{files.Lock}' after {held.Waited.TotalMilliseconds:0.0} ms.");
+            return held;
+        }
+
+        private void Forget(BatchFiles files) => WriterSessions.Forget(_fs, Options.Migrator, files.Snapshot);
+
+        /// <summary>Before a replacement: an unreadable snapshot is moved aside, never destroyed.</summary>
+        private void MoveAsideIfUnreadable(BatchFiles files)
         {
             try
             {
-                Read(files);
+                ReadOnce(files);
             }
             catch (Exception e) when (e is StateFileCorruptException || e is StateVersionTooNewException)
             {
@@ -221,15 +447,43 @@ namespace StateCmdlets.Core.Batches
                 Guard(files.Snapshot, "move aside", () => _fs.Replace(files.Snapshot, aside));
                 Trace($"Moved unreadable '{files.Snapshot}' aside to '{aside}'.");
             }
+        }
+
+        /// <summary>After a replacement: the old batch's backups and temp files go (moved-aside copies stay).</summary>
+        private void DeleteLeftovers(BatchFiles files)
+        {
             foreach (string name in _fs.ListFiles(files.Directory, "*"))
             {
-                if (name == files.SnapshotName || name.Contains(".corrupt-") || !files.OwnsDataFile(name)) continue;
+                bool leftover = (name.StartsWith(files.SnapshotName + ".v", StringComparison.Ordinal) && name.EndsWith(".bak", StringComparison.Ordinal))
+                    || AtomicFile.IsTempNameOf(name, files.SnapshotName);
+                if (!leftover) continue;
                 string path = Path.Combine(files.Directory, name);
                 Guard(path, "delete", () => _fs.Delete(path));
             }
         }
 
         private void Trace(string message) => Options.Trace?.Invoke(message);
+
+        private static string NewGeneration()
+        {
+            var bytes = new byte[8];
+            using (var rng = RandomNumberGenerator.Create()) rng.GetBytes(bytes);
+            return BitConverter.ToString(bytes).Replace("-", string.Empty).ToLowerInvariant();
+        }
+
+        private static byte[] Slice(byte[] bytes, long length)
+        {
+            var slice = new byte[length];
+            Buffer.BlockCopy(bytes, 0, slice, 0, (int)length);
+            return slice;
+        }
+
+        private static bool Same(byte[] a, byte[] b)
+        {
+            if (a.Length != b.Length) return false;
+            for (int i = 0; i < a.Length; i++) if (a[i] != b[i]) return false;
+            return true;
+        }
 
         private static void Guard(string path, string operation, Action action) => Guard(path, operation, () => { action(); return true; });
 
@@ -244,23 +498,6 @@ namespace StateCmdlets.Core.Batches
             {
                 throw new StateIOException(path, operation, e);
             }
-        }
-
-        /// <summary>A batch as read from disk, with the bytes and version it was read from.</summary>
-        private sealed class StoredBatch
-        {
-            internal StoredBatch(Batch batch, SchemaVersion fileVersion, byte[] bytes)
-            {
-                Batch = batch;
-                FileVersion = fileVersion;
-                Bytes = bytes;
-            }
-
-            internal Batch Batch { get; }
-
-            internal SchemaVersion FileVersion { get; }
-
-            internal byte[] Bytes { get; }
         }
     }
 }

@@ -15,7 +15,13 @@ namespace StateCmdlets.Core.Batches
 
         public Func<DateTime> UtcNow { get; set; } = () => DateTime.UtcNow;
 
-        public SchemaMigrator Migrator { get; set; } = BatchSchema.CreateMigrator();
+        public SchemaMigrator Migrator { get; set; } = BatchSchema.Migrator;
+
+        /// <summary>
+        /// The journal is folded into a new snapshot once its records outgrow both the snapshot and
+        /// this many bytes (amortised O(1) per update), and when the batch has nothing left to do.
+        /// </summary>
+        public long CompactionMinimumBytes { get; set; } = 64 * 1024;
 
         /// <summary>Receives one line per lock taken and file written (the cmdlets' -Verbose).</summary>
         public Action<string>? Trace { get; set; }

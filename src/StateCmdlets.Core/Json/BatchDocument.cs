@@ -14,17 +14,26 @@ namespace StateCmdlets.Core.Json
     internal static class BatchDocument
     {
         private static readonly HashSet<string> TopLevel = new HashSet<string>(StringComparer.Ordinal)
-        { SchemaMigrator.VersionProperty, "batchId", "name", "createdAt", "updatedAt", "settings", "features" };
+        { SchemaMigrator.VersionProperty, GenerationProperty, SequenceProperty, "batchId", "name", "createdAt", "updatedAt", "settings", "features" };
+
+        // Written right after schemaVersion, so a writer can check them by reading the first bytes only.
+        internal const string GenerationProperty = "journalGeneration";
+        internal const string SequenceProperty = "journalSequence";
+
+        /// <summary>Enough to hold schemaVersion and the mark as this class writes them.</summary>
+        internal const int MarkPrefixLength = 512;
 
         private static readonly HashSet<string> SettingsNames = new HashSet<string>(StringComparer.Ordinal) { "maxAttempts" };
 
         private static readonly HashSet<string> FeatureNames = new HashSet<string>(StringComparer.Ordinal)
         { "name", "status", "attempts", "lastError", "completedAt", "updatedAt", "data" };
 
-        internal static byte[] Serialize(Batch batch) => JsonText.Write(w =>
+        internal static byte[] Serialize(Batch batch, SnapshotMark mark) => JsonText.Write(w =>
         {
             w.WriteStartObject();
             w.WriteString(SchemaMigrator.VersionProperty, batch.SchemaVersion.ToString());
+            if (mark.Generation != null) w.WriteString(GenerationProperty, mark.Generation);
+            w.WriteNumber(SequenceProperty, mark.Sequence);
             w.WriteString("batchId", batch.BatchId);
             w.WriteString("name", batch.Name);
             w.WriteString("createdAt", JsonText.FormatDate(batch.CreatedAt));
@@ -60,7 +69,7 @@ namespace StateCmdlets.Core.Json
         /// Reads a snapshot. Throws <see cref="StateFileCorruptException"/> for anything malformed and
         /// <see cref="StateVersionTooNewException"/> for a newer major version; never repairs silently.
         /// </summary>
-        internal static Batch Deserialize(byte[] bytes, string path, string expectedBatchId, SchemaMigrator migrator, out SchemaVersion fileVersion)
+        internal static Batch Deserialize(byte[] bytes, string path, string expectedBatchId, SchemaMigrator migrator, out SchemaVersion fileVersion, out SnapshotMark mark)
         {
             using var document = JsonText.Parse(bytes, path);
             var root = document.RootElement;
@@ -69,6 +78,7 @@ namespace StateCmdlets.Core.Json
 
             var version = ReadVersion(root, path);
             fileVersion = version;
+            mark = ReadMark(root, path);
             switch (migrator.Assess(version))
             {
                 case MigrationNeed.TooNew:
@@ -84,6 +94,57 @@ namespace StateCmdlets.Core.Json
                 default:
                     return Map(root, path, expectedBatchId, SchemaVersion.Max(version, migrator.Current));
             }
+        }
+
+        /// <summary>
+        /// The journal mark from the first bytes of a snapshot, or null when it is not where this
+        /// class writes it (then the caller reads the whole file).
+        /// </summary>
+        internal static SnapshotMark? TryReadMark(byte[] prefix)
+        {
+            try
+            {
+                var reader = new Utf8JsonReader(prefix, isFinalBlock: false, state: default);
+                if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+                string? generation = null;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    string name = reader.GetString()!;
+                    if (!reader.Read()) return null;
+                    if (name == SchemaMigrator.VersionProperty && reader.TokenType == JsonTokenType.String) continue;
+                    if (name == GenerationProperty && reader.TokenType == JsonTokenType.String)
+                    {
+                        generation = reader.GetString();
+                        continue;
+                    }
+                    if (name == SequenceProperty && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long sequence))
+                        return new SnapshotMark(generation, sequence);
+                    return null;
+                }
+                return null;
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+
+        private static SnapshotMark ReadMark(JsonElement root, string path)
+        {
+            string? generation = null;
+            long sequence = 0;
+            if (root.TryGetProperty(GenerationProperty, out var g))
+            {
+                if (g.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(g.GetString()))
+                    throw new StateFileCorruptException(path, null, $"{GenerationProperty} must be a non-empty string.");
+                generation = g.GetString();
+            }
+            if (root.TryGetProperty(SequenceProperty, out var s))
+            {
+                if (!s.TryGetInt64(out sequence) || sequence < 0)
+                    throw new StateFileCorruptException(path, null, $"{SequenceProperty} must be a whole number of at least 0.");
+            }
+            return new SnapshotMark(generation, sequence);
         }
 
         private static SchemaVersion ReadVersion(JsonElement root, string path)
@@ -212,5 +273,22 @@ namespace StateCmdlets.Core.Json
                 throw Problem(at, $"'{text}' is not one of Pending, Completed, Failed, Skipped.");
             }
         }
+    }
+
+    /// <summary>
+    /// Which journal a snapshot goes with: the journal's generation, and the sequence number of the
+    /// last record the snapshot already holds. A snapshot without a generation has no journal.
+    /// </summary>
+    internal readonly struct SnapshotMark
+    {
+        internal SnapshotMark(string? generation, long sequence)
+        {
+            Generation = generation;
+            Sequence = sequence;
+        }
+
+        internal string? Generation { get; }
+
+        internal long Sequence { get; }
     }
 }

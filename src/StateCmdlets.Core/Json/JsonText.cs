@@ -53,6 +53,23 @@ namespace StateCmdlets.Core.Json
             return stream.ToArray();
         }
 
+        private static readonly JsonWriterOptions CompactOptions = new JsonWriterOptions
+        {
+            Indented = false,
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        };
+
+        /// <summary>One compact JSON value, no trailing newline (journal lines).</summary>
+        internal static byte[] WriteCompact(Action<Utf8JsonWriter> write)
+        {
+            using var stream = new MemoryStream(256);
+            using (var writer = new Utf8JsonWriter(stream, CompactOptions))
+            {
+                write(writer);
+            }
+            return stream.ToArray();
+        }
+
         internal static string FormatDate(DateTime utc) => utc.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
 
         internal static bool TryParseDate(string? text, out DateTime utc) =>

@@ -14,6 +14,12 @@ namespace StateCmdlets.Core.Storage
         /// <summary>Whole file; throws <see cref="System.IO.FileNotFoundException"/> when missing.</summary>
         byte[] ReadAllBytes(string path);
 
+        /// <summary>Up to <paramref name="count"/> bytes from <paramref name="offset"/> (fewer at the end of the file).</summary>
+        byte[] ReadRange(string path, long offset, int count);
+
+        /// <summary>Size in bytes; throws <see cref="System.IO.FileNotFoundException"/> when missing.</summary>
+        long FileLength(string path);
+
         /// <summary>Creates a new file that must not exist yet (create-new), owner-only (0600) on Unix.</summary>
         IWritableFile CreateNew(string path);
 
@@ -39,6 +45,19 @@ namespace StateCmdlets.Core.Storage
 
         /// <summary>Last write time of a file, UTC.</summary>
         DateTime LastWriteTimeUtc(string path);
+
+        /// <summary>Takes the exclusive cross-process lock on a lock file (see <see cref="StateLock"/>).</summary>
+        ILockHandle AcquireLock(string path, TimeSpan timeout, System.Threading.CancellationToken cancellationToken);
+    }
+
+    /// <summary>A held lock; disposing releases it.</summary>
+    public interface ILockHandle : IDisposable
+    {
+        /// <summary>How long the caller waited for the lock.</summary>
+        TimeSpan Waited { get; }
+
+        /// <summary>Deletes the lock file itself, still holding the lock (used when removing a batch).</summary>
+        void DeleteFile();
     }
 
     /// <summary>A file open for writing, whose <see cref="Flush"/> reaches the disk.</summary>

@@ -44,6 +44,55 @@ namespace StateCmdlets.Core.Storage
             return buffer;
         }
 
+        public byte[] ReadRange(string path, long offset, int count)
+        {
+            if (!IsWindows)
+            {
+                // Straight pread: a FileStream open costs more than the read (and takes .NET's own flock).
+                int fd = UnixNative.Open(path, UnixNative.O_RDONLY, 0);
+                try
+                {
+                    var chunk = new byte[count];
+                    int got = 0;
+                    while (got < count)
+                    {
+                        int n = UnixNative.Pread(fd, chunk, got, count - got, offset + got, path);
+                        if (n == 0) break;
+                        got += n;
+                    }
+                    if (got < count) Array.Resize(ref chunk, got);
+                    return chunk;
+                }
+                finally
+                {
+                    UnixNative.Close(fd);
+                }
+            }
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+            if (offset >= stream.Length) return Array.Empty<byte>();
+            stream.Position = offset;
+            var buffer = new byte[(int)Math.Min(count, stream.Length - offset)];
+            int read = 0;
+            while (read < buffer.Length)
+            {
+                int n = stream.Read(buffer, read, buffer.Length - read);
+                if (n == 0) break;
+                read += n;
+            }
+            if (read < buffer.Length) Array.Resize(ref buffer, read);
+            return buffer;
+        }
+
+        public long FileLength(string path)
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists) throw new FileNotFoundException($"'{path}' does not exist.", path);
+            return info.Length;
+        }
+
+        public ILockHandle AcquireLock(string path, TimeSpan timeout, System.Threading.CancellationToken cancellationToken) =>
+            StateLock.Acquire(path, timeout, cancellationToken);
+
         public IWritableFile CreateNew(string path)
         {
             if (IsWindows)

@@ -13,11 +13,16 @@ namespace StateCmdlets.Core.Storage
     /// atomic rename swaps that inode). flock(2) on Unix, the same call Python's fcntl.flock makes;
     /// LockFileEx on Windows. The kernel drops it when the holder dies, so there are no stale locks.
     /// </summary>
-    public sealed class StateLock : IDisposable
+    public sealed class StateLock : ILockHandle
     {
         // Locks this process holds, to refuse a thread's second acquire (flock would deadlock on it).
         private static readonly Dictionary<string, StateLock> HeldInProcess = new Dictionary<string, StateLock>(PathComparer);
+        private const int HolderRecordLength = 128;
         private static readonly TimeSpan MaxPoll = TimeSpan.FromMilliseconds(25);
+
+        // Looked up once: Process.GetCurrentProcess() alone costs more than the whole lock.
+        private static readonly string HolderPrefix = string.Format(CultureInfo.InvariantCulture,
+            "pid {0} on {1} since ", Process.GetCurrentProcess().Id, Environment.MachineName);
 
         private readonly string _key;
         private int _fd = -1;
@@ -149,16 +154,17 @@ namespace StateCmdlets.Core.Storage
         {
             try
             {
-                var text = Encoding.UTF8.GetBytes(string.Format(CultureInfo.InvariantCulture,
-                    "pid {0} on {1} since {2:yyyy-MM-ddTHH:mm:ss.fffZ}\n", Process.GetCurrentProcess().Id, Environment.MachineName, DateTime.UtcNow));
+                // Always the same padded length, written over the start: no truncation, so no
+                // metadata change (which would cost a file system journal commit per lock).
+                string line = HolderPrefix + DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+                var text = Encoding.UTF8.GetBytes(line.PadRight(HolderRecordLength - 1) + "\n");
                 if (_fd >= 0)
                 {
-                    UnixNative.Ftruncate(_fd, 0, Path);
-                    UnixNative.WriteAll(_fd, text, 0, text.Length, Path);
+                    UnixNative.Pwrite(_fd, text, 0, Path);
                 }
                 else if (_stream != null)
                 {
-                    _stream.SetLength(0);
+                    _stream.Position = 0;
                     _stream.Write(text, 0, text.Length);
                     _stream.Flush();
                 }

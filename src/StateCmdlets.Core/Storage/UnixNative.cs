@@ -45,6 +45,9 @@ namespace StateCmdlets.Core.Storage
         [DllImport(Libc, EntryPoint = "pread", SetLastError = true)]
         private static extern unsafe IntPtr PreadRaw(int fd, byte* buffer, UIntPtr count, long offset);
 
+        [DllImport(Libc, EntryPoint = "pwrite", SetLastError = true)]
+        private static extern unsafe IntPtr PwriteRaw(int fd, byte* buffer, UIntPtr count, long offset);
+
         [DllImport(Libc, EntryPoint = "fsync", SetLastError = true)]
         private static extern int FsyncRaw(int fd);
 
@@ -118,6 +121,25 @@ namespace StateCmdlets.Core.Storage
                     }
                     offset += (int)written;
                     count -= (int)written;
+                }
+            }
+        }
+
+        internal static unsafe void Pwrite(int fd, byte[] buffer, long position, string path)
+        {
+            fixed (byte* start = buffer)
+            {
+                int done = 0;
+                while (done < buffer.Length)
+                {
+                    long written = (long)PwriteRaw(fd, start + done, (UIntPtr)(uint)(buffer.Length - done), position + done);
+                    if (written < 0)
+                    {
+                        int errno = LastErrno();
+                        if (errno == EINTR) continue;
+                        throw NativeError.From(errno, "write", path);
+                    }
+                    done += (int)written;
                 }
             }
         }

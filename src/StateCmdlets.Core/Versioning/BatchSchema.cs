@@ -1,12 +1,16 @@
-using System.Collections.Generic;
+using StateCmdlets.Core.Versioning.Steps;
 
 namespace StateCmdlets.Core.Versioning
 {
-    /// <summary>The batch snapshot format: its current version and the chain of steps up to it.</summary>
+    /// <summary>
+    /// The batch snapshot format: its current version and the chain of steps up to it.
+    /// 1.0.0: snapshot only. 1.1.0: snapshot plus journal (journalGeneration, journalSequence).
+    /// </summary>
     public static class BatchSchema
     {
-        public static readonly SchemaVersion Current = new SchemaVersion(1, 0, 0);
+        public static readonly SchemaVersion Current = new SchemaVersion(1, 1, 0);
 
-        public static SchemaMigrator CreateMigrator() => new SchemaMigrator(Current, new List<IMigrationStep>());
+        /// <summary>The migration chain for batch snapshots (one shared instance: it holds no state).</summary>
+        public static readonly SchemaMigrator Migrator = new SchemaMigrator(Current, new IMigrationStep[] { new AddJournalMark() });
     }
 }

@@ -42,9 +42,9 @@ namespace StateCmdlets.Commands
         {
             var result = new FeatureResult(Feature, Status, ErrorMessage, Data == null ? null : PowerShellJson.ToJson(Data));
             var store = Store;
-            Batch? batch = null;
-            if (!TryRun(() => batch = store.Record(BatchId, result, Cancellation), Feature)) return;
-            if (PassThru) WriteObject(new FeatureState(batch!.BatchId, store.StateDirectory, batch.Find(Feature)!));
+            Feature? recorded = null;
+            if (!TryRun(() => recorded = store.Record(BatchId, result, Cancellation), Feature)) return;
+            if (PassThru) WriteObject(new FeatureState(BatchId, store.StateDirectory, recorded!));
         }
     }
 }

@@ -13,7 +13,7 @@ namespace StateCmdlets.Core.Tests.Support
     {
         private readonly IFileSystem _inner = PhysicalFileSystem.Instance;
 
-        /// <summary>Operation to fail: CreateNew, Write, Flush, Replace, FlushDirectory, Delete.</summary>
+        /// <summary>Operation to fail: CreateNew, OpenAppend, Write, Flush, Truncate, Replace, FlushDirectory, Delete.</summary>
         public string? FailOn { get; set; }
 
         /// <summary>Runs before each Replace, with the source path (to inspect the temp file).</summary>
@@ -31,7 +31,21 @@ namespace StateCmdlets.Core.Tests.Support
 
         public bool DirectoryExists(string directory) => _inner.DirectoryExists(directory);
 
-        public byte[] ReadAllBytes(string path) => _inner.ReadAllBytes(path);
+        /// <summary>Runs before each whole-file read, with the path (to interleave another writer).</summary>
+        public Action<string>? BeforeRead { get; set; }
+
+        public byte[] ReadAllBytes(string path)
+        {
+            BeforeRead?.Invoke(path);
+            return _inner.ReadAllBytes(path);
+        }
+
+        public byte[] ReadRange(string path, long offset, int count) => _inner.ReadRange(path, offset, count);
+
+        public long FileLength(string path) => _inner.FileLength(path);
+
+        public ILockHandle AcquireLock(string path, TimeSpan timeout, System.Threading.CancellationToken cancellationToken) =>
+            _inner.AcquireLock(path, timeout, cancellationToken);
 
         public IWritableFile CreateNew(string path)
         {

@@ -1,0 +1,52 @@
+using StateCmdlets.Core.Json;
+using StateCmdlets.Core.Versioning;
+
+namespace StateCmdlets.Core.Batches
+{
+    /// <summary>
+    /// A batch as a writer holds it in memory between updates, with where it stands on disk, so the
+    /// next update under the lock only has to read what other processes appended since.
+    /// </summary>
+    internal sealed class BatchSession
+    {
+        internal BatchSession(Batch batch, SnapshotMark mark, long snapshotLength, SchemaVersion fileVersion, byte[]? originalBytes)
+        {
+            Batch = batch;
+            Mark = mark;
+            SnapshotLength = snapshotLength;
+            LastSequence = mark.Sequence;
+            FileVersion = fileVersion;
+            OriginalBytes = originalBytes;
+        }
+
+        internal Batch Batch { get; }
+
+        /// <summary>The journal mark of the snapshot on disk.</summary>
+        internal SnapshotMark Mark { get; set; }
+
+        internal long SnapshotLength { get; set; }
+
+        /// <summary>Sequence number of the last record folded into <see cref="Batch"/>.</summary>
+        internal long LastSequence { get; set; }
+
+        /// <summary>Header bytes of the journal that goes with the snapshot; null when it is missing or stale.</summary>
+        internal byte[]? JournalHeader { get; set; }
+
+        /// <summary>Bytes of the journal up to the end of the last whole record.</summary>
+        internal long JournalLength { get; set; }
+
+        /// <summary>Start of a torn final write, which the next writer cuts off before appending.</summary>
+        internal long? TornAt { get; set; }
+
+        /// <summary>The version the snapshot file is written in.</summary>
+        internal SchemaVersion FileVersion { get; set; }
+
+        /// <summary>The snapshot as read, kept only while it is older than the current version (for its backup).</summary>
+        internal byte[]? OriginalBytes { get; set; }
+
+        /// <summary>The journal on disk was of another generation when this session was read.</summary>
+        internal bool StaleJournalSeen { get; set; }
+
+        internal long RecordBytes => JournalHeader == null ? 0 : JournalLength - JournalHeader.Length;
+    }
+}

@@ -1,0 +1,239 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Storage;
+
+namespace StateCmdlets.Core.Json
+{
+    /// <summary>
+    /// The journal file B.journal: a header line, then one result per line. Every line is a JSON
+    /// object ending in "crc": the CRC-32 of the line's bytes before its <c>,"crc":</c>, so a torn
+    /// last line is told apart from damage in the middle:
+    /// <code>{"journal":1,"batchId":"B","generation":"9f..","crc":"1a2b3c4d"}
+    /// {"seq":1,"op":"result","feature":"srv-01","status":"Completed","at":"2026-..Z","crc":"..."}</code>
+    /// </summary>
+    internal static class JournalCodec
+    {
+        internal const int Format = 1;
+        private const string ResultOp = "result";
+        private static readonly byte[] CrcMarker = Encoding.ASCII.GetBytes(",\"crc\":\"");
+        private const int CrcTailLength = 8 + 8 + 2; // ,"crc":" + 8 hex + "}
+
+        internal static byte[] EncodeHeader(string batchId, string generation) => Seal(JsonText.WriteCompact(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("journal", Format);
+            w.WriteString("batchId", batchId);
+            w.WriteString("generation", generation);
+            w.WriteEndObject();
+        }));
+
+        internal static byte[] EncodeRecord(long sequence, FeatureResult result, DateTime at) => Seal(JsonText.WriteCompact(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("seq", sequence);
+            w.WriteString("op", ResultOp);
+            w.WriteString("feature", result.Feature);
+            w.WriteString("status", result.Status.ToString());
+            if (result.ErrorMessage != null) w.WriteString("error", result.ErrorMessage);
+            if (result.Data.HasValue)
+            {
+                w.WritePropertyName("data");
+                result.Data.Value.WriteTo(w);
+            }
+            w.WriteString("at", JsonText.FormatDate(at));
+            w.WriteEndObject();
+        }));
+
+        /// <summary>
+        /// Reads a whole journal. Records are read only when its generation is <paramref name="expectedGeneration"/>.
+        /// A torn tail (bad lines with no good line after them: a crash
+        /// mid-append) is reported through <see cref="JournalContents.TornAt"/>; a bad line followed by a
+        /// good one is damage and throws <see cref="StateFileCorruptException"/> with its offset.
+        /// </summary>
+        internal static JournalContents Decode(byte[] bytes, string path, string batchId, string? expectedGeneration)
+        {
+            var contents = new JournalContents();
+            if (bytes.Length == 0) return contents;
+            var lines = Split(bytes, 0);
+            var first = lines[0];
+            if (!first.Sealed) throw new StateFileCorruptException(path, 0, "the journal header is damaged.");
+            using (var header = Parse(bytes, first, path))
+            {
+                var root = header.RootElement;
+                if (!root.TryGetProperty("journal", out var format) || format.ValueKind != JsonValueKind.Number)
+                    throw new StateFileCorruptException(path, 0, "the first line is not a journal header.");
+                if (format.GetInt32() > Format)
+                    throw new StateVersionTooNewException(path, $"journal format {format.GetInt32()}", $"journal format {Format}");
+                string? id = root.TryGetProperty("batchId", out var b) && b.ValueKind == JsonValueKind.String ? b.GetString() : null;
+                if (id != batchId) throw new StateFileCorruptException(path, 0, $"the journal belongs to batch '{id}', not '{batchId}'.");
+                contents.Generation = root.TryGetProperty("generation", out var g) && g.ValueKind == JsonValueKind.String ? g.GetString() : null;
+            }
+            contents.HeaderLength = first.End;
+            contents.ValidLength = first.End;
+            // A journal of another generation is stale (its records are in the snapshot): not read further.
+            if (contents.Generation != expectedGeneration) return contents;
+            DecodeRecords(bytes, lines, 1, 0, path, contents);
+            return contents;
+        }
+
+        /// <summary>Decodes records appended after <paramref name="baseOffset"/> (the tail a cached writer has not seen).</summary>
+        internal static JournalContents DecodeTail(byte[] tail, long baseOffset, string path)
+        {
+            var contents = new JournalContents { ValidLength = baseOffset };
+            DecodeRecords(tail, Split(tail, 0), 0, baseOffset, path, contents);
+            return contents;
+        }
+
+        private static void DecodeRecords(byte[] bytes, List<Line> lines, int from, long baseOffset, string path, JournalContents contents)
+        {
+            int firstBad = -1;
+            for (int i = from; i < lines.Count; i++)
+            {
+                var line = lines[i];
+                if (!line.Sealed)
+                {
+                    if (firstBad < 0) firstBad = i;
+                    continue;
+                }
+                if (firstBad >= 0)
+                    throw new StateFileCorruptException(path, baseOffset + lines[firstBad].Start,
+                        "a journal record is damaged (checksum mismatch) but later records are intact; it is not a torn final write.");
+                using var document = Parse(bytes, line, path, baseOffset);
+                contents.Records.Add(ReadRecord(document.RootElement, path, baseOffset + line.Start));
+                contents.ValidLength = baseOffset + line.End;
+            }
+            if (firstBad >= 0) contents.TornAt = baseOffset + lines[firstBad].Start;
+        }
+
+        private static JournalRecord ReadRecord(JsonElement root, string path, long offset)
+        {
+            StateFileCorruptException Bad(string problem) => new StateFileCorruptException(path, offset, "journal record " + problem);
+            if (!root.TryGetProperty("seq", out var seq) || !seq.TryGetInt64(out long sequence) || sequence < 1) throw Bad("has no valid seq.");
+            string? op = root.TryGetProperty("op", out var o) && o.ValueKind == JsonValueKind.String ? o.GetString() : null;
+            if (op != ResultOp)
+                throw new StateVersionTooNewException(path, $"journal operation '{op}' (at byte {offset})", $"journal format {Format}");
+            string? feature = root.TryGetProperty("feature", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
+            if (feature == null) throw Bad("has no feature.");
+            string? statusText = root.TryGetProperty("status", out var st) && st.ValueKind == JsonValueKind.String ? st.GetString() : null;
+            if (!Enum.TryParse(statusText, ignoreCase: false, out FeatureStatus status) || status == FeatureStatus.Pending || status.ToString() != statusText)
+                throw Bad($"has an invalid status '{statusText}'.");
+            string? error = root.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
+            JsonElement? data = root.TryGetProperty("data", out var d) && d.ValueKind != JsonValueKind.Null ? d.Clone() : (JsonElement?)null;
+            string? atText = root.TryGetProperty("at", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString() : null;
+            if (!JsonText.TryParseDate(atText, out var at)) throw Bad("has no valid time.");
+            return new JournalRecord(sequence, new FeatureResult(feature, status, error, data), at, offset);
+        }
+
+        /// <summary>Appends ,"crc":"xxxxxxxx"} and a newline to a compact JSON object.</summary>
+        private static byte[] Seal(byte[] json)
+        {
+            int bodyLength = json.Length - 1; // without the closing brace
+            string crc = Crc32.Compute(json, 0, bodyLength).ToString("x8", CultureInfo.InvariantCulture);
+            var line = new byte[bodyLength + CrcTailLength + 1];
+            Buffer.BlockCopy(json, 0, line, 0, bodyLength);
+            Buffer.BlockCopy(CrcMarker, 0, line, bodyLength, CrcMarker.Length);
+            Encoding.ASCII.GetBytes(crc, 0, 8, line, bodyLength + CrcMarker.Length);
+            line[line.Length - 3] = (byte)'"';
+            line[line.Length - 2] = (byte)'}';
+            line[line.Length - 1] = (byte)'\n';
+            return line;
+        }
+
+        private static JsonDocument Parse(byte[] bytes, Line line, string path, long baseOffset = 0)
+        {
+            try
+            {
+                return JsonDocument.Parse(new ReadOnlyMemory<byte>(bytes, line.Start, line.End - 1 - line.Start));
+            }
+            catch (JsonException)
+            {
+                // The checksum matched, so this is what was written: not a torn write.
+                throw new StateFileCorruptException(path, baseOffset + line.Start, "a journal line has a valid checksum but is not JSON.");
+            }
+        }
+
+        /// <summary>Lines with their offsets; Sealed means newline-terminated with a matching checksum.</summary>
+        private static List<Line> Split(byte[] bytes, int start)
+        {
+            var lines = new List<Line>();
+            int at = start;
+            while (at < bytes.Length)
+            {
+                int newline = Array.IndexOf(bytes, (byte)'\n', at);
+                int end = newline < 0 ? bytes.Length : newline + 1;
+                lines.Add(new Line(at, end, newline >= 0 && ChecksumMatches(bytes, at, newline)));
+                at = end;
+            }
+            return lines;
+        }
+
+        private static bool ChecksumMatches(byte[] bytes, int start, int newline)
+        {
+            int length = newline - start;
+            if (length < CrcTailLength + 2) return false;
+            int tail = newline - CrcTailLength;
+            for (int i = 0; i < CrcMarker.Length; i++) if (bytes[tail + i] != CrcMarker[i]) return false;
+            if (bytes[newline - 2] != (byte)'"' || bytes[newline - 1] != (byte)'}') return false;
+            string hex = Encoding.ASCII.GetString(bytes, tail + CrcMarker.Length, 8);
+            if (!uint.TryParse(hex, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint expected)) return false;
+            return Crc32.Compute(bytes, start, tail - start) == expected;
+        }
+
+        private readonly struct Line
+        {
+            internal Line(int start, int end, bool sealedLine)
+            {
+                Start = start;
+                End = end;
+                Sealed = sealedLine;
+            }
+
+            internal int Start { get; }
+
+            /// <summary>Offset just past the line's newline.</summary>
+            internal int End { get; }
+
+            internal bool Sealed { get; }
+        }
+    }
+
+    /// <summary>What a journal holds: its generation and the records up to the first torn byte.</summary>
+    internal sealed class JournalContents
+    {
+        internal string? Generation { get; set; }
+
+        internal long HeaderLength { get; set; }
+
+        internal List<JournalRecord> Records { get; } = new List<JournalRecord>();
+
+        /// <summary>Offset just past the last whole record (the length a writer truncates a torn tail to).</summary>
+        internal long ValidLength { get; set; }
+
+        /// <summary>Where a torn final write starts, if there is one.</summary>
+        internal long? TornAt { get; set; }
+    }
+
+    /// <summary>One recorded result, with its sequence number and where it sits in the file.</summary>
+    internal sealed class JournalRecord
+    {
+        internal JournalRecord(long sequence, FeatureResult result, DateTime at, long offset)
+        {
+            Sequence = sequence;
+            Result = result;
+            At = at;
+            Offset = offset;
+        }
+
+        internal long Sequence { get; }
+
+        internal FeatureResult Result { get; }
+
+        internal DateTime At { get; }
+
+        internal long Offset { get; }
+    }
+}
