@@ -90,7 +90,7 @@ namespace StateCmdlets.Core
         public StateLockTimeoutException(string path, TimeSpan timeout, string? holder)
             : base("StateLockTimeout",
                 $"Timed out after {timeout.TotalSeconds:0.###} s waiting for the lock '{path}'" +
-                (string.IsNullOrEmpty(holder) ? "." : $", held by {holder}."), path)
+                (string.IsNullOrEmpty(holder) ? " (the holder did not say who it is: another program, or a StateCmdlets process that is still starting)." : $", held by {holder}."), path)
         {
             Holder = holder;
         }

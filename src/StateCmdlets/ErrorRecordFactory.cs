@@ -9,9 +9,14 @@ namespace StateCmdlets
     /// </summary>
     internal static class ErrorRecordFactory
     {
-        internal static ErrorRecord From(StateException exception, object? target = null)
+        /// <summary>
+        /// The target is the file concerned when there is one (a FeatureNotFound names the feature);
+        /// <paramref name="fallbackTarget"/> otherwise, such as an invalid batch id.
+        /// </summary>
+        internal static ErrorRecord From(StateException exception, object? fallbackTarget = null)
         {
-            var record = new ErrorRecord(exception, exception.ErrorId, Category(exception.ErrorId), target ?? exception.Path);
+            object? target = exception is FeatureNotFoundException missing ? missing.Feature : exception.Path ?? fallbackTarget;
+            var record = new ErrorRecord(exception, exception.ErrorId, Category(exception.ErrorId), target);
             string? action = RecommendedAction(exception.ErrorId);
             if (action != null) record.ErrorDetails = new ErrorDetails(exception.Message) { RecommendedAction = action };
             return record;

@@ -36,11 +36,12 @@ namespace StateCmdlets
 
         protected string ResolveDirectory(string? directory)
         {
-            if (string.IsNullOrEmpty(directory)) return Core.Storage.StateDirectory.Default();
+            // The default too goes through the provider, so a relative $env:STATECMDLETS_HOME means $PWD, as in any cmdlet.
+            if (string.IsNullOrEmpty(directory)) directory = Core.Storage.StateDirectory.Default();
             string path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(directory, out ProviderInfo provider, out _);
             if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
                 ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("StateDirectoryNotFileSystem",
-                    $"-StateDirectory '{directory}' is on the {provider.Name} provider; state lives in the file system.", directory));
+                    $"The state directory '{directory}' is on the {provider.Name} provider; state lives in the file system.", directory));
             return path;
         }
 

@@ -10,7 +10,7 @@ Describe 'New-BatchState' {
     BeforeEach { $d = New-TestStateDirectory }
     AfterEach { Remove-TestStateDirectory $d }
 
-    It 'creates B.json and B.lock and emits a BatchState' {
+    It 'creates B.json, B.journal and B.lock and emits a BatchState' {
         $b = New-BatchState -Name 'first' -Feature a, b, c -BatchId B -StateDirectory $d
         $b | Should -BeOfType 'StateCmdlets.BatchState'
         $b.BatchId | Should -BeExactly 'B'
@@ -19,14 +19,14 @@ Describe 'New-BatchState' {
         $b.Pending | Should -Be 3
         $b.Status | Should -Be 'Pending'
         $b.MaxAttempts | Should -Be 3
-        $b.SchemaVersion | Should -Be '1.0.0'
+        $b.SchemaVersion | Should -Be '1.1.0'
         $b.StateDirectory | Should -Be $d
         $b.Path | Should -Be (Join-Path $d 'B.json')
         $b.CreatedAt.Kind | Should -Be 'Utc'
         $b.UpdatedAt | Should -Be $b.CreatedAt
-        (Get-EntryNames $d) -join ',' | Should -BeExactly 'B.json,B.lock'
+        (Get-EntryNames $d) -join ',' | Should -BeExactly 'B.journal,B.json,B.lock'
         $json = Get-Content -LiteralPath (Join-Path $d 'B.json') -Raw | ConvertFrom-Json
-        $json.schemaVersion | Should -Be '1.0.0'
+        $json.schemaVersion | Should -Be '1.1.0'
         $json.batchId | Should -BeExactly 'B'
         @($json.features.name) -join ',' | Should -BeExactly 'a,b,c'
     }
@@ -317,13 +317,30 @@ Describe 'Resume-BatchState and Set-FeatureResult semantics' {
         $a.Data.PSObject.Properties.Name | Should -Not -Contain 'step'
     }
 
-    It 'has the result in B.json as soon as Set-FeatureResult returns' {
+    It 'has the result on disk as soon as Set-FeatureResult returns: one line in B.journal, seen by another process' {
+        $null = New-BatchState -Name n -Feature a, b -BatchId B -StateDirectory $d
+        $snapshot = (Get-FileHash -LiteralPath (Join-Path $d 'B.json')).Hash
+        Set-FeatureResult -BatchId B -Feature a -Status Completed -StateDirectory $d
+        # The snapshot is not rewritten per result; the journal gains one JSON line.
+        (Get-FileHash -LiteralPath (Join-Path $d 'B.json')).Hash | Should -Be $snapshot
+        $lines = @(Get-Content -LiteralPath (Join-Path $d 'B.journal'))
+        $lines.Count | Should -Be 2
+        $record = $lines[1] | ConvertFrom-Json
+        $record.feature | Should -BeExactly 'a'
+        $record.status | Should -BeExactly 'Completed'
+        $record.seq | Should -Be 1
+        # No lock, no cache: a separate process reads snapshot plus journal and sees the result.
+        $seen = & $PwshPath -NoProfile -NonInteractive -Command "Import-Module '$ModuleManifestPath'; (Get-BatchState -BatchId B -StateDirectory '$d').Features | ForEach-Object { `$_.Status.ToString() }"
+        ($seen -join ',') | Should -BeExactly 'Completed,Pending'
+    }
+
+    It 'folds the journal into B.json when the batch finishes, so other tools read one file' {
         $null = New-BatchState -Name n -Feature a, b -BatchId B -StateDirectory $d
         Set-FeatureResult -BatchId B -Feature a -Status Completed -StateDirectory $d
-        # No lock, no cache: the file on disk already has the result.
+        Set-FeatureResult -BatchId B -Feature b -Status Skipped -ErrorMessage gone -StateDirectory $d
         $json = Get-Content -LiteralPath (Join-Path $d 'B.json') -Raw | ConvertFrom-Json
-        $json.features[0].status | Should -BeExactly 'Completed'
-        $json.features[0].attempts | Should -Be 1
-        $json.features[1].status | Should -BeExactly 'Pending'
+        ($json.features.status -join ',') | Should -BeExactly 'Completed,Skipped'
+        $json.journalSequence | Should -Be 2
+        @(Get-Content -LiteralPath (Join-Path $d 'B.journal')).Count | Should -Be 1
     }
 }

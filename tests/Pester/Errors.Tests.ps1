@@ -28,13 +28,13 @@ Describe 'Errors' {
             $missingFile = Join-Path $d 'Nope.json'
         }
 
-        It 'Get-BatchState -BatchId: non-terminating, names the id and the file' {
+        It 'Get-BatchState -BatchId: non-terminating, names the id and targets the file' {
             $out = Get-BatchState -BatchId Nope -StateDirectory $d -ErrorVariable err -ErrorAction SilentlyContinue
             $out | Should -BeNullOrEmpty
             $err.Count | Should -Be 1
             $err[0].FullyQualifiedErrorId | Should -BeLike 'BatchNotFound,*'
             $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
-            $err[0].TargetObject | Should -BeExactly 'Nope'
+            $err[0].TargetObject | Should -BeExactly $missingFile
             $err[0].Exception.Message | Should -BeLike "*$missingFile*"
             { Get-BatchState -BatchId Nope -StateDirectory $d -ErrorAction Stop } | Should -Throw -ErrorId 'BatchNotFound,*'
         }
@@ -48,7 +48,7 @@ Describe 'Errors' {
         It 'Resume-BatchState' {
             { Resume-BatchState -BatchId Nope -StateDirectory $d -ErrorAction Stop } | Should -Throw -ErrorId 'BatchNotFound,*'
             $null = Resume-BatchState -BatchId Nope -StateDirectory $d -ErrorVariable err -ErrorAction SilentlyContinue
-            $err[0].TargetObject | Should -BeExactly 'Nope'
+            $err[0].TargetObject | Should -BeExactly $missingFile
         }
 
         It 'Set-FeatureResult' {
@@ -75,12 +75,8 @@ Describe 'Errors' {
             (Get-DirectorySnapshot $d) -join "`n" | Should -BeExactly ($before -join "`n")
         }
 
-        # BUG: Remove-BatchState on a batch that does not exist takes (and so creates) '<id>.lock'
-        # before finding that there is nothing to remove, then throws BatchNotFound and leaves the
-        # new 'Nope.lock' behind. An error should change nothing on disk (Set-FeatureResult now checks
-        # that the batch exists before locking; Remove-BatchState does not).
-        # Repro: Remove-BatchState -BatchId Nope -StateDirectory $d -Confirm:$false; Test-Path $d/Nope.lock  # True
-        It 'Remove-BatchState leaves no file behind when the batch does not exist' -Skip {
+        # Regression: Remove-BatchState used to take (and so create) '<id>.lock' before finding nothing.
+        It 'Remove-BatchState leaves no file behind when the batch does not exist' {
             $before = Get-DirectorySnapshot $d
             $null = Remove-BatchState -BatchId Nope -StateDirectory $d -Confirm:$false -ErrorAction SilentlyContinue
             (Get-DirectorySnapshot $d) -join "`n" | Should -BeExactly ($before -join "`n")
@@ -156,7 +152,7 @@ Describe 'Errors' {
             $err[0].Exception.Message | Should -BeLike "*$(Join-Path $d 'B.json')*"
             # B.json is untouched (B.lock only gets the new holder's pid, which is diagnostics).
             (Get-FileHash -LiteralPath (Join-Path $d 'B.json')).Hash | Should -Be $hash
-            (Get-EntryNames $d) -join ',' | Should -BeExactly 'B.json,B.lock'
+            (Get-EntryNames $d) -join ',' | Should -BeExactly 'B.journal,B.json,B.lock'
             (Get-BatchState -BatchId B -StateDirectory $d).Name | Should -BeExactly 'first'
         }
 
@@ -170,7 +166,7 @@ Describe 'Errors' {
             ($b.Features.Feature -join ',') | Should -BeExactly 'x,y,z'
             $b.Completed | Should -Be 0
             $b.Status | Should -Be 'Pending'
-            (Get-EntryNames $d) -join ',' | Should -BeExactly 'B.json,B.lock'
+            (Get-EntryNames $d) -join ',' | Should -BeExactly 'B.journal,B.json,B.lock'
         }
 
         It 'with -Force moves an unreadable batch file aside instead of destroying it' {
@@ -275,11 +271,8 @@ Describe 'Errors' {
             (Get-FileHash -LiteralPath $corrupt).Hash | Should -Be $hash
         }
 
-        # BUG: README ("Errors") says "The target object is the file (or feature) concerned", and
-        # Invoke-StateMigration does set TargetObject to the file, but Get-BatchState and
-        # Resume-BatchState set it to the batch id ('B') and Set-FeatureResult to the feature name
-        # ('a') for StateFileCorrupt, so `$err.TargetObject` does not name the damaged file.
-        It 'sets TargetObject to the damaged file' -Skip {
+        # README ("Errors"): the target object is the file concerned.
+        It 'sets TargetObject to the damaged file' {
             $null = Get-BatchState -StateDirectory $d -ErrorVariable e1 -ErrorAction SilentlyContinue
             $null = Get-BatchState -BatchId B -StateDirectory $d -ErrorVariable e2 -ErrorAction SilentlyContinue
             $null = Resume-BatchState -BatchId B -StateDirectory $d -ErrorVariable e3 -ErrorAction SilentlyContinue
@@ -309,10 +302,10 @@ Describe 'Errors' {
             $null = Get-BatchState -BatchId B -StateDirectory $d -ErrorVariable err -ErrorAction SilentlyContinue
             $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
             $err[0].Exception.Message | Should -BeLike '*2.0.0*'
-            $err[0].Exception.Message | Should -BeLike '*1.0.0*'
+            $err[0].Exception.Message | Should -BeLike '*1.1.0*'
             $err[0].Exception.Message | Should -BeLike "*$path*"
             (Get-FileHash -LiteralPath $path).Hash | Should -Be $hash
-            @(Get-ChildItem -LiteralPath $d -Force).Name -join ',' | Should -BeExactly 'B.json,B.lock'
+            @(Get-ChildItem -LiteralPath $d -Force).Name -join ',' | Should -BeExactly 'B.journal,B.json,B.lock'
         }
 
         It 'is reported by a listing that goes on with the other batches' {
@@ -323,13 +316,15 @@ Describe 'Errors' {
         }
 
         It 'does not apply to a newer minor version, whose unknown properties survive a rewrite' {
-            Set-BatchSchemaVersion -Path $path -Version '1.1.0'
+            Set-BatchSchemaVersion -Path $path -Version '1.4.0'
             $text = [IO.File]::ReadAllText($path) -replace '"attempts": 0', '"attempts": 0, "futureField": [1, 2]'
             [IO.File]::WriteAllText($path, $text)
-            (Get-BatchState -BatchId B -StateDirectory $d -ErrorAction Stop).SchemaVersion | Should -Be '1.1.0'
+            (Get-BatchState -BatchId B -StateDirectory $d -ErrorAction Stop).SchemaVersion | Should -Be '1.4.0'
+            # Finishing the batch rewrites the snapshot.
             Set-FeatureResult -BatchId B -Feature a -Status Completed -StateDirectory $d -ErrorAction Stop
+            Set-FeatureResult -BatchId B -Feature b -Status Completed -StateDirectory $d -ErrorAction Stop
             $json = Get-Content -LiteralPath $path -Raw | ConvertFrom-Json
-            $json.schemaVersion | Should -Be '1.1.0'
+            $json.schemaVersion | Should -Be '1.4.0'
             $json.features[0].status | Should -Be 'Completed'
             (@($json.features[0].futureField) -join ',') | Should -Be '1,2'
             (@($json.features[1].futureField) -join ',') | Should -Be '1,2'

@@ -10,14 +10,14 @@ Describe 'Invoke-StateMigration' {
     BeforeEach { $d = New-TestStateDirectory }
     AfterEach { Remove-TestStateDirectory $d }
 
-    It 'reports a current file as UpToDate from 1.0.0 to 1.0.0, and leaves it alone' {
+    It 'reports a current file as UpToDate from 1.1.0 to 1.1.0, and leaves it alone' {
         $null = New-BatchState -Name n -Feature a -BatchId B -StateDirectory $d
         $before = Get-DirectorySnapshot $d
         $r = @(Invoke-StateMigration -StateDirectory $d -Force)
         $r.Count | Should -Be 1
         $r[0].Path | Should -Be (Join-Path $d 'B.json')
-        "$($r[0].FromVersion)" | Should -Be '1.0.0'
-        "$($r[0].ToVersion)" | Should -Be '1.0.0'
+        "$($r[0].FromVersion)" | Should -Be '1.1.0'
+        "$($r[0].ToVersion)" | Should -Be '1.1.0'
         "$($r[0].Action)" | Should -Be 'UpToDate'
         $r[0].BackupPath | Should -BeNullOrEmpty
         Get-DirectorySnapshot $d | Should -Be $before
@@ -31,10 +31,28 @@ Describe 'Invoke-StateMigration' {
         $b.Total | Should -Be 2
         (@(Resume-BatchState -BatchId U -StateDirectory $d).Feature -join ',') | Should -BeExactly 'a,b'
 
+    }
+
+    It 'migrates a 1.0.0 file to 1.1.0 after an identical backup of the original' {
+        New-UnversionedBatch $d 'U'
+        $original = (Get-FileHash -LiteralPath (Join-Path $d 'U.json')).Hash
         $r = @(Invoke-StateMigration -LiteralPath (Join-Path $d 'U.json') -Force -ErrorAction Stop)
         $r.Count | Should -Be 1
         "$($r[0].FromVersion)" | Should -Be '1.0.0'
-        "$($r[0].ToVersion)" | Should -Be '1.0.0'
+        "$($r[0].ToVersion)" | Should -Be '1.1.0'
+        "$($r[0].Action)" | Should -Be 'Migrated'
+        $r[0].BackupPath | Should -Be (Join-Path $d 'U.json.v1.0.0.bak')
+        (Get-FileHash -LiteralPath $r[0].BackupPath).Hash | Should -Be $original
+        (Get-Content -LiteralPath (Join-Path $d 'U.json') -Raw | ConvertFrom-Json).schemaVersion | Should -Be '1.1.0'
+        (Get-BatchState -BatchId U -StateDirectory $d).SchemaVersion | Should -Be '1.1.0'
+        "$((Invoke-StateMigration -LiteralPath (Join-Path $d 'U.json') -Force)[0].Action)" | Should -Be 'UpToDate'
+    }
+
+    It 'asks before migrating unless -Force (ConfirmImpact High), and -Confirm:$false also goes ahead' {
+        New-UnversionedBatch $d 'U'
+        (Get-Command Invoke-StateMigration).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact | Should -Be 'High'
+        $r = @(Invoke-StateMigration -LiteralPath (Join-Path $d 'U.json') -Confirm:$false -ErrorAction Stop)
+        "$($r[0].Action)" | Should -Be 'Migrated'
     }
 
     It 'records results into a file without schemaVersion' {
@@ -79,7 +97,8 @@ Describe 'Invoke-StateMigration' {
         New-UnversionedBatch $d 'x4'
         $r = @(Invoke-StateMigration -StateDirectory $d -Force -ErrorAction Stop)
         ($r.Path | ForEach-Object { Split-Path -Leaf $_ } | Sort-Object) -join ',' | Should -BeExactly 'x1.json,x2.json,x3.json,x4.json'
-        @($r | Where-Object { "$($_.Action)" -ne 'UpToDate' }) | Should -BeNullOrEmpty
+        (@($r | Where-Object { "$($_.Action)" -ne 'UpToDate' }).Path | Split-Path -Leaf) | Should -Be 'x4.json'
+        "$(($r | Where-Object Path -Like '*x4.json').Action)" | Should -Be 'Migrated'
     }
 
     It 'reports a missing literal file as BatchNotFound' {

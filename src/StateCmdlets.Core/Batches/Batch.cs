@@ -48,7 +48,7 @@ namespace StateCmdlets.Core.Batches
 
         public int MaxAttempts { get; }
 
-        /// <summary>The schema version this batch is written in.</summary>
+        /// <summary>The schema version of the file this batch was read from (or is written in).</summary>
         public SchemaVersion SchemaVersion { get; internal set; }
 
         public IReadOnlyList<Feature> Features => _features;

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Security.Cryptography;
 using System.Threading;
 using StateCmdlets.Core.Json;
@@ -123,7 +124,9 @@ namespace StateCmdlets.Core.Batches
         public IReadOnlyList<string> Remove(string batchId, CancellationToken cancellationToken)
         {
             var files = Files(batchId);
-            if (!_fs.DirectoryExists(files.Directory)) throw new BatchNotFoundException(batchId, files.Snapshot);
+            // Nothing of the batch on disk: say so without taking (and so creating) its lock file.
+            if (!_fs.DirectoryExists(files.Directory) || !_fs.ListFiles(files.Directory, "*").Any(files.OwnsDataFile))
+                throw new BatchNotFoundException(batchId, files.Snapshot);
             var removed = new List<string>();
             using (var held = TakeLock(files, cancellationToken))
             {
@@ -154,7 +157,7 @@ namespace StateCmdlets.Core.Batches
             var files = Files(batchId);
             var session = Read(files);
             var action = session.FileVersion < Options.Migrator.Current ? MigrationAction.NeedsMigration : MigrationAction.UpToDate;
-            return new MigrationOutcome(files.Snapshot, session.FileVersion, session.Batch.SchemaVersion, action, null);
+            return new MigrationOutcome(files.Snapshot, session.FileVersion, SchemaVersion.Max(session.FileVersion, Options.Migrator.Current), action, null);
         }
 
         /// <summary>
@@ -170,7 +173,7 @@ namespace StateCmdlets.Core.Batches
                 {
                     var from = session.FileVersion;
                     if (!(from < Options.Migrator.Current))
-                        return new MigrationOutcome(files.Snapshot, from, session.Batch.SchemaVersion, MigrationAction.UpToDate, null);
+                        return new MigrationOutcome(files.Snapshot, from, from, MigrationAction.UpToDate, null);
                     Compact(files, session);
                     return new MigrationOutcome(files.Snapshot, from, session.Batch.SchemaVersion, MigrationAction.Migrated, files.Backup(from));
                 });

@@ -90,9 +90,9 @@ namespace StateCmdlets.Core.Json
                         ?? throw new StateFileCorruptException(path, null, "the top level is not an object.");
                     var migrated = migrator.Migrate(node, version);
                     using (var upgraded = JsonDocument.Parse(migrated.ToJsonString()))
-                        return Map(upgraded.RootElement, path, expectedBatchId, migrator.Current);
+                        return Map(upgraded.RootElement, path, expectedBatchId, version);
                 default:
-                    return Map(root, path, expectedBatchId, SchemaVersion.Max(version, migrator.Current));
+                    return Map(root, path, expectedBatchId, version);
             }
         }
 

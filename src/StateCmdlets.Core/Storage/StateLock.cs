@@ -27,6 +27,7 @@ namespace StateCmdlets.Core.Storage
         private readonly string _key;
         private int _fd = -1;
         private int _ownerThread;
+        private bool _wroteHolder;
         private FileStream? _stream;
 
         private StateLock(string path, string key)
@@ -134,12 +135,14 @@ namespace StateCmdlets.Core.Storage
         {
             if (_fd >= 0)
             {
+                if (_wroteHolder) ClearHolder();
                 UnixNative.Unlock(_fd);
                 UnixNative.Close(_fd);
                 _fd = -1;
             }
             if (_stream != null)
             {
+                if (_wroteHolder) ClearHolder();
                 try { WindowsNative.Unlock(_stream.SafeFileHandle); }
                 finally
                 {
@@ -161,17 +164,42 @@ namespace StateCmdlets.Core.Storage
                 if (_fd >= 0)
                 {
                     UnixNative.Pwrite(_fd, text, 0, Path);
+                    _wroteHolder = true;
                 }
                 else if (_stream != null)
                 {
                     _stream.Position = 0;
                     _stream.Write(text, 0, text.Length);
                     _stream.Flush();
+                    _wroteHolder = true;
                 }
             }
             catch (IOException)
             {
                 // Diagnostics only: a full disk must not stop the lock from working.
+            }
+        }
+
+        /// <summary>
+        /// Blanks the holder text while still holding the lock, so a later timeout never names us
+        /// when some other program (one that writes nothing, such as a Python script) holds it.
+        /// </summary>
+        private void ClearHolder()
+        {
+            _wroteHolder = false;
+            var blank = Encoding.ASCII.GetBytes(new string(' ', HolderRecordLength - 1) + "\n");
+            try
+            {
+                if (_fd >= 0) UnixNative.Pwrite(_fd, blank, 0, Path);
+                else if (_stream != null)
+                {
+                    _stream.Position = 0;
+                    _stream.Write(blank, 0, blank.Length);
+                    _stream.Flush();
+                }
+            }
+            catch (IOException)
+            {
             }
         }
 

@@ -36,6 +36,15 @@ namespace StateCmdlets.Commands
                 return;
             }
 
+            // A folder the user named that does not exist is a typo worth hearing about; the default one
+            // not existing yet just means no batch was ever made.
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(StateDirectory)) && !System.IO.Directory.Exists(store.StateDirectory))
+            {
+                WriteError(new ErrorRecord(new System.IO.DirectoryNotFoundException($"The state directory '{store.StateDirectory}' does not exist."),
+                    "StateDirectoryNotFound", ErrorCategory.ObjectNotFound, store.StateDirectory));
+                return;
+            }
+
             var patterns = (Name ?? new[] { "*" }).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
             var matched = new bool[patterns.Count];
             var found = new List<BatchState>();

@@ -45,11 +45,30 @@ namespace StateCmdlets.Commands
                     continue;
                 }
                 string action = $"Migrate from schema {inspected.FromVersion} to {inspected.ToVersion} (original kept as {files.Backup(inspected.FromVersion)})";
-                if (!ShouldProcess(files.Snapshot, action)) continue;
-                if (!Force && !ShouldContinue($"Rewrite '{files.Snapshot}' in schema {inspected.ToVersion}?", "Migrate state file")) continue;
+                if (!Approved(files.Snapshot, action)) continue;
                 TryRun(() => WriteObject(store.Migrate(files.Id, Cancellation)), files.Snapshot);
             }
         }
+
+        /// <summary>
+        /// ShouldProcess, except that -Force skips the confirmation ConfirmImpact.High would ask
+        /// for; -WhatIf and an explicit -Confirm still win.
+        /// </summary>
+        private bool Approved(string target, string action)
+        {
+            bool whatIf = IsOn(MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? w : GetVariableValue("WhatIfPreference"));
+            bool confirm = MyInvocation.BoundParameters.TryGetValue("Confirm", out var c) && IsOn(c);
+            if (Force && !whatIf && !confirm) return true;
+            return ShouldProcess(target, action);
+        }
+
+        private static bool IsOn(object? value) => value switch
+        {
+            SwitchParameter s => s.IsPresent,
+            bool b => b,
+            PSObject p => IsOn(p.BaseObject),
+            _ => false,
+        };
 
         private IEnumerable<BatchFiles> Targets()
         {
