@@ -65,7 +65,7 @@ function Invoke-Test {
     # xunit: the core library.
     $trx = Join-Path $results 'xunit.trx'
     dotnet test (Join-Path $root 'tests/StateCmdlets.Core.Tests/StateCmdlets.Core.Tests.csproj') -c $Configuration --nologo `
-        --logger "trx;LogFileName=$trx" --logger 'console;verbosity=normal'
+        --logger "trx;LogFileName=$trx" --logger 'console;verbosity=detailed'
     $xunitExit = $LASTEXITCODE
     $xunit = @{ Passed = 0; Failed = 0; Skipped = 0 }
     if (Test-Path $trx) {

@@ -131,10 +131,15 @@ namespace StateCmdlets.Core.Batches
             using (var held = TakeLock(files, cancellationToken))
             {
                 Forget(files);
-                // The snapshot first: from then on no reader sees the batch.
-                var names = new List<string>(_fs.ListFiles(files.Directory, "*"));
-                names.Sort((a, b) => (b == files.SnapshotName).CompareTo(a == files.SnapshotName));
-                foreach (string name in names)
+                // The snapshot first, durably: were the journal's deletion to reach the disk before the
+                // snapshot's, a crash would bring back the batch without its latest results.
+                if (_fs.FileExists(files.Snapshot))
+                {
+                    Guard(files.Snapshot, "delete", () => _fs.Delete(files.Snapshot));
+                    Guard(files.Directory, "flush", () => _fs.FlushDirectory(files.Directory));
+                    removed.Add(files.Snapshot);
+                }
+                foreach (string name in _fs.ListFiles(files.Directory, "*"))
                 {
                     if (!files.OwnsDataFile(name)) continue;
                     string path = Path.Combine(files.Directory, name);
