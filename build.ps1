@@ -7,7 +7,7 @@
     Test     Build, then the xunit tests of the core, then the Pester tests against the staged module
              in a fresh pwsh; ends with one line totalling both
     Example  Build, then run the README's example batch script end to end (state in out/example-state)
-    Bench    Build, then run the benchmarks in bench/
+    Bench    Build, then run the benchmarks in bench/ (-Quick: small sizes, a sanity run)
     Clean    remove out/ and every bin/ and obj/
     Run it as: dotnet tool restore; dotnet pwsh ./build.ps1 <Task>
 #>
@@ -18,7 +18,10 @@ param(
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # Bench only: small batches and few updates, a sanity run in seconds.
+    [switch] $Quick
 )
 
 $ErrorActionPreference = 'Stop'
@@ -105,7 +108,11 @@ function Invoke-Bench {
     Invoke-Build
     $project = Join-Path $root 'bench/StateCmdlets.Bench/StateCmdlets.Bench.csproj'
     if (-not (Test-Path $project)) { Write-Host 'No benchmarks yet.'; return }
-    Invoke-Native 'benchmarks' { dotnet run --project $project -c Release -- --module (Join-Path $staged 'StateCmdlets.psd1') }
+    # The child pwsh is this very pwsh, so the cmdlet row runs the module under the repo's PowerShell.
+    $benchArgs = @('--module', (Join-Path $staged 'StateCmdlets.psd1'), '--pwsh', $pwsh, '--output', (Join-Path $out 'bench/results.md'))
+    if ($Quick) { $benchArgs += '--quick' }
+    Invoke-Native 'building the benchmarks' { dotnet build $project -c Release --nologo -v quiet }
+    Invoke-Native 'benchmarks' { dotnet run --project $project -c Release --no-build -- @benchArgs }
 }
 
 function Invoke-Clean {
