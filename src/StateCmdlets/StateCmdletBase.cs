@@ -14,6 +14,7 @@ namespace StateCmdlets
     public abstract class StateCmdletBase : PSCmdlet
     {
         private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
+        private static readonly HashSet<string> WarnedDirectories = new HashSet<string>(StringComparer.Ordinal);
         private readonly Dictionary<string, BatchStore> _stores = new Dictionary<string, BatchStore>(StringComparer.Ordinal);
 
         /// <summary>
@@ -48,6 +49,7 @@ namespace StateCmdlets
         private BatchStore StoreFor(string directory)
         {
             if (_stores.TryGetValue(directory, out var store)) return store;
+            WarnIfNetworkFileSystem(directory);
             var options = new BatchStoreOptions
             {
                 LockTimeout = EffectiveLockTimeout,
@@ -56,6 +58,18 @@ namespace StateCmdlets
             store = new BatchStore(directory, options);
             _stores.Add(directory, store);
             return store;
+        }
+
+        /// <summary>Once per folder and process: flock and fsync over NFS or SMB do not keep the guarantees.</summary>
+        private void WarnIfNetworkFileSystem(string directory)
+        {
+            lock (WarnedDirectories)
+            {
+                if (!WarnedDirectories.Add(directory)) return;
+            }
+            string? type = Core.Storage.FileSystemKind.NetworkTypeOf(directory);
+            if (type != null)
+                WriteWarning($"The state directory '{directory}' is on a network file system ({type}). Locking and durability there are only as good as the server's: lost updates are possible when several machines write. Prefer a local disk.");
         }
 
         /// <summary>Runs a core call; its failures become non-terminating errors, Ctrl+C stops the pipeline.</summary>

@@ -91,7 +91,7 @@ namespace StateCmdlets.Core.Batches
         /// Records one result under the lock; returns once it is on stable storage. Unknown
         /// features and statuses other than Completed/Failed/Skipped change nothing.
         /// </summary>
-        public Feature Record(string batchId, FeatureResult result, CancellationToken cancellationToken)
+        public RecordOutcome Record(string batchId, FeatureResult result, CancellationToken cancellationToken)
         {
             var files = Existing(batchId);
             using (TakeLock(files, cancellationToken))
@@ -107,7 +107,7 @@ namespace StateCmdlets.Core.Batches
                     bool finished = remainingBefore > 0 && session.Batch.RemainingCount(includeFailed: true) == 0;
                     if (finished || session.RecordBytes > Math.Max(session.SnapshotLength, Options.CompactionMinimumBytes))
                         Compact(files, session);
-                    return feature.Clone();
+                    return new RecordOutcome(feature.Clone(), session.Batch);
                 });
             }
         }

@@ -4,6 +4,8 @@ using System.Management.Automation;
 using StateCmdlets.Core;
 using StateCmdlets.Core.Batches;
 
+using StateCmdlets.Completion;
+
 namespace StateCmdlets.Commands
 {
     /// <summary>Gets one batch by id, the batches whose name matches, or every batch in the state directory.</summary>
@@ -17,10 +19,12 @@ namespace StateCmdlets.Commands
         [Parameter(Position = 0, ParameterSetName = ByNameSet)]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(BatchNameCompleter))]
         public string[]? Name { get; set; }
 
         [Parameter(Mandatory = true, ParameterSetName = ByIdSet, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(BatchIdCompleter))]
         public string[] BatchId { get; set; } = new string[0];
 
         protected override void ProcessRecord()

@@ -5,6 +5,8 @@ using System.Globalization;
 using System.Management.Automation;
 using StateCmdlets.Core.Batches;
 
+using StateCmdlets.Completion;
+
 namespace StateCmdlets.Commands
 {
     /// <summary>
@@ -30,6 +32,7 @@ namespace StateCmdlets.Commands
 
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(BatchIdCompleter))]
         public string? BatchId { get; set; }
 
         [Parameter]

@@ -1,5 +1,7 @@
 using System.Management.Automation;
 
+using StateCmdlets.Completion;
+
 namespace StateCmdlets.Commands
 {
     /// <summary>Deletes a batch's files: snapshot, journal, backups and lock.</summary>
@@ -9,6 +11,7 @@ namespace StateCmdlets.Commands
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(BatchIdCompleter))]
         public string[] BatchId { get; set; } = new string[0];
 
         protected override void ProcessRecord()

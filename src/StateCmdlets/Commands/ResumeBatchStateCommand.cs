@@ -1,6 +1,8 @@
 using System.Management.Automation;
 using StateCmdlets.Core.Batches;
 
+using StateCmdlets.Completion;
+
 namespace StateCmdlets.Commands
 {
     /// <summary>
@@ -15,6 +17,7 @@ namespace StateCmdlets.Commands
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(BatchIdCompleter))]
         public string BatchId { get; set; } = string.Empty;
 
         /// <summary>Retry failed features that have attempts left (default). -IncludeFailed:$false skips them.</summary>
@@ -30,8 +33,23 @@ namespace StateCmdlets.Commands
             var store = Store;
             Batch? batch = null;
             if (!TryRun(() => batch = store.Load(BatchId), BatchId)) return;
-            foreach (var feature in batch!.Remaining(_includeFailed))
-                WriteObject(new FeatureState(batch.BatchId, store.StateDirectory, feature));
+            int total = batch!.Total;
+            int remaining = batch.RemainingCount(_includeFailed);
+            var progress = new BatchProgress(batch.BatchId);
+            try
+            {
+                int emitted = 0;
+                foreach (var feature in batch.Remaining(_includeFailed))
+                {
+                    progress.Report(this, total - (remaining - emitted), total, feature.Name);
+                    WriteObject(new FeatureState(batch.BatchId, store.StateDirectory, feature));
+                    emitted++;
+                }
+            }
+            finally
+            {
+                progress.Complete(this);
+            }
         }
     }
 }

@@ -1,5 +1,9 @@
+using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 using StateCmdlets.Core.Batches;
+
+using StateCmdlets.Completion;
 
 namespace StateCmdlets.Commands
 {
@@ -11,12 +15,16 @@ namespace StateCmdlets.Commands
     [OutputType(typeof(FeatureState))]
     public sealed class SetFeatureResultCommand : LockingStateCmdletBase
     {
+        private readonly Dictionary<string, BatchProgress> _progress = new Dictionary<string, BatchProgress>(StringComparer.Ordinal);
+
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(BatchIdCompleter))]
         public string BatchId { get; set; } = string.Empty;
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(FeatureNameCompleter))]
         public string Feature { get; set; } = string.Empty;
 
         [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
@@ -42,9 +50,21 @@ namespace StateCmdlets.Commands
         {
             var result = new FeatureResult(Feature, Status, ErrorMessage, Data == null ? null : PowerShellJson.ToJson(Data));
             var store = Store;
-            Feature? recorded = null;
-            if (!TryRun(() => recorded = store.Record(BatchId, result, Cancellation), Feature)) return;
-            if (PassThru) WriteObject(new FeatureState(BatchId, store.StateDirectory, recorded!));
+            RecordOutcome? outcome = null;
+            if (!TryRun(() => outcome = store.Record(BatchId, result, Cancellation), Feature)) return;
+            ProgressOf(BatchId).Report(this, outcome!.Total - outcome.Remaining, outcome.Total, Feature);
+            if (PassThru) WriteObject(new FeatureState(BatchId, store.StateDirectory, outcome.Feature));
+        }
+
+        protected override void EndProcessing()
+        {
+            foreach (var progress in _progress.Values) progress.Complete(this);
+        }
+
+        private BatchProgress ProgressOf(string batchId)
+        {
+            if (!_progress.TryGetValue(batchId, out var progress)) _progress[batchId] = progress = new BatchProgress(batchId);
+            return progress;
         }
     }
 }

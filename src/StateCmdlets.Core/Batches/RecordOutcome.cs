@@ -1,0 +1,20 @@
+namespace StateCmdlets.Core.Batches
+{
+    /// <summary>What recording a result left: the feature as recorded and where the batch stands.</summary>
+    public sealed class RecordOutcome
+    {
+        internal RecordOutcome(Feature feature, Batch batch)
+        {
+            Feature = feature;
+            Total = batch.Total;
+            Remaining = batch.RemainingCount(includeFailed: true);
+        }
+
+        public Feature Feature { get; }
+
+        public int Total { get; }
+
+        /// <summary>Features still to do (pending, or failed with attempts left).</summary>
+        public int Remaining { get; }
+    }
+}
