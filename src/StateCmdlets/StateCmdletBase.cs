@@ -39,11 +39,22 @@ namespace StateCmdlets
         {
             // The default too goes through the provider, so a relative $env:STATECMDLETS_HOME means $PWD, as in any cmdlet.
             if (string.IsNullOrEmpty(directory)) directory = Core.Storage.StateDirectory.Default();
+            // A full file-system path (what piped objects carry) needs no provider: skip its cost per record.
+            if (IsPlainFullPath(directory!)) return directory!;
             string path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(directory, out ProviderInfo provider, out _);
             if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
                 ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("StateDirectoryNotFileSystem",
                     $"The state directory '{directory}' is on the {provider.Name} provider; state lives in the file system.", directory));
             return path;
+        }
+
+        private static bool IsPlainFullPath(string directory)
+        {
+            if (directory.IndexOf('~') >= 0 || !System.IO.Path.IsPathRooted(directory)) return false;
+            if (System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows) && !(directory.Length > 2 && directory[1] == ':' && (directory[2] == '\\' || directory[2] == '/')))
+                return false; // only X:\ paths; anything else may be a PowerShell drive
+            try { return string.Equals(System.IO.Path.GetFullPath(directory), directory, StringComparison.Ordinal); }
+            catch (ArgumentException) { return false; }
         }
 
         private BatchStore StoreFor(string directory)

@@ -108,8 +108,8 @@ Describe 'Get-BatchState counters, status and filtering' {
         (Get-BatchState -BatchId C -StateDirectory $d).Status | Should -Be 'Completed'
     }
 
-    It 'shows progress as done/total (completed + skipped)' {
-        (Get-BatchState -BatchId M -StateDirectory $d).Progress | Should -Be '3/5'
+    It 'shows progress as completed/total and a percentage' {
+        (Get-BatchState -BatchId M -StateDirectory $d).Progress | Should -Be '2/5 (40%)'
     }
 
     It 'gets batches by name with wildcards, case-insensitively' {

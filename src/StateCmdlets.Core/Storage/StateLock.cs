@@ -68,13 +68,14 @@ namespace StateCmdlets.Core.Storage
                     held.Waited = clock.Elapsed;
                     held._ownerThread = thread;
                     lock (HeldInProcess) HeldInProcess[key] = held;
-                    held.WriteHolder();
+                    // Linux names the holder from /proc/locks; elsewhere the holder writes its name in the file.
+                    if (!LockTable.Available) held.WriteHolder();
                     return held;
                 }
                 held.Close();
 
                 if (clock.Elapsed >= timeout)
-                    throw new StateLockTimeoutException(path, timeout, ReadHolder(path));
+                    throw new StateLockTimeoutException(path, timeout, LockTable.Available ? LockTable.HolderOf(path) : ReadHolder(path));
                 var wait = delay < timeout - clock.Elapsed ? delay : timeout - clock.Elapsed;
                 if (wait > TimeSpan.Zero && cancellationToken.WaitHandle.WaitOne(wait))
                     cancellationToken.ThrowIfCancellationRequested();
