@@ -7,6 +7,7 @@
     Test     Build, then the xunit tests of the core, then the Pester tests against the staged module
              in a fresh pwsh; ends with one line totalling both
     Example  Build, then run the README's example batch script end to end (state in out/example-state)
+    Package  Build, then pack out/package/StateCmdlets.<version>.nupkg for Install-PSResource from a folder
     Bench    Build, then run the benchmarks in bench/ (-Quick: small sizes, a sanity run)
     Clean    remove out/ and every bin/ and obj/
     Run it as: dotnet tool restore; dotnet pwsh ./build.ps1 <Task>
@@ -14,7 +15,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Example', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Example', 'Package', 'Bench', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -46,7 +47,15 @@ function Invoke-Build {
     New-Item -ItemType Directory -Path $staged -Force | Out-Null
     Copy-Item (Join-Path $root 'StateCmdlets.psd1') $staged
     Get-ChildItem $publish -Include '*.dll', '*.pdb' -Recurse | Copy-Item -Destination $staged
-    Copy-Item (Join-Path $root 'module/*') $staged -Recurse
+    # Only what the module itself uses: the manifest's format and type files, the about topic, and
+    # the MAML help compiled from module/help/en-US/*.md (the Markdown and its generator stay out).
+    foreach ($file in @($manifest.FormatsToProcess) + @($manifest.TypesToProcess)) { Copy-Item (Join-Path $root "module/$file") $staged }
+    $helpFolder = New-Item -ItemType Directory -Path (Join-Path $staged 'en-US') -Force
+    Copy-Item (Join-Path $root 'module/help/en-US/about_*.help.txt') $helpFolder
+    # A fresh pwsh loads the staged dll to read the cmdlets' metadata, so this process never holds it.
+    Invoke-Native 'compiling the help (module/help/ConvertTo-MamlHelp.ps1)' {
+        & $pwsh -NoProfile -NonInteractive -File (Join-Path $root 'module/help/ConvertTo-MamlHelp.ps1') -ModuleManifest (Join-Path $staged 'StateCmdlets.psd1')
+    }
     Write-Host "Staged StateCmdlets $version in $staged"
 }
 
@@ -104,6 +113,12 @@ function Invoke-Example {
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
 
+function Invoke-Package {
+    Invoke-Build
+    # PSResourceGet in a child pwsh with a temporary HOME: see tools/New-ModulePackage.ps1.
+    Invoke-Native 'packaging' { & $pwsh -NoProfile -NonInteractive -File (Join-Path $root 'tools/New-ModulePackage.ps1') -ModulePath $staged -OutputDirectory (Join-Path $out 'package') }
+}
+
 function Invoke-Bench {
     Invoke-Build
     $project = Join-Path $root 'bench/StateCmdlets.Bench/StateCmdlets.Bench.csproj'
@@ -125,6 +140,7 @@ try {
         'Build' { Invoke-Build }
         'Test' { Invoke-Test }
         'Example' { Invoke-Example }
+        'Package' { Invoke-Package }
         'Bench' { Invoke-Bench }
         'Clean' { Invoke-Clean }
     }
