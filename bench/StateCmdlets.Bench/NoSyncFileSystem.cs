@@ -25,6 +25,8 @@ namespace StateCmdlets.Bench
 
         public IWritableFile OpenAppend(string path) => new NoSyncFile(_disk.OpenAppend(path));
 
+        public IWritableFile OpenWrite(string path) => new NoSyncFile(_disk.OpenWrite(path));
+
         public void Replace(string source, string destination) => _disk.Replace(source, destination);
 
         public void FlushDirectory(string directory) { }
@@ -56,6 +58,8 @@ namespace StateCmdlets.Bench
             public void Flush() { }
 
             public void Truncate(long length) => _file.Truncate(length);
+
+            public void WriteAt(long position, byte[] buffer, int offset, int count) => _file.WriteAt(position, buffer, offset, count);
 
             public void Dispose() => _file.Dispose();
         }

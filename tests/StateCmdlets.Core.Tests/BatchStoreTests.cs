@@ -298,7 +298,7 @@ namespace StateCmdlets.Core.Tests
         }
 
         [Theory]
-        [InlineData("OpenAppend")]
+        [InlineData("OpenWrite")]
         [InlineData("Write")]
         [InlineData("Flush")]
         public void A_failed_update_changes_nothing_on_disk(string step)
@@ -408,7 +408,7 @@ namespace StateCmdlets.Core.Tests
             var store = new BatchStore(_dir.State, new BatchStoreOptions { Trace = lines.Add });
             store.Record("b1", Done("a"), CancellationToken.None);
             Assert.Contains(lines, l => l.StartsWith("Locked '" + _dir.File("b1.lock") + "' after ", StringComparison.Ordinal));
-            Assert.Contains(lines, l => l.StartsWith("Appended record 1 to '" + _dir.File("b1.journal") + "'", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.StartsWith("Wrote record 1 to '" + _dir.File("b1.journal") + "'", StringComparison.Ordinal));
         }
     }
 }

@@ -32,7 +32,11 @@ namespace StateCmdlets.Core.Tests
 
         private static FeatureResult Done(string feature) => new FeatureResult(feature, FeatureStatus.Completed);
 
-        private string[] JournalLines() => File.ReadAllText(Journal, Encoding.UTF8).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        /// <summary>The journal's lines, without the zeros allocated after them.</summary>
+        private string[] JournalLines() => File.ReadAllText(Journal, Encoding.UTF8).Split('\n').Where(l => l.Trim('\0').Length > 0).ToArray();
+
+        /// <summary>Offset just past the last record (where the zeros allocated ahead begin).</summary>
+        private long ValidEnd() => Array.LastIndexOf(File.ReadAllBytes(Journal), (byte)'\n') + 1;
 
         [Fact]
         public void Crc32_is_the_zlib_one()
@@ -63,13 +67,20 @@ namespace StateCmdlets.Core.Tests
         [InlineData("{\"seq\":3,\"op\":\"res")] // cut mid-record
         [InlineData("{\"seq\":3,\"op\":\"result\",\"feature\":\"f03\",\"status\":\"Completed\",\"at\":\"2026-01-01T00:00:00Z\",\"crc\":\"00000000\"}\n")] // whole length, wrong bytes
         [InlineData("\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\n\0\0\0\0\0\0\0")] // garbage with a newline in it
-        public void A_torn_last_write_is_ignored_by_readers_and_cut_by_the_next_writer(string tail)
+        public void A_torn_last_write_is_ignored_by_readers_and_cleared_by_the_next_writer(string tail)
         {
             Create(5);
             Store().Record("b1", Done("f01"), CancellationToken.None);
             Store().Record("b1", Done("f02"), CancellationToken.None);
-            byte[] whole = File.ReadAllBytes(Journal);
-            File.AppendAllText(Journal, tail);
+            long end = ValidEnd();
+            byte[] whole = File.ReadAllBytes(Journal).Take((int)end).ToArray();
+            // The torn write sits where the next record goes, over the zeros allocated ahead.
+            using (var stream = new FileStream(Journal, FileMode.Open, FileAccess.Write))
+            {
+                stream.Position = end;
+                byte[] bytes = Encoding.UTF8.GetBytes(tail);
+                stream.Write(bytes, 0, bytes.Length);
+            }
 
             var batch = Store().Load("b1");
             Assert.Equal(2, batch.Completed);
@@ -78,7 +89,29 @@ namespace StateCmdlets.Core.Tests
             byte[] after = File.ReadAllBytes(Journal);
             Assert.Equal(whole, after.Take(whole.Length).ToArray());
             Assert.Equal(4, JournalLines().Length);
+            // Nothing of the torn write is left after the new record: only zeros.
+            Assert.All(after.Skip((int)ValidEnd()), b => Assert.Equal(0, b));
             Assert.Equal(3, Store().Load("b1").Completed);
+        }
+
+        [Fact]
+        public void Records_are_written_in_place_over_room_allocated_ahead_and_the_file_grows_by_chunks()
+        {
+            Create(2);
+            long initial = new FileInfo(Journal).Length;
+            Assert.True(initial >= 64 * 1024, $"the journal should be allocated ahead, not {initial} bytes");
+            var store = Store(compactionMinimum: long.MaxValue);
+            store.Record("b1", new FeatureResult("f00", FeatureStatus.Failed, "x"), CancellationToken.None);
+            Assert.Equal(initial, new FileInfo(Journal).Length);
+
+            // Large records use the room up; the file then grows by a chunk, not a record at a time.
+            string big = new string('x', 20000);
+            for (int i = 0; i < 5; i++) store.Record("b1", new FeatureResult("f00", FeatureStatus.Failed, big), CancellationToken.None);
+            long grown = new FileInfo(Journal).Length;
+            Assert.True(grown > initial);
+            long room = grown - ValidEnd();
+            Assert.True(room > 0 && room <= 64 * 1024, $"{room} bytes of room after the last record: it should be one chunk at most, and some");
+            Assert.Equal(6, Store().Load("b1").Find("f00")!.Attempts);
         }
 
         [Fact]
@@ -181,7 +214,7 @@ namespace StateCmdlets.Core.Tests
             a.Record("b1", Done("f00"), CancellationToken.None);
             b.Record("b1", Done("f01"), CancellationToken.None);
             a.Record("b1", Done("f02"), CancellationToken.None); // must not overwrite or renumber b's record
-            Assert.Equal(new[] { 1, 2, 3 }, JournalLines().Skip(1).Select(l => int.Parse(l.Split(',')[0].Split(':')[1])));
+            Assert.Equal(new[] { 1, 2, 3 }, JournalLines().Skip(1).Select(l => int.Parse(l.Split(',')[0].Split(':')[1], System.Globalization.CultureInfo.InvariantCulture)));
 
             b.Checkpoint("b1", CancellationToken.None); // compaction under a's feet
             a.Record("b1", Done("f03"), CancellationToken.None);

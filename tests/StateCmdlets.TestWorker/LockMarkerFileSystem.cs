@@ -77,6 +77,8 @@ namespace StateCmdlets.TestWorker
 
         public IWritableFile OpenAppend(string path) => _inner.OpenAppend(path);
 
+        public IWritableFile OpenWrite(string path) => _inner.OpenWrite(path);
+
         public void Replace(string source, string destination) => _inner.Replace(source, destination);
 
         public void FlushDirectory(string directory) => _inner.FlushDirectory(directory);

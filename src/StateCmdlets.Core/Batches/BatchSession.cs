@@ -35,8 +35,14 @@ namespace StateCmdlets.Core.Batches
         /// <summary>Bytes of the journal up to the end of the last whole record.</summary>
         internal long JournalLength { get; set; }
 
-        /// <summary>Start of a torn final write, which the next writer cuts off before appending.</summary>
+        /// <summary>Start of a torn final write, which the next writer overwrites and clears.</summary>
         internal long? TornAt { get; set; }
+
+        /// <summary>Just past the last non-zero byte of the journal (leftovers of a torn write end there).</summary>
+        internal long DirtyEnd { get; set; }
+
+        /// <summary>The journal file's length: records are written in place up to it, zeros beyond them.</summary>
+        internal long JournalCapacity { get; set; }
 
         /// <summary>The version the snapshot file is written in.</summary>
         internal SchemaVersion FileVersion { get; set; }

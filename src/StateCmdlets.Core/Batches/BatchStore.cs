@@ -19,6 +19,9 @@ namespace StateCmdlets.Core.Batches
     /// </summary>
     public sealed class BatchStore
     {
+        /// <summary>Zeros allocated ahead in the journal, so records are written in place (about 500 records' worth).</summary>
+        internal const int JournalRoom = 64 * 1024;
+
         private readonly IFileSystem _fs;
 
         public BatchStore(string stateDirectory, BatchStoreOptions? options = null)
@@ -220,13 +223,14 @@ namespace StateCmdlets.Core.Batches
         {
             if (session.JournalHeader == null) return false;
             byte[] prefix;
-            long length;
             byte[] header;
+            byte[] next;
             try
             {
                 prefix = _fs.ReadRange(files.Snapshot, 0, BatchDocument.MarkPrefixLength);
-                length = _fs.FileLength(files.Journal);
                 header = _fs.ReadRange(files.Journal, 0, session.JournalHeader.Length);
+                // Records are written in place over zeros: a non-zero byte where ours end means news.
+                next = _fs.ReadRange(files.Journal, session.JournalLength, 1);
             }
             catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
             {
@@ -234,15 +238,16 @@ namespace StateCmdlets.Core.Batches
             }
             var mark = BatchDocument.TryReadMark(prefix);
             if (mark == null || mark.Value.Generation != session.Mark.Generation || mark.Value.Sequence != session.Mark.Sequence) return false;
-            if (!Same(header, session.JournalHeader) || length < session.JournalLength) return false;
-            if (length == session.JournalLength) return true;
+            if (!Same(header, session.JournalHeader)) return false;
+            if (next.Length == 0 || next[0] == 0) return true;
 
+            long length = Guard(files.Journal, "read", () => _fs.FileLength(files.Journal));
             long tailLength = length - session.JournalLength;
-            if (tailLength > int.MaxValue) return false;
+            if (tailLength <= 0 || tailLength > int.MaxValue) return false;
             byte[] tail = Guard(files.Journal, "read", () => _fs.ReadRange(files.Journal, session.JournalLength, (int)tailLength));
             var contents = JournalCodec.DecodeTail(tail, session.JournalLength, files.Journal);
             ApplyRecords(files, session, contents);
-            Trace($"Caught up with {contents.Records.Count} record(s) other writers appended to '{files.Journal}'.");
+            Trace($"Caught up with {contents.Records.Count} record(s) other writers added to '{files.Journal}'.");
             return true;
         }
 
@@ -318,6 +323,7 @@ namespace StateCmdlets.Core.Batches
             session.JournalHeader = Slice(journal, contents.HeaderLength);
             session.JournalLength = contents.HeaderLength;
             ApplyRecords(files, session, contents);
+            session.JournalCapacity = journal.Length;
             return session;
         }
 
@@ -340,6 +346,8 @@ namespace StateCmdlets.Core.Batches
             }
             session.JournalLength = contents.ValidLength;
             session.TornAt = contents.TornAt;
+            session.DirtyEnd = contents.DirtyEnd;
+            session.JournalCapacity = Math.Max(session.JournalCapacity, contents.Capacity);
         }
 
         /// <summary>Makes sure the journal on disk goes with the snapshot before a record is appended to it.</summary>
@@ -353,39 +361,62 @@ namespace StateCmdlets.Core.Batches
             }
             if (session.JournalHeader != null) return;
             // Missing or stale journal (a crash between a snapshot and its journal): start a fresh one.
-            byte[] header = JournalCodec.EncodeHeader(files.Id, session.Mark.Generation);
-            Guard(files.Journal, "write", () => AtomicFile.Write(_fs, files.Journal, header));
+            StartJournal(files, session, session.Mark.Generation);
+        }
+
+        /// <summary>A new journal, atomically: its header line, then zeros the next records are written over.</summary>
+        private void StartJournal(BatchFiles files, BatchSession session, string generation)
+        {
+            byte[] header = JournalCodec.EncodeHeader(files.Id, generation);
+            var content = new byte[Math.Max(header.Length, JournalRoom)];
+            Buffer.BlockCopy(header, 0, content, 0, header.Length);
+            Guard(files.Journal, "write", () => AtomicFile.Write(_fs, files.Journal, content));
             session.JournalHeader = header;
             session.JournalLength = header.Length;
+            session.DirtyEnd = header.Length;
+            session.JournalCapacity = content.Length;
             session.TornAt = null;
         }
 
+        /// <summary>
+        /// Writes one record where the last one ends, over the zeros allocated ahead (no change of
+        /// file size, so the fsync costs the least), clearing any leftovers of a torn write after it,
+        /// and growing the file by a chunk of zeros when the room runs out.
+        /// </summary>
         private void Append(BatchFiles files, BatchSession session, FeatureResult result, DateTime now)
         {
             var clock = Stopwatch.StartNew();
             long sequence = session.LastSequence + 1;
             byte[] line = JournalCodec.EncodeRecord(sequence, result, now);
-            Guard(files.Journal, "append to", () =>
+            long position = session.JournalLength;
+            long end = position + line.Length;
+            long writeTo = Math.Max(end, session.DirtyEnd);
+            long capacity = session.JournalCapacity;
+            if (end > capacity) writeTo = capacity = end + JournalRoom;
+            var buffer = new byte[writeTo - position];
+            Buffer.BlockCopy(line, 0, buffer, 0, line.Length);
+            Guard(files.Journal, "write to", () =>
             {
-                using var journal = _fs.OpenAppend(files.Journal);
-                if (session.TornAt.HasValue) journal.Truncate(session.JournalLength); // cut a torn write left by a crash
+                using var journal = _fs.OpenWrite(files.Journal);
                 try
                 {
-                    journal.Write(line, 0, line.Length);
+                    journal.WriteAt(position, buffer, 0, buffer.Length);
                     journal.Flush();
                 }
                 catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
                 {
                     // Not acknowledged, so it must not appear later either: take it back if we can.
-                    try { journal.Truncate(session.JournalLength); }
+                    try { journal.WriteAt(position, new byte[line.Length], 0, line.Length); }
                     catch (IOException) { /* the next writer finds it torn or whole; the failure is reported either way */ }
                     throw;
                 }
             });
             session.LastSequence = sequence;
-            session.JournalLength += line.Length;
+            session.JournalLength = end;
+            session.DirtyEnd = end;
+            session.JournalCapacity = Math.Max(capacity, writeTo);
             session.TornAt = null;
-            Trace($"Appended record {sequence} to '{files.Journal}' ({line.Length} bytes, fsynced) in {clock.Elapsed.TotalMilliseconds:0.00} ms.");
+            Trace($"Wrote record {sequence} to '{files.Journal}' ({line.Length} bytes, fsynced) in {clock.Elapsed.TotalMilliseconds:0.00} ms.");
         }
 
         /// <summary>
@@ -409,16 +440,12 @@ namespace StateCmdlets.Core.Batches
             var mark = new SnapshotMark(NewGeneration(), session.LastSequence);
             byte[] snapshot = BatchDocument.Serialize(session.Batch, mark);
             Guard(files.Snapshot, "write", () => AtomicFile.Write(_fs, files.Snapshot, snapshot));
-            byte[] header = JournalCodec.EncodeHeader(files.Id, mark.Generation!);
-            Guard(files.Journal, "write", () => AtomicFile.Write(_fs, files.Journal, header));
+            StartJournal(files, session, mark.Generation!);
 
             session.Mark = mark;
             session.SnapshotLength = snapshot.Length;
             session.FileVersion = session.Batch.SchemaVersion;
             session.OriginalBytes = null;
-            session.JournalHeader = header;
-            session.JournalLength = header.Length;
-            session.TornAt = null;
             Trace($"Wrote snapshot '{files.Snapshot}' ({snapshot.Length} bytes, up to record {mark.Sequence}) and a fresh journal in {clock.Elapsed.TotalMilliseconds:0.0} ms.");
         }
 

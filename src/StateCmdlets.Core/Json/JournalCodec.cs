@@ -9,9 +9,10 @@ using StateCmdlets.Core.Storage;
 namespace StateCmdlets.Core.Json
 {
     /// <summary>
-    /// The journal file B.journal: a header line, then one result per line. Every line is a JSON
-    /// object ending in "crc": the CRC-32 of the line's bytes before its <c>,"crc":</c>, so a torn
-    /// last line is told apart from damage in the middle:
+    /// The journal file B.journal: a header line, then one result per line, then zero bytes up to
+    /// the file's allocated size (so a result is written in place, without growing the file). Every
+    /// line is a JSON object ending in "crc": the CRC-32 of the line's bytes before its
+    /// <c>,"crc":</c>, so a torn last line is told apart from damage in the middle:
     /// <code>{"journal":1,"batchId":"B","generation":"9f..","crc":"1a2b3c4d"}
     /// {"seq":1,"op":"result","feature":"srv-01","status":"Completed","at":"2026-..Z","crc":"..."}</code>
     /// </summary>
@@ -56,7 +57,7 @@ namespace StateCmdlets.Core.Json
         /// </summary>
         internal static JournalContents Decode(byte[] bytes, string path, string batchId, string? expectedGeneration)
         {
-            var contents = new JournalContents();
+            var contents = new JournalContents { Capacity = bytes.Length };
             if (bytes.Length == 0) return contents;
             var lines = Split(bytes, 0);
             var first = lines[0];
@@ -74,6 +75,7 @@ namespace StateCmdlets.Core.Json
             }
             contents.HeaderLength = first.End;
             contents.ValidLength = first.End;
+            contents.DirtyEnd = first.End;
             // A journal of another generation is stale (its records are in the snapshot): not read further.
             if (contents.Generation != expectedGeneration) return contents;
             DecodeRecords(bytes, lines, 1, 0, path, contents);
@@ -83,7 +85,7 @@ namespace StateCmdlets.Core.Json
         /// <summary>Decodes records appended after <paramref name="baseOffset"/> (the tail a cached writer has not seen).</summary>
         internal static JournalContents DecodeTail(byte[] tail, long baseOffset, string path)
         {
-            var contents = new JournalContents { ValidLength = baseOffset };
+            var contents = new JournalContents { ValidLength = baseOffset, DirtyEnd = baseOffset, Capacity = baseOffset + tail.Length };
             DecodeRecords(tail, Split(tail, 0), 0, baseOffset, path, contents);
             return contents;
         }
@@ -106,7 +108,11 @@ namespace StateCmdlets.Core.Json
                 contents.Records.Add(ReadRecord(document.RootElement, path, baseOffset + line.Start));
                 contents.ValidLength = baseOffset + line.End;
             }
-            if (firstBad >= 0) contents.TornAt = baseOffset + lines[firstBad].Start;
+            // After the last record: zeros (room allocated ahead), or the leftovers of a torn write.
+            int lastNonZero = bytes.Length - 1;
+            while (lastNonZero >= 0 && bytes[lastNonZero] == 0) lastNonZero--;
+            contents.DirtyEnd = Math.Max(contents.ValidLength, baseOffset + lastNonZero + 1);
+            if (contents.DirtyEnd > contents.ValidLength) contents.TornAt = contents.ValidLength;
         }
 
         private static JournalRecord ReadRecord(JsonElement root, string path, long offset)
@@ -215,6 +221,12 @@ namespace StateCmdlets.Core.Json
 
         /// <summary>Where a torn final write starts, if there is one.</summary>
         internal long? TornAt { get; set; }
+
+        /// <summary>Just past the last non-zero byte: what a writer must clear after its record.</summary>
+        internal long DirtyEnd { get; set; }
+
+        /// <summary>The file's length, zero padding included.</summary>
+        internal long Capacity { get; set; }
     }
 
     /// <summary>One recorded result, with its sequence number and where it sits in the file.</summary>

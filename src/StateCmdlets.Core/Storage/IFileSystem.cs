@@ -26,6 +26,9 @@ namespace StateCmdlets.Core.Storage
         /// <summary>Opens for appending, creating the file (0600) when missing.</summary>
         IWritableFile OpenAppend(string path);
 
+        /// <summary>Opens an existing file for writing in place (<see cref="IWritableFile.WriteAt"/>).</summary>
+        IWritableFile OpenWrite(string path);
+
         /// <summary>Atomically renames <paramref name="source"/> over <paramref name="destination"/>.</summary>
         void Replace(string source, string destination);
 
@@ -68,6 +71,9 @@ namespace StateCmdlets.Core.Storage
         long Length { get; }
 
         void Write(byte[] buffer, int offset, int count);
+
+        /// <summary>Writes at <paramref name="position"/>, over what is there or past the end.</summary>
+        void WriteAt(long position, byte[] buffer, int offset, int count);
 
         /// <summary>fsync: returns when the written bytes are on stable storage.</summary>
         void Flush();

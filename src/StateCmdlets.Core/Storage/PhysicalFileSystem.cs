@@ -113,6 +113,14 @@ namespace StateCmdlets.Core.Storage
             return new DescriptorFile(path, fd);
         }
 
+        public IWritableFile OpenWrite(string path)
+        {
+            if (IsWindows)
+                return new StreamFile(path, new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None));
+            int fd = UnixNative.Open(path, UnixNative.O_WRONLY, 0);
+            return new DescriptorFile(path, fd);
+        }
+
         public void Replace(string source, string destination)
         {
             if (IsWindows) WindowsNative.Replace(source, destination);
@@ -181,6 +189,8 @@ namespace StateCmdlets.Core.Storage
 
             public void Write(byte[] buffer, int offset, int count) => UnixNative.WriteAll(Descriptor, buffer, offset, count, Path);
 
+            public void WriteAt(long position, byte[] buffer, int offset, int count) => UnixNative.Pwrite(Descriptor, buffer, offset, count, position, Path);
+
             public void Flush() => UnixNative.Fsync(Descriptor, Path);
 
             public void Truncate(long length) => UnixNative.Ftruncate(Descriptor, length, Path);
@@ -209,6 +219,12 @@ namespace StateCmdlets.Core.Storage
             public long Length => _stream.Length;
 
             public void Write(byte[] buffer, int offset, int count) => _stream.Write(buffer, offset, count);
+
+            public void WriteAt(long position, byte[] buffer, int offset, int count)
+            {
+                _stream.Position = position;
+                _stream.Write(buffer, offset, count);
+            }
 
             public void Flush() => _stream.Flush(true);
 

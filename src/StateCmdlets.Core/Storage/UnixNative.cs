@@ -125,14 +125,16 @@ namespace StateCmdlets.Core.Storage
             }
         }
 
-        internal static unsafe void Pwrite(int fd, byte[] buffer, long position, string path)
+        internal static void Pwrite(int fd, byte[] buffer, long position, string path) => Pwrite(fd, buffer, 0, buffer.Length, position, path);
+
+        internal static unsafe void Pwrite(int fd, byte[] buffer, int offset, int count, long position, string path)
         {
             fixed (byte* start = buffer)
             {
                 int done = 0;
-                while (done < buffer.Length)
+                while (done < count)
                 {
-                    long written = (long)PwriteRaw(fd, start + done, (UIntPtr)(uint)(buffer.Length - done), position + done);
+                    long written = (long)PwriteRaw(fd, start + offset + done, (UIntPtr)(uint)(count - done), position + done);
                     if (written < 0)
                     {
                         int errno = LastErrno();

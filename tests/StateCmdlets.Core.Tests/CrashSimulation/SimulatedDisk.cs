@@ -115,6 +115,8 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
             return new Handle(this, path, node);
         }
 
+        public IWritableFile OpenWrite(string path) => new Handle(this, path, Find(path));
+
         public void Replace(string source, string destination)
         {
             string from = NameOf(source), to = NameOf(destination);
@@ -233,12 +235,24 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
             outcomes.Add(node.Durable);
             if (node.Data.SequenceEqual(node.Durable)) return outcomes;
             outcomes.Add(node.Data);
-            int common = node.Durable.Length;
-            if (node.Data.Length > common && node.Data.Take(common).SequenceEqual(node.Durable))
+            // The bytes written since the last fsync: [from, Data.Length). Of them, a crash may keep
+            // only a first part (a torn write), or the space without the bytes (zeros or garbage).
+            int from = 0;
+            while (from < node.Durable.Length && from < node.Data.Length && node.Durable[from] == node.Data[from]) from++;
+            int length = node.Data.Length - from;
+            if (length > 0)
             {
-                // An unsynced append: the new length made it to disk, the bytes did not.
-                outcomes.Add(node.Durable.Concat(new byte[node.Data.Length - common]).ToArray());
-                outcomes.Add(node.Durable.Concat(Garbage(node.Data.Length - common, node.Id)).ToArray());
+                var old = new byte[node.Data.Length];
+                Buffer.BlockCopy(node.Durable, 0, old, 0, Math.Min(node.Durable.Length, old.Length));
+                var torn = old.ToArray();
+                Buffer.BlockCopy(node.Data, from, torn, from, length / 2);
+                outcomes.Add(torn);
+                var zeros = old.ToArray();
+                Array.Clear(zeros, from, length);
+                outcomes.Add(zeros);
+                var garbage = old.ToArray();
+                Buffer.BlockCopy(Garbage(length, node.Id), 0, garbage, from, length);
+                outcomes.Add(garbage);
             }
             return outcomes;
         }
@@ -319,6 +333,17 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
             {
                 _disk.BeforeChange?.Invoke();
                 _node.Data = _node.Data.Concat(buffer.Skip(offset).Take(count)).ToArray();
+            }
+
+            public void WriteAt(long position, byte[] buffer, int offset, int count)
+            {
+                _disk.BeforeChange?.Invoke();
+                long end = position + count;
+                var data = _node.Data;
+                if (end > data.Length) Array.Resize(ref data, (int)end);
+                else data = data.ToArray();
+                Buffer.BlockCopy(buffer, offset, data, (int)position, count);
+                _node.Data = data;
             }
 
             public void Flush()

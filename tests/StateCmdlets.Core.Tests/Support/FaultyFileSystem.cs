@@ -13,7 +13,7 @@ namespace StateCmdlets.Core.Tests.Support
     {
         private readonly IFileSystem _inner = PhysicalFileSystem.Instance;
 
-        /// <summary>Operation to fail: CreateNew, OpenAppend, Write, Flush, Truncate, Replace, FlushDirectory, Delete.</summary>
+        /// <summary>Operation to fail: CreateNew, OpenAppend, OpenWrite, Write, Flush, Truncate, Replace, FlushDirectory, Delete.</summary>
         public string? FailOn { get; set; }
 
         /// <summary>Runs before each Replace, with the source path (to inspect the temp file).</summary>
@@ -57,6 +57,12 @@ namespace StateCmdlets.Core.Tests.Support
         {
             Step("OpenAppend", path);
             return new File(this, _inner.OpenAppend(path));
+        }
+
+        public IWritableFile OpenWrite(string path)
+        {
+            Step("OpenWrite", path);
+            return new File(this, _inner.OpenWrite(path));
         }
 
         public void Replace(string source, string destination)
@@ -103,6 +109,12 @@ namespace StateCmdlets.Core.Tests.Support
             {
                 _owner.Step("Write", Path);
                 _inner.Write(buffer, offset, count);
+            }
+
+            public void WriteAt(long position, byte[] buffer, int offset, int count)
+            {
+                _owner.Step("Write", Path);
+                _inner.WriteAt(position, buffer, offset, count);
             }
 
             public void Flush()
