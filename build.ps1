@@ -115,8 +115,8 @@ function Invoke-Example {
 
 function Invoke-Package {
     Invoke-Build
-    # PSResourceGet in a child pwsh with a temporary HOME: see tools/New-ModulePackage.ps1.
-    Invoke-Native 'packaging' { & $pwsh -NoProfile -NonInteractive -File (Join-Path $root 'tools/New-ModulePackage.ps1') -ModulePath $staged -OutputDirectory (Join-Path $out 'package') }
+    # PSResourceGet in a child pwsh with a temporary HOME: see module/package/New-ModulePackage.ps1.
+    Invoke-Native 'packaging' { & $pwsh -NoProfile -NonInteractive -File (Join-Path $root 'module/package/New-ModulePackage.ps1') -ModulePath $staged -OutputDirectory (Join-Path $out 'package') }
 }
 
 function Invoke-Bench {

@@ -108,8 +108,8 @@ Describe 'Get-BatchState counters, status and filtering' {
         (Get-BatchState -BatchId C -StateDirectory $d).Status | Should -Be 'Completed'
     }
 
-    It 'shows progress as completed/total and a percentage' {
-        (Get-BatchState -BatchId M -StateDirectory $d).Progress | Should -Be '2/5 (40%)'
+    It 'shows progress as done (completed + skipped) of total, and a percentage' {
+        (Get-BatchState -BatchId M -StateDirectory $d).Progress | Should -Be '3/5 (60%)'
     }
 
     It 'gets batches by name with wildcards, case-insensitively' {

@@ -125,12 +125,12 @@ Describe 'Streams and views' {
         ($verbose -join "`n") | Should -Match ([regex]::Escape("'$(Join-Path $d 'B.journal')'") + '.*fsynced')
     }
 
-    It 'shows batches as a table of BatchId, Name, Status, Completed/Total, Failed, Updated' {
+    It 'shows batches as a table of BatchId, Name, Status, Done/Total, Failed, Updated' {
         $null = 'a', 'b', 'c' | New-BatchState -Name 'view test' -BatchId B -StateDirectory $d
         Set-FeatureResult -BatchId B -Feature a -Status Completed -StateDirectory $d
         Set-FeatureResult -BatchId B -Feature b -Status Failed -ErrorMessage 'boom' -StateDirectory $d
         $text = Get-BatchState -StateDirectory $d | Out-String -Width 200
-        $text | Should -Match 'BatchId\s+Name\s+Status\s+Completed\s+Failed\s+Updated \(UTC\)'
+        $text | Should -Match 'BatchId\s+Name\s+Status\s+Done\s+Failed\s+Updated \(UTC\)'
         $text | Should -Match 'B\s+view test\s+Running\s+1/3 \(33%\)\s+1\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d'
     }
 

@@ -56,7 +56,7 @@ BeforeAll {
     $realBefore = Get-RealModulesState
 
     # What build.ps1 Package runs, into a temp folder.
-    $pack = Invoke-TestPwsh -ScriptPath (Join-Path $repoRoot 'tools/New-ModulePackage.ps1') `
+    $pack = Invoke-TestPwsh -ScriptPath (Join-Path $repoRoot 'module/package/New-ModulePackage.ps1') `
         -ArgumentList @('-ModulePath', $moduleFolder, '-OutputDirectory', $packageFolder) -TimeoutSeconds 120 -What 'New-ModulePackage.ps1'
     $nupkg = Join-Path $packageFolder "StateCmdlets.$version.nupkg"
 }
@@ -65,7 +65,7 @@ AfterAll {
     if ($work) { Remove-TestStateDirectory -Path (Join-Path $work 'state') }
 }
 
-Describe 'tools/New-ModulePackage.ps1 (build.ps1 Package)' {
+Describe 'module/package/New-ModulePackage.ps1 (build.ps1 Package)' {
     It 'writes StateCmdlets.<version>.nupkg' {
         $pack.ExitCode | Should -Be 0 -Because "$($pack.StdOut)`n$($pack.StdErr)"
         $nupkg | Should -Exist

@@ -140,3 +140,61 @@ Describe 'Pipeline binding' {
         }
     }
 }
+
+Describe 'Pipeline mistakes that must not change data silently' {
+    BeforeEach { $d = New-TestStateDirectory }
+    AfterEach { Remove-TestStateDirectory $d }
+
+    It 'refuses a piped feature without -Status (FeatureStatusRequired) instead of recording its own Status' {
+        $null = New-BatchState -Name n -Feature a, b -BatchId B -StateDirectory $d
+        Set-FeatureResult -BatchId B -Feature a -Status Failed -ErrorMessage 'first' -StateDirectory $d
+        $failed = Resume-BatchState -BatchId B -StateDirectory $d | Where-Object Feature -eq 'a'
+        $failed | Set-FeatureResult -ErrorVariable err -ErrorAction SilentlyContinue
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'FeatureStatusRequired,*'
+        $err[0].TargetObject | Should -Be 'a'
+        $a = (Get-BatchState -BatchId B -StateDirectory $d).Features[0]
+        $a.Attempts | Should -Be 1
+        $a.LastError | Should -Be 'first'
+    }
+
+    It 'records a piped feature with -Status, keeping its data unless -Data is given' {
+        $null = New-BatchState -Name n -Feature a -BatchId B -StateDirectory $d
+        Set-FeatureResult -BatchId B -Feature a -Status Failed -Data @{ step = 1 } -StateDirectory $d
+        Resume-BatchState -BatchId B -StateDirectory $d | Set-FeatureResult -Status Failed -ErrorMessage again
+        (Get-BatchState -BatchId B -StateDirectory $d).Features[0].Data.step | Should -Be 1
+        Resume-BatchState -BatchId B -StateDirectory $d | Set-FeatureResult -Status Completed -Data @{ step = 2 }
+        $a = (Get-BatchState -BatchId B -StateDirectory $d).Features[0]
+        $a.Data.step | Should -Be 2
+        $a.Attempts | Should -Be 3
+    }
+
+    It 'creates a batch from piped features where the command line says, not where the features came from' {
+        $other = New-TestStateDirectory
+        try {
+            $null = New-BatchState -Name source -Feature x, y -BatchId S -StateDirectory $other
+            $null = (Get-BatchState -BatchId S -StateDirectory $other).Features | New-BatchState -Name copy -BatchId C -StateDirectory $d
+            (Get-BatchState -BatchId C -StateDirectory $d).Features.Feature -join ',' | Should -Be 'x,y'
+            Test-Path -LiteralPath (Join-Path $other 'C.json') | Should -BeFalse
+        }
+        finally { Remove-TestStateDirectory $other }
+    }
+
+    It 'migrates batches piped from Get-BatchState (-InputObject)' {
+        $null = New-BatchState -Name n -Feature a -BatchId B1 -StateDirectory $d
+        $null = New-BatchState -Name n -Feature a -BatchId B2 -StateDirectory $d
+        $r = @(Get-BatchState -StateDirectory $d | Invoke-StateMigration -Force -ErrorAction Stop)
+        ($r.Path | Split-Path -Leaf | Sort-Object) -join ',' | Should -Be 'B1.json,B2.json'
+    }
+
+    It 'says a journal or other file is not a batch file (NotABatchFile)' {
+        $null = New-BatchState -Name n -Feature a -BatchId B -StateDirectory $d
+        $null = Invoke-StateMigration -LiteralPath (Join-Path $d 'B.journal') -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'NotABatchFile,*'
+    }
+
+    It 'names a bad batch name as InvalidBatchName' {
+        { New-BatchState -Name ('n' * 1025) -Feature a -StateDirectory $d -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidBatchName,*'
+        @(Get-ChildItem -LiteralPath $d).Count | Should -Be 0
+    }
+}

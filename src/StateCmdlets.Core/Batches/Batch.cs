@@ -89,7 +89,7 @@ namespace StateCmdlets.Core.Batches
         public static Batch Create(string batchId, BatchDefinition definition, DateTime utcNow, SchemaVersion schemaVersion)
         {
             Batches.BatchId.Validate(batchId);
-            CheckName("batch name", definition.Name);
+            CheckName("batch name", definition.Name, "InvalidBatchName");
             if (definition.MaxAttempts < 1)
                 throw new InvalidBatchDefinitionException("InvalidMaxAttempts", $"MaxAttempts must be at least 1 (got {definition.MaxAttempts}).");
 
@@ -149,21 +149,21 @@ namespace StateCmdlets.Core.Batches
         }
 
         /// <summary>Any Unicode text that survives UTF-8, 1 to 1024 characters.</summary>
-        internal static void CheckName(string what, string? name)
+        internal static void CheckName(string what, string? name, string errorId = "InvalidFeatureName")
         {
             if (string.IsNullOrEmpty(name))
-                throw new InvalidBatchDefinitionException("InvalidFeatureName", $"A {what} cannot be empty.");
+                throw new InvalidBatchDefinitionException(errorId, $"A {what} cannot be empty.");
             int characters = 0;
             for (int i = 0; i < name!.Length; i++)
             {
                 char c = name[i];
                 if (char.IsHighSurrogate(c) && i + 1 < name.Length && char.IsLowSurrogate(name[i + 1])) i++;
                 else if (char.IsSurrogate(c))
-                    throw new InvalidBatchDefinitionException("InvalidFeatureName", $"The {what} '{name}' contains a broken UTF-16 surrogate at position {i}, which cannot be stored as UTF-8.");
+                    throw new InvalidBatchDefinitionException(errorId, $"The {what} '{name}' contains a broken UTF-16 surrogate at position {i}, which cannot be stored as UTF-8.");
                 characters++;
             }
             if (characters > MaxNameLength)
-                throw new InvalidBatchDefinitionException("InvalidFeatureName", $"The {what} '{name.Substring(0, 40)}...' has {characters} characters; at most {MaxNameLength} are allowed.");
+                throw new InvalidBatchDefinitionException(errorId, $"The {what} '{name.Substring(0, 40)}...' has {characters} characters; at most {MaxNameLength} are allowed.");
         }
 
         private void Count(Feature feature, int delta)

@@ -60,7 +60,8 @@ namespace StateCmdlets.Core.Storage
         {
             string full = System.IO.Path.GetFullPath(path);
             string name = System.IO.Path.GetFileName(full);
-            string id = IdFromSnapshotName(name) ?? throw new InvalidBatchIdException(name);
+            string id = IdFromSnapshotName(name) ?? throw new InvalidBatchDefinitionException("NotABatchFile",
+                $"'{full}' is not a batch snapshot: batch files are named <batch id>.json (the journal, lock and backups go with them).");
             return new BatchFiles(System.IO.Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no folder."), id);
         }
     }

@@ -51,6 +51,12 @@ namespace StateCmdlets.Core.Storage
         [DllImport(Libc, EntryPoint = "fsync", SetLastError = true)]
         private static extern int FsyncRaw(int fd);
 
+        [DllImport(Libc, EntryPoint = "fcntl", SetLastError = true)]
+        private static extern int FcntlRaw(int fd, int command, int argument);
+
+        // macOS: fsync only reaches the drive's cache; F_FULLFSYNC asks the drive to flush it.
+        private const int F_FULLFSYNC = 51;
+
         [DllImport(Libc, EntryPoint = "ftruncate", SetLastError = true)]
         private static extern int FtruncateRaw(int fd, long length);
 
@@ -162,6 +168,7 @@ namespace StateCmdlets.Core.Storage
 
         internal static void Fsync(int fd, string path)
         {
+            if (IsMac && FcntlRaw(fd, F_FULLFSYNC, 0) == 0) return; // else (say, a file system without it) plain fsync
             while (FsyncRaw(fd) != 0)
             {
                 int errno = LastErrno();

@@ -29,7 +29,7 @@ namespace StateCmdlets.Core.Versioning
         /// <summary>Already current (or a newer minor version this module reads as is).</summary>
         UpToDate,
 
-        /// <summary>Older; a migration would rewrite it (what -WhatIf reports).</summary>
+        /// <summary>Older: a migration would rewrite it (what BatchStore.InspectVersion tells before asking).</summary>
         NeedsMigration,
 
         /// <summary>Rewritten in the current version, original backed up.</summary>

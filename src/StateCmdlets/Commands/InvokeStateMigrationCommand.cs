@@ -17,6 +17,7 @@ namespace StateCmdlets.Commands
         private const string DirectorySet = "Directory";
         private const string PathSet = "Path";
         private const string LiteralPathSet = "LiteralPath";
+        private const string BatchSet = "Batch";
 
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
         [SupportsWildcards]
@@ -27,6 +28,10 @@ namespace StateCmdlets.Commands
         [Alias("PSPath")]
         [ValidateNotNullOrEmpty]
         public string[] LiteralPath { get; set; } = new string[0];
+
+        /// <summary>Batches from Get-BatchState: their snapshot files are migrated.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = BatchSet, ValueFromPipeline = true)]
+        public BatchState? InputObject { get; set; }
 
         /// <summary>Migrate without asking for confirmation.</summary>
         [Parameter]
@@ -72,6 +77,14 @@ namespace StateCmdlets.Commands
 
         private IEnumerable<BatchFiles> Targets()
         {
+            if (ParameterSetName == BatchSet)
+            {
+                BatchFiles? batch = null;
+                if (InputObject != null && TryRun(() => batch = new BatchFiles(InputObject.StateDirectory, InputObject.BatchId), InputObject.Path))
+                    yield return batch!;
+                yield break;
+            }
+
             if (ParameterSetName == DirectorySet)
             {
                 var store = Store;

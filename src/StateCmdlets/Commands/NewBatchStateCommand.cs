@@ -18,6 +18,7 @@ namespace StateCmdlets.Commands
     public sealed class NewBatchStateCommand : LockingStateCmdletBase
     {
         private readonly List<string> _features = new List<string>();
+        private string? _directory;
 
         [Parameter(Mandatory = true, Position = 0)]
         [ValidateNotNullOrEmpty]
@@ -45,6 +46,9 @@ namespace StateCmdlets.Commands
 
         protected override void BeginProcessing()
         {
+            // Piped objects (a FeatureState, say) may carry a StateDirectory of their own: the batch
+            // goes where the command line (or the default) says, never where the last item came from.
+            _directory = StateDirectory;
             if (Feature != null) _features.AddRange(Feature);
         }
 
@@ -62,6 +66,7 @@ namespace StateCmdlets.Commands
             if (!ShouldProcess(target, action)) return;
             if (_features.Count == 0) WriteWarning($"Batch '{Name}' has no features; it is complete as soon as it is created.");
 
+            StateDirectory = _directory;
             var store = Store;
             Batch? created = null;
             if (TryRun(() => created = store.Create(definition, Force, Cancellation), BatchId))
@@ -79,6 +84,9 @@ namespace StateCmdlets.Commands
                 case string text:
                     name = text;
                     break;
+                case FeatureState feature:
+                    name = feature.Feature;
+                    break;
                 case IDictionary dictionary when dictionary.Contains("Name"):
                     name = Convert.ToString(dictionary["Name"], CultureInfo.InvariantCulture);
                     break;
@@ -94,7 +102,7 @@ namespace StateCmdlets.Commands
             {
                 // Terminating: a batch silently missing an item is worse than no batch.
                 ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("InvalidFeatureInput",
-                    $"Cannot make a feature name from pipeline input of type {value?.GetType().FullName ?? "null"}: pipe strings or objects with a Name property. No batch was created.", input));
+                    $"Cannot make a feature name from pipeline input of type {value?.GetType().FullName ?? "null"}: pipe strings, features, or objects with a Name property. No batch was created.", input));
             }
             return name!;
         }

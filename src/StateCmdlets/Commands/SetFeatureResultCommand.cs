@@ -16,6 +16,7 @@ namespace StateCmdlets.Commands
     public sealed class SetFeatureResultCommand : LockingStateCmdletBase
     {
         private readonly Dictionary<string, BatchProgress> _progress = new Dictionary<string, BatchProgress>(StringComparer.Ordinal);
+        private HashSet<string> _onCommandLine = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
@@ -42,13 +43,35 @@ namespace StateCmdlets.Commands
         [AllowNull]
         public object? Data { get; set; }
 
+        /// <summary>
+        /// A feature from Resume-BatchState or Get-BatchState. It binds -BatchId, -Feature and
+        /// -StateDirectory; -Status must then be given on the command line, because the feature's
+        /// own Status says where it stands, not what happened.
+        /// </summary>
+        [Parameter(ValueFromPipeline = true)]
+        public FeatureState? InputObject { get; set; }
+
         /// <summary>Emit the feature as recorded.</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
+        protected override void BeginProcessing() => _onCommandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
+
         protected override void ProcessRecord()
         {
-            var result = new FeatureResult(Feature, Status, ErrorMessage, Data == null ? null : PowerShellJson.ToJson(Data));
+            object? data = Data;
+            if (InputObject != null)
+            {
+                if (!_onCommandLine.Contains(nameof(Status)))
+                {
+                    WriteError(ErrorRecordFactory.InvalidArgument("FeatureStatusRequired",
+                        $"Say what happened to '{InputObject.Feature}' with -Status Completed, Failed or Skipped: a piped feature's own Status ({InputObject.Status}) is where it stands, not a result.", InputObject.Feature));
+                    return;
+                }
+                // The feature's data, bound by property name, is what is stored already: keep it as is.
+                if (!_onCommandLine.Contains(nameof(Data))) data = null;
+            }
+            var result = new FeatureResult(Feature, Status, ErrorMessage, data == null ? null : PowerShellJson.ToJson(data));
             var store = Store;
             RecordOutcome? outcome = null;
             if (!TryRun(() => outcome = store.Record(BatchId, result, Cancellation), Feature)) return;
