@@ -37,7 +37,8 @@ namespace StateCmdlets.Bench
             var files = new BatchStore(stateDirectory).Files(BatchId);
             long snapshotBytes = new FileInfo(files.Snapshot).Length;
             long journalBytes = new FileInfo(files.Journal).Length;
-            int journalRecords = File.ReadLines(files.Journal).Count() - 1; // the first line is the header
+            // The first line is the header; the zeros allocated after the records are not lines.
+            int journalRecords = File.ReadLines(files.Journal).Count(line => line.Trim('\0').Length > 0) - 1;
             if (journalRecords != batchSize)
                 throw new InvalidOperationException($"'{files.Journal}' holds {journalRecords} records, not {batchSize}: something compacted it.");
 

@@ -61,6 +61,8 @@ namespace StateCmdlets.Bench
 
             public void WriteAt(long position, byte[] buffer, int offset, int count) => _file.WriteAt(position, buffer, offset, count);
 
+            public int ReadAt(long position, byte[] buffer, int offset, int count) => _file.ReadAt(position, buffer, offset, count);
+
             public void Dispose() => _file.Dispose();
         }
     }

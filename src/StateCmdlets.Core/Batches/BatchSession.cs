@@ -53,6 +53,15 @@ namespace StateCmdlets.Core.Batches
         /// <summary>The journal on disk was of another generation when this session was read.</summary>
         internal bool StaleJournalSeen { get; set; }
 
+        /// <summary>The journal, opened under the lock for this change only (catching up, then writing).</summary>
+        internal Storage.IWritableFile? OpenJournal { get; set; }
+
+        internal void CloseJournal()
+        {
+            OpenJournal?.Dispose();
+            OpenJournal = null;
+        }
+
         internal long RecordBytes => JournalHeader == null ? 0 : JournalLength - JournalHeader.Length;
     }
 }

@@ -196,41 +196,50 @@ namespace StateCmdlets.Core.Batches
         {
             var session = WriterSessions.Take(_fs, Options.Migrator, files.Snapshot);
             WriterSessions.Forget(_fs, Options.Migrator, files.Snapshot);
-            if (session == null || !CatchUp(files, session)) session = ReadOnce(files);
-            T result;
             try
             {
-                result = change(session);
-            }
-            catch (Exception e) when (e is FeatureNotFoundException || e is InvalidFeatureResultException)
-            {
-                // Refused before anything changed: the session is still exact.
+                if (session == null || !CatchUp(files, session))
+                {
+                    session?.CloseJournal();
+                    session = ReadOnce(files);
+                }
+                T result;
+                try
+                {
+                    result = change(session);
+                }
+                catch (Exception e) when (e is FeatureNotFoundException || e is InvalidFeatureResultException)
+                {
+                    // Refused before anything changed: the session is still exact.
+                    WriterSessions.Keep(_fs, Options.Migrator, files.Snapshot, session);
+                    throw;
+                }
                 WriterSessions.Keep(_fs, Options.Migrator, files.Snapshot, session);
-                throw;
+                return result;
             }
-            WriterSessions.Keep(_fs, Options.Migrator, files.Snapshot, session);
-            return result;
+            finally
+            {
+                // Never held past the lock: another process may replace the journal next.
+                session?.CloseJournal();
+            }
         }
 
         private void WithSession(BatchFiles files, Action<BatchSession> change) => WithSession(files, s => { change(s); return true; });
 
         /// <summary>
         /// Brings a cached session up to date with what other processes wrote since, reading only
-        /// the snapshot's first bytes and the journal's new tail. False when the files changed in a
+        /// the snapshot's first bytes and, through the journal handle the append will use, the
+        /// journal's header and whatever follows our last record. False when the files changed in a
         /// way that needs a full reload (compaction, replacement, removal).
         /// </summary>
         private bool CatchUp(BatchFiles files, BatchSession session)
         {
             if (session.JournalHeader == null) return false;
             byte[] prefix;
-            byte[] header;
-            byte[] next;
             try
             {
                 prefix = _fs.ReadRange(files.Snapshot, 0, BatchDocument.MarkPrefixLength);
-                header = _fs.ReadRange(files.Journal, 0, session.JournalHeader.Length);
-                // Records are written in place over zeros: a non-zero byte where ours end means news.
-                next = _fs.ReadRange(files.Journal, session.JournalLength, 1);
+                session.OpenJournal = _fs.OpenWrite(files.Journal);
             }
             catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
             {
@@ -238,13 +247,19 @@ namespace StateCmdlets.Core.Batches
             }
             var mark = BatchDocument.TryReadMark(prefix);
             if (mark == null || mark.Value.Generation != session.Mark.Generation || mark.Value.Sequence != session.Mark.Sequence) return false;
-            if (!Same(header, session.JournalHeader)) return false;
-            if (next.Length == 0 || next[0] == 0) return true;
 
-            long length = Guard(files.Journal, "read", () => _fs.FileLength(files.Journal));
-            long tailLength = length - session.JournalLength;
+            var journal = session.OpenJournal;
+            var header = new byte[session.JournalHeader.Length];
+            if (Guard(files.Journal, "read", () => journal.ReadAt(0, header, 0, header.Length)) != header.Length || !Same(header, session.JournalHeader)) return false;
+            // Records are written in place over zeros: a non-zero byte where ours end means news.
+            var next = new byte[1];
+            if (Guard(files.Journal, "read", () => journal.ReadAt(session.JournalLength, next, 0, 1)) == 0 || next[0] == 0) return true;
+
+            long tailLength = Guard(files.Journal, "read", () => journal.Length) - session.JournalLength;
             if (tailLength <= 0 || tailLength > int.MaxValue) return false;
-            byte[] tail = Guard(files.Journal, "read", () => _fs.ReadRange(files.Journal, session.JournalLength, (int)tailLength));
+            var tail = new byte[tailLength];
+            int got = Guard(files.Journal, "read", () => journal.ReadAt(session.JournalLength, tail, 0, tail.Length));
+            if (got < tail.Length) Array.Resize(ref tail, got);
             var contents = JournalCodec.DecodeTail(tail, session.JournalLength, files.Journal);
             ApplyRecords(files, session, contents);
             Trace($"Caught up with {contents.Records.Count} record(s) other writers added to '{files.Journal}'.");
@@ -367,6 +382,7 @@ namespace StateCmdlets.Core.Batches
         /// <summary>A new journal, atomically: its header line, then zeros the next records are written over.</summary>
         private void StartJournal(BatchFiles files, BatchSession session, string generation)
         {
+            session.CloseJournal(); // it is about to be replaced
             byte[] header = JournalCodec.EncodeHeader(files.Id, generation);
             var content = new byte[Math.Max(header.Length, JournalRoom)];
             Buffer.BlockCopy(header, 0, content, 0, header.Length);
@@ -397,7 +413,7 @@ namespace StateCmdlets.Core.Batches
             Buffer.BlockCopy(line, 0, buffer, 0, line.Length);
             Guard(files.Journal, "write to", () =>
             {
-                using var journal = _fs.OpenWrite(files.Journal);
+                var journal = session.OpenJournal ??= _fs.OpenWrite(files.Journal);
                 try
                 {
                     journal.WriteAt(position, buffer, 0, buffer.Length);

@@ -26,7 +26,7 @@ namespace StateCmdlets.Core.Storage
         /// <summary>Opens for appending, creating the file (0600) when missing.</summary>
         IWritableFile OpenAppend(string path);
 
-        /// <summary>Opens an existing file for writing in place (<see cref="IWritableFile.WriteAt"/>).</summary>
+        /// <summary>Opens an existing file for reading and writing in place (<see cref="IWritableFile.ReadAt"/>, <see cref="IWritableFile.WriteAt"/>).</summary>
         IWritableFile OpenWrite(string path);
 
         /// <summary>Atomically renames <paramref name="source"/> over <paramref name="destination"/>.</summary>
@@ -71,6 +71,9 @@ namespace StateCmdlets.Core.Storage
         long Length { get; }
 
         void Write(byte[] buffer, int offset, int count);
+
+        /// <summary>Reads up to <paramref name="count"/> bytes at <paramref name="position"/> (fewer at the end); returns how many.</summary>
+        int ReadAt(long position, byte[] buffer, int offset, int count);
 
         /// <summary>Writes at <paramref name="position"/>, over what is there or past the end.</summary>
         void WriteAt(long position, byte[] buffer, int offset, int count);

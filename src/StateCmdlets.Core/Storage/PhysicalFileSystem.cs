@@ -116,8 +116,8 @@ namespace StateCmdlets.Core.Storage
         public IWritableFile OpenWrite(string path)
         {
             if (IsWindows)
-                return new StreamFile(path, new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None));
-            int fd = UnixNative.Open(path, UnixNative.O_WRONLY, 0);
+                return new StreamFile(path, new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None));
+            int fd = UnixNative.Open(path, UnixNative.O_RDWR, 0);
             return new DescriptorFile(path, fd);
         }
 
@@ -191,6 +191,18 @@ namespace StateCmdlets.Core.Storage
 
             public void WriteAt(long position, byte[] buffer, int offset, int count) => UnixNative.Pwrite(Descriptor, buffer, offset, count, position, Path);
 
+            public int ReadAt(long position, byte[] buffer, int offset, int count)
+            {
+                int got = 0;
+                while (got < count)
+                {
+                    int n = UnixNative.Pread(Descriptor, buffer, offset + got, count - got, position + got, Path);
+                    if (n == 0) break;
+                    got += n;
+                }
+                return got;
+            }
+
             public void Flush() => UnixNative.Fsync(Descriptor, Path);
 
             public void Truncate(long length) => UnixNative.Ftruncate(Descriptor, length, Path);
@@ -224,6 +236,19 @@ namespace StateCmdlets.Core.Storage
             {
                 _stream.Position = position;
                 _stream.Write(buffer, offset, count);
+            }
+
+            public int ReadAt(long position, byte[] buffer, int offset, int count)
+            {
+                _stream.Position = position;
+                int got = 0;
+                while (got < count)
+                {
+                    int n = _stream.Read(buffer, offset + got, count - got);
+                    if (n == 0) break;
+                    got += n;
+                }
+                return got;
             }
 
             public void Flush() => _stream.Flush(true);

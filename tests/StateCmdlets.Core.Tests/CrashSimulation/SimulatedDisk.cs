@@ -335,6 +335,15 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
                 _node.Data = _node.Data.Concat(buffer.Skip(offset).Take(count)).ToArray();
             }
 
+            public int ReadAt(long position, byte[] buffer, int offset, int count)
+            {
+                var data = _node.Data;
+                if (position >= data.Length) return 0;
+                int n = (int)Math.Min(count, data.Length - position);
+                Buffer.BlockCopy(data, (int)position, buffer, offset, n);
+                return n;
+            }
+
             public void WriteAt(long position, byte[] buffer, int offset, int count)
             {
                 _disk.BeforeChange?.Invoke();

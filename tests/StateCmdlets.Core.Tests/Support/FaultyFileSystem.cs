@@ -111,6 +111,12 @@ namespace StateCmdlets.Core.Tests.Support
                 _inner.Write(buffer, offset, count);
             }
 
+            public int ReadAt(long position, byte[] buffer, int offset, int count)
+            {
+                if (position == 0 && count > 1) _owner.BeforeRead?.Invoke(Path); // the journal's header: the start of a read
+                return _inner.ReadAt(position, buffer, offset, count);
+            }
+
             public void WriteAt(long position, byte[] buffer, int offset, int count)
             {
                 _owner.Step("Write", Path);
