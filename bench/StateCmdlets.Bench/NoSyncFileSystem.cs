@@ -39,8 +39,6 @@ namespace StateCmdlets.Bench
 
         public bool DirectoryExists(string directory) => _disk.DirectoryExists(directory);
 
-        public DateTime LastWriteTimeUtc(string path) => _disk.LastWriteTimeUtc(path);
-
         public ILockHandle AcquireLock(string path, TimeSpan timeout, CancellationToken cancellationToken) => _disk.AcquireLock(path, timeout, cancellationToken);
 
         private sealed class NoSyncFile : IWritableFile

@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using StateCmdlets.Core.Storage;
@@ -90,28 +91,95 @@ namespace StateCmdlets.Core.Tests
         }
 
         [Fact]
-        public void A_waiter_on_a_deleted_lock_file_does_not_share_the_lock_with_a_newcomer()
+        public void A_waiter_that_opened_the_lock_file_before_it_was_deleted_does_not_share_the_lock_with_a_newcomer()
         {
             if (!UnixMode.Applies) return;
             using var dir = new TempDirectory();
             string path = Path.Combine(dir.Root, "b.lock");
+            using var opened = new ManualResetEventSlim();
+            using var go = new ManualResetEventSlim();
             var remover = StateLock.Acquire(path, Long, CancellationToken.None);
-            // The waiter opens the current lock file and waits on it.
-            var waiter = Task.Run(() => StateLock.Acquire(path, Long, CancellationToken.None));
-            Thread.Sleep(100);
-            remover.DeleteFile();
-            // A newcomer (its own thread) now creates and locks a fresh lock file at the same path.
-            StateLock? newcomer = null;
-            var thread = new Thread(() => newcomer = StateLock.Acquire(path, Long, CancellationToken.None));
-            thread.Start();
-            Assert.True(thread.Join(Long));
-            remover.Dispose();
+            int waiterThread = 0;
+            // Hold the waiter between its open of the (old) lock file and its flock.
+            StateLock.BetweenOpenAndLock = p =>
+            {
+                if (p != path || Environment.CurrentManagedThreadId != Volatile.Read(ref waiterThread)) return;
+                opened.Set();
+                go.Wait();
+            };
+            try
+            {
+                StateLock? waited = null;
+                var waiter = new Thread(() => waited = StateLock.Acquire(path, Long, CancellationToken.None));
+                Volatile.Write(ref waiterThread, waiter.ManagedThreadId);
+                waiter.Start();
+                Assert.True(opened.Wait(Long));
+                Volatile.Write(ref waiterThread, -1); // only its first open is held up
 
-            Thread.Sleep(300);
-            Assert.False(waiter.IsCompleted, "the waiter must not hold the lock while the newcomer does");
-            newcomer!.Dispose();
-            using var waited = waiter.Result;
-            Assert.True(File.Exists(path));
+                remover.DeleteFile();
+                StateLock? newcomer = null;
+                var other = new Thread(() => newcomer = StateLock.Acquire(path, Long, CancellationToken.None));
+                other.Start();
+                Assert.True(other.Join(Long));
+                remover.Dispose(); // the old file's lock is free now: the waiter's flock on it succeeds
+                go.Set();
+
+                Assert.False(waiter.Join(300), "the waiter took a lock on the deleted file while the newcomer held the new one");
+                newcomer!.Dispose();
+                Assert.True(waiter.Join(Long));
+                waited!.Dispose();
+            }
+            finally
+            {
+                StateLock.BetweenOpenAndLock = null;
+                go.Set();
+            }
+        }
+
+        [Fact]
+        public void After_the_lock_file_is_deleted_a_waiter_and_a_newcomer_never_hold_the_lock_together()
+        {
+            if (!UnixMode.Applies) return;
+            using var dir = new TempDirectory();
+            string path = Path.Combine(dir.Root, "b.lock");
+            // Many rounds, so the waiter sometimes has the old file open when it is deleted (then it
+            // must notice and start over) and sometimes opens the new one.
+            for (int round = 0; round < 20; round++)
+            {
+                var intervals = new System.Collections.Concurrent.ConcurrentBag<(string Who, long From, long To)>();
+                var errors = new System.Collections.Concurrent.ConcurrentBag<Exception>();
+                var clock = Stopwatch.StartNew();
+                Thread Holder(string who) => new Thread(() =>
+                {
+                    try
+                    {
+                        using var held = StateLock.Acquire(path, Long, CancellationToken.None);
+                        long from = clock.ElapsedTicks;
+                        Thread.Sleep(30);
+                        intervals.Add((who, from, clock.ElapsedTicks));
+                    }
+                    catch (Exception e)
+                    {
+                        errors.Add(e);
+                    }
+                });
+
+                var remover = StateLock.Acquire(path, Long, CancellationToken.None);
+                var waiter = Holder("waiter");
+                waiter.Start();
+                Thread.Sleep(round % 5 * 3);
+                remover.DeleteFile();
+                var newcomer = Holder("newcomer");
+                newcomer.Start();
+                Thread.Sleep(round % 3 * 5);
+                remover.Dispose();
+                Assert.True(waiter.Join(Long) && newcomer.Join(Long), "a thread never got the lock");
+
+                Assert.Empty(errors);
+                var both = intervals.OrderBy(i => i.From).ToArray();
+                Assert.Equal(2, both.Length);
+                Assert.True(both[0].To <= both[1].From, $"round {round}: {both[0].Who} and {both[1].Who} held the lock at the same time");
+            }
         }
     }
 }

@@ -91,8 +91,6 @@ namespace StateCmdlets.TestWorker
 
         public bool DirectoryExists(string directory) => _inner.DirectoryExists(directory);
 
-        public DateTime LastWriteTimeUtc(string path) => _inner.LastWriteTimeUtc(path);
-
         private sealed class Marked : ILockHandle
         {
             private readonly ILockHandle _held;

@@ -73,7 +73,8 @@ namespace StateCmdlets.Core.Batches
             }
         }
 
-        public bool Exists(string batchId) => _fs.FileExists(Files(batchId).Snapshot);
+        /// <summary>Whether the state directory exists at all (a typo in a path, or no batch made yet).</summary>
+        public bool DirectoryExists => _fs.DirectoryExists(StateDirectory);
 
         /// <summary>Reads a batch (snapshot, then journal) without locking. Older versions are migrated in memory only.</summary>
         public Batch Load(string batchId) => Read(Files(batchId)).Batch;

@@ -216,7 +216,7 @@ namespace StateCmdlets.Core.Json
 
         internal List<JournalRecord> Records { get; } = new List<JournalRecord>();
 
-        /// <summary>Offset just past the last whole record (the length a writer truncates a torn tail to).</summary>
+        /// <summary>Offset just past the last whole record: where the next record is written.</summary>
         internal long ValidLength { get; set; }
 
         /// <summary>Where a torn final write starts, if there is one.</summary>

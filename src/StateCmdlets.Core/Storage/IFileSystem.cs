@@ -46,9 +46,6 @@ namespace StateCmdlets.Core.Storage
 
         bool DirectoryExists(string directory);
 
-        /// <summary>Last write time of a file, UTC.</summary>
-        DateTime LastWriteTimeUtc(string path);
-
         /// <summary>Takes the exclusive cross-process lock on a lock file (see <see cref="StateLock"/>).</summary>
         ILockHandle AcquireLock(string path, TimeSpan timeout, System.Threading.CancellationToken cancellationToken);
     }

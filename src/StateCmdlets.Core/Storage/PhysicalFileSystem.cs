@@ -168,8 +168,6 @@ namespace StateCmdlets.Core.Storage
             if (UnixNative.Mkdir(directory, OwnerOnlyFolder)) UnixNative.Chmod(directory, OwnerOnlyFolder);
         }
 
-        public DateTime LastWriteTimeUtc(string path) => File.GetLastWriteTimeUtc(path);
-
         /// <summary>A file descriptor opened by <see cref="UnixNative.Open"/>.</summary>
         private sealed class DescriptorFile : IWritableFile
         {

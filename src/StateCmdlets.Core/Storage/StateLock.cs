@@ -30,6 +30,9 @@ namespace StateCmdlets.Core.Storage
         private bool _wroteHolder;
         private FileStream? _stream;
 
+        /// <summary>Test seam: runs after the lock file is opened and before it is locked, to force the races there.</summary>
+        internal static Action<string>? BetweenOpenAndLock { get; set; }
+
         private StateLock(string path, string key)
         {
             Path = path;
@@ -120,6 +123,7 @@ namespace StateCmdlets.Core.Storage
             }
 
             _fd = UnixNative.Open(Path, UnixNative.O_RDWR | UnixNative.O_CREAT, 0x180 /* 0600 */);
+            BetweenOpenAndLock?.Invoke(Path);
             if (!UnixNative.TryFlockExclusive(_fd, Path)) return false;
             // The file we locked may have been deleted (batch removed) while we waited; a lock on
             // an unlinked file excludes nobody who opens the path now.

@@ -42,7 +42,7 @@ namespace StateCmdlets.Commands
 
             // A folder the user named that does not exist is a typo worth hearing about; the default one
             // not existing yet just means no batch was ever made.
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(StateDirectory)) && !System.IO.Directory.Exists(store.StateDirectory))
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(StateDirectory)) && !store.DirectoryExists)
             {
                 WriteError(new ErrorRecord(new System.IO.DirectoryNotFoundException($"The state directory '{store.StateDirectory}' does not exist."),
                     "StateDirectoryNotFound", ErrorCategory.ObjectNotFound, store.StateDirectory));

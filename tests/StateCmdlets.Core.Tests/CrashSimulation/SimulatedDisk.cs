@@ -156,8 +156,6 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
         {
         }
 
-        public DateTime LastWriteTimeUtc(string path) => new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-
         public ILockHandle AcquireLock(string path, TimeSpan timeout, CancellationToken cancellationToken) => new NoLock();
 
         // ---- the model ----

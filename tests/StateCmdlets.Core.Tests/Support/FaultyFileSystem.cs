@@ -88,8 +88,6 @@ namespace StateCmdlets.Core.Tests.Support
 
         public void EnsureDirectory(string directory) => _inner.EnsureDirectory(directory);
 
-        public DateTime LastWriteTimeUtc(string path) => _inner.LastWriteTimeUtc(path);
-
         private sealed class File : IWritableFile
         {
             private readonly FaultyFileSystem _owner;
