@@ -157,3 +157,15 @@ function Move-Mailbox([string] $Identity, [string] $Database) {
         @($again.Features | Where-Object { $_.Status -eq 'Completed' -and $_.Attempts -ne 1 }) | Should -BeNullOrEmpty
     }
 }
+
+Describe 'about_StateCmdlets carries the same recipes' {
+    It 'has the <Name> recipe exactly as the README (which the tests above run)' -ForEach @(
+        @{ Name = 'scheduled' }, @{ Name = 'parallel' }, @{ Name = 'csv' }
+    ) {
+        $about = Get-Content -LiteralPath (Join-Path $PSScriptRoot '../../module/help/en-US/about_StateCmdlets.help.txt') -Raw
+        # Compare line by line, ignoring the topic's indentation.
+        $normalize = { param($text) (($text -split "`r?`n") | ForEach-Object { $_.Trim() } | Where-Object { $_ }) -join "`n" }
+        $recipe = & $normalize (Get-Recipe $Name)
+        (& $normalize $about).Contains($recipe) | Should -BeTrue -Because "about_StateCmdlets should show the README's '$Name' recipe"
+    }
+}
