@@ -17,6 +17,8 @@
         'Set-FeatureResult'
         'Remove-BatchState'
         'Invoke-StateMigration'
+        'Reset-BatchContext'
+        'Checkpoint-BatchState'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

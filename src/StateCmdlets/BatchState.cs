@@ -8,6 +8,8 @@ namespace StateCmdlets
     /// <summary>A batch as the cmdlets show it, as it was when read; counters are derived from the features.</summary>
     public sealed class BatchState
     {
+        private readonly System.Text.Json.JsonElement? _extensions;
+
         internal BatchState(Batch batch, BatchFiles files)
         {
             BatchId = batch.BatchId;
@@ -21,6 +23,16 @@ namespace StateCmdlets
             CreatedAt = batch.CreatedAt;
             UpdatedAt = batch.UpdatedAt;
             MaxAttempts = batch.MaxAttempts;
+            MaxConsecutiveFailures = batch.Settings.MaxConsecutiveFailures;
+            ConsecutiveFailures = batch.ConsecutiveFailures;
+            RetryDelay = batch.Settings.RetryDelay;
+            ContextTokens = batch.ContextTokens;
+            ContextTokenLimit = batch.Settings.ContextTokenLimit;
+            ShouldClearContext = batch.ShouldClearContext;
+            ContextClears = batch.ContextClears.Count;
+            CheckpointCount = batch.CheckpointCount;
+            LastCheckpointAt = batch.LastCheckpointAt;
+            _extensions = batch.Extensions;
             SchemaVersion = batch.SchemaVersion.ToString();
             StateDirectory = files.Directory;
             Path = files.Snapshot;
@@ -48,6 +60,33 @@ namespace StateCmdlets
         public DateTime UpdatedAt { get; }
 
         public int MaxAttempts { get; }
+
+        /// <summary>Failures in a row that suspend the batch (0: never).</summary>
+        public int MaxConsecutiveFailures { get; }
+
+        /// <summary>Failures recorded in a row since the last success (or Resume-BatchState -Reset).</summary>
+        public int ConsecutiveFailures { get; }
+
+        /// <summary>Wait before the first retry of a failure, doubled per attempt.</summary>
+        public TimeSpan RetryDelay { get; }
+
+        /// <summary>Tokens recorded (Set-FeatureResult -ContextTokens) since the context was last cleared.</summary>
+        public long ContextTokens { get; }
+
+        public long ContextTokenLimit { get; }
+
+        /// <summary>ContextTokens reached ContextTokenLimit: clear the context, then Reset-BatchContext.</summary>
+        public bool ShouldClearContext { get; }
+
+        /// <summary>How often the context was cleared (Reset-BatchContext).</summary>
+        public int ContextClears { get; }
+
+        public int CheckpointCount { get; }
+
+        public DateTime? LastCheckpointAt { get; }
+
+        /// <summary>Fields of an imported file that have no place in this model, kept verbatim.</summary>
+        public object? Extensions => _extensions.HasValue ? PowerShellJson.FromJson(_extensions.Value) : null;
 
         public string SchemaVersion { get; }
 

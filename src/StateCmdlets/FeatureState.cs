@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Text.Json;
 using StateCmdlets.Core.Batches;
 
@@ -24,6 +25,9 @@ namespace StateCmdlets
             Attempts = feature.Attempts;
             LastError = feature.LastError;
             CompletedAt = feature.CompletedAt;
+            Permanent = feature.Permanent;
+            RetryAt = feature.RetryAt;
+            DependsOn = feature.DependsOn.ToArray();
             UpdatedAt = feature.UpdatedAt;
             _data = feature.Data;
         }
@@ -45,6 +49,15 @@ namespace StateCmdlets
         public DateTime? CompletedAt { get; }
 
         public DateTime? UpdatedAt { get; }
+
+        /// <summary>The last failure was permanent: never retried.</summary>
+        public bool Permanent { get; }
+
+        /// <summary>A failed feature is not handed out again before this time (retry backoff).</summary>
+        public DateTime? RetryAt { get; }
+
+        /// <summary>Features this one comes after.</summary>
+        public string[] DependsOn { get; }
 
         /// <summary>The script's own data for this item, as PowerShell objects (converted on first use).</summary>
         public object? Data

@@ -46,7 +46,7 @@ namespace StateCmdlets.Core.Tests
             var loaded = NewStore().Load("b1");
             Assert.Equal("Nightly 日本", loaded.Name);
             Assert.Equal(5, loaded.MaxAttempts);
-            Assert.Equal("1.1.0", loaded.SchemaVersion.ToString());
+            Assert.Equal("1.2.0", loaded.SchemaVersion.ToString());
             Assert.Equal(new[] { "a", "日本 ünïcødé", "c\"q" }, loaded.Features.Select(f => f.Name));
             Assert.Equal("AB", loaded.Find("a")!.Data!.Value.GetProperty("hash").GetString());
             Assert.Equal(FeatureStatus.Failed, loaded.Find("日本 ünïcødé")!.Status);
@@ -220,7 +220,7 @@ namespace StateCmdlets.Core.Tests
         {
             Create("b1", "a");
             string path = _dir.File("b1.json");
-            File.WriteAllText(path, File.ReadAllText(path).Replace("\"1.1.0\"", "\"2.0.0\""));
+            File.WriteAllText(path, File.ReadAllText(path).Replace("\"1.2.0\"", "\"2.0.0\""));
             byte[] before = File.ReadAllBytes(path);
 
             var error = Assert.Throws<StateVersionTooNewException>(() => NewStore().Load("b1"));
@@ -335,13 +335,13 @@ namespace StateCmdlets.Core.Tests
             Assert.Equal(FeatureStatus.Completed, NewStore().Load("b1").Find("a")!.Status);
         }
 
-        // ---- migration, with a test step 1.1.0 -> 1.2.0 standing in for the next real one ----
+        // ---- migration, with a test step 1.2.0 -> 1.3.0 standing in for the next real one ----
 
         private sealed class AddSettingNote : IMigrationStep
         {
-            public SchemaVersion From => new SchemaVersion(1, 1, 0);
+            public SchemaVersion From => new SchemaVersion(1, 2, 0);
 
-            public SchemaVersion To => new SchemaVersion(1, 2, 0);
+            public SchemaVersion To => new SchemaVersion(1, 3, 0);
 
             public JsonObject Apply(JsonObject document)
             {
@@ -352,7 +352,7 @@ namespace StateCmdlets.Core.Tests
         }
 
         private static SchemaMigrator TestMigrator() =>
-            new SchemaMigrator(new SchemaVersion(1, 2, 0), new IMigrationStep[] { new StateCmdlets.Core.Versioning.Steps.AddJournalMark(), new AddSettingNote() });
+            new SchemaMigrator(new SchemaVersion(1, 3, 0), new IMigrationStep[] { new StateCmdlets.Core.Versioning.Steps.AddJournalMark(), new StateCmdlets.Core.Versioning.Steps.AddRetryAndContext(), new AddSettingNote() });
 
         [Fact]
         public void Migrate_backs_up_the_original_then_rewrites_in_the_current_version()
@@ -367,12 +367,12 @@ namespace StateCmdlets.Core.Tests
 
             var outcome = store.Migrate("b1", CancellationToken.None);
             Assert.Equal(MigrationAction.Migrated, outcome.Action);
-            Assert.Equal(("1.1.0", "1.2.0"), (outcome.FromVersion.ToString(), outcome.ToVersion.ToString()));
-            Assert.Equal(_dir.File("b1.json.v1.1.0.bak"), outcome.BackupPath);
+            Assert.Equal(("1.2.0", "1.3.0"), (outcome.FromVersion.ToString(), outcome.ToVersion.ToString()));
+            Assert.Equal(_dir.File("b1.json.v1.2.0.bak"), outcome.BackupPath);
             Assert.Equal(original, File.ReadAllBytes(outcome.BackupPath!));
 
             var rewritten = JsonNode.Parse(File.ReadAllText(_dir.File("b1.json")))!;
-            Assert.Equal("1.2.0", (string?)rewritten["schemaVersion"]);
+            Assert.Equal("1.3.0", (string?)rewritten["schemaVersion"]);
             Assert.Equal("test-step", (string?)rewritten["settings"]!["migratedBy"]);
             Assert.Equal(MigrationAction.UpToDate, store.Migrate("b1", CancellationToken.None).Action);
         }
@@ -383,8 +383,8 @@ namespace StateCmdlets.Core.Tests
             Create("b1", "a");
             byte[] original = File.ReadAllBytes(_dir.File("b1.json"));
             NewStore(migrator: TestMigrator()).Record("b1", Done("a"), CancellationToken.None);
-            Assert.Equal(original, File.ReadAllBytes(_dir.File("b1.json.v1.1.0.bak")));
-            Assert.Contains("\"1.2.0\"", File.ReadAllText(_dir.File("b1.json")));
+            Assert.Equal(original, File.ReadAllBytes(_dir.File("b1.json.v1.2.0.bak")));
+            Assert.Contains("\"1.3.0\"", File.ReadAllText(_dir.File("b1.json")));
         }
 
         [Fact]

@@ -268,7 +268,7 @@ namespace StateCmdlets.Core.Tests
             Store().Record("v1.0.0", Done("srv-004"), CancellationToken.None);
 
             Assert.Equal(File.ReadAllBytes(fixture), File.ReadAllBytes(_dir.File("v1.0.0.json.v1.0.0.bak")));
-            Assert.Contains("\"schemaVersion\": \"1.1.0\"", File.ReadAllText(_dir.File("v1.0.0.json")));
+            Assert.Contains("\"schemaVersion\": \"1.2.0\"", File.ReadAllText(_dir.File("v1.0.0.json")));
             Assert.Equal(2, Store().Load("v1.0.0").Completed);
         }
     }

@@ -17,15 +17,16 @@ namespace StateCmdlets.Core.Batches
         private readonly List<Feature> _features;
         private readonly Dictionary<string, Feature> _byName;
         private readonly int[] _counts = new int[4];
+        private readonly List<ContextClear> _contextClears = new List<ContextClear>();
         private int _retryable;
 
-        internal Batch(string batchId, string name, DateTime createdAt, DateTime updatedAt, int maxAttempts, SchemaVersion schemaVersion, List<Feature> features)
+        internal Batch(string batchId, string name, DateTime createdAt, DateTime updatedAt, BatchSettings settings, SchemaVersion schemaVersion, List<Feature> features)
         {
             BatchId = batchId;
             Name = name;
             CreatedAt = createdAt;
             UpdatedAt = updatedAt;
-            MaxAttempts = maxAttempts;
+            Settings = settings;
             SchemaVersion = schemaVersion;
             _features = features;
             _byName = new Dictionary<string, Feature>(features.Count, StringComparer.Ordinal);
@@ -46,7 +47,9 @@ namespace StateCmdlets.Core.Batches
 
         public DateTime UpdatedAt { get; private set; }
 
-        public int MaxAttempts { get; }
+        public BatchSettings Settings { get; }
+
+        public int MaxAttempts => Settings.MaxAttempts;
 
         /// <summary>The schema version of the file this batch was read from (or is written in).</summary>
         public SchemaVersion SchemaVersion { get; internal set; }
@@ -63,6 +66,28 @@ namespace StateCmdlets.Core.Batches
 
         public int Pending => _counts[(int)FeatureStatus.Pending];
 
+        /// <summary>Tokens used since the context was last cleared.</summary>
+        public long ContextTokens { get; private set; }
+
+        /// <summary>The context budget is spent: time to clear it (then <see cref="ResetContext"/>).</summary>
+        public bool ShouldClearContext => ContextTokens >= Settings.ContextTokenLimit;
+
+        public IReadOnlyList<ContextClear> ContextClears => _contextClears;
+
+        /// <summary>Failures recorded in a row, since the last success or reset.</summary>
+        public int ConsecutiveFailures { get; private set; }
+
+        /// <summary>The circuit breaker is open: too many failures in a row, and work is left.</summary>
+        public bool IsSuspended =>
+            Settings.MaxConsecutiveFailures > 0 && ConsecutiveFailures >= Settings.MaxConsecutiveFailures && RemainingCount(includeFailed: true) > 0;
+
+        public int CheckpointCount { get; private set; }
+
+        public DateTime? LastCheckpointAt { get; private set; }
+
+        /// <summary>Fields from an imported file that have no place in this model, kept verbatim.</summary>
+        public JsonElement? Extensions { get; internal set; }
+
         /// <summary>How many features <see cref="Remaining"/> would give.</summary>
         public int RemainingCount(bool includeFailed) => Pending + (includeFailed ? _retryable : 0);
 
@@ -71,8 +96,9 @@ namespace StateCmdlets.Core.Batches
             get
             {
                 if (Completed + Skipped == Total) return BatchStatus.Completed;
-                if (Pending == Total) return BatchStatus.Pending;
                 if (RemainingCount(includeFailed: true) == 0) return BatchStatus.CompletedWithFailures;
+                if (IsSuspended) return BatchStatus.Suspended;
+                if (Pending == Total) return BatchStatus.Pending;
                 return BatchStatus.Running;
             }
         }
@@ -84,14 +110,14 @@ namespace StateCmdlets.Core.Batches
         internal Dictionary<string, JsonElement>? UnknownSettings { get; set; }
 
         /// <summary>
-        /// Creates a new batch, refusing empty, over-long, malformed or duplicate feature names.
+        /// Creates a new batch, refusing empty, over-long, malformed or duplicate feature names, bad
+        /// settings, and dependencies on unknown features or in a cycle.
         /// </summary>
         public static Batch Create(string batchId, BatchDefinition definition, DateTime utcNow, SchemaVersion schemaVersion)
         {
             Batches.BatchId.Validate(batchId);
             CheckName("batch name", definition.Name, "InvalidBatchName");
-            if (definition.MaxAttempts < 1)
-                throw new InvalidBatchDefinitionException("InvalidMaxAttempts", $"MaxAttempts must be at least 1 (got {definition.MaxAttempts}).");
+            definition.Settings.Validate();
 
             var features = new List<Feature>(definition.Features.Count);
             var seen = new Dictionary<string, int>(definition.Features.Count, StringComparer.Ordinal);
@@ -104,22 +130,35 @@ namespace StateCmdlets.Core.Batches
                 seen.Add(name, i);
                 features.Add(new Feature(name, i));
             }
-            return new Batch(batchId, definition.Name, utcNow, utcNow, definition.MaxAttempts, schemaVersion, features);
+            var batch = new Batch(batchId, definition.Name, utcNow, utcNow, definition.Settings, schemaVersion, features);
+            batch.SetDependencies(definition.Dependencies);
+            return batch;
         }
 
         public Feature? Find(string featureName) => _byName.TryGetValue(featureName, out var feature) ? feature : null;
 
         /// <summary>
-        /// What is still to do, in batch order: pending features, and (unless excluded) failed
-        /// ones with attempts left.
+        /// What is still to do, in batch order: pending features, and (unless excluded) failed ones
+        /// with attempts left that are not permanent.
         /// </summary>
         public IEnumerable<Feature> Remaining(bool includeFailed)
         {
             foreach (var feature in _features)
             {
                 if (feature.Status == FeatureStatus.Pending) yield return feature;
-                else if (includeFailed && feature.Status == FeatureStatus.Failed && feature.Attempts < MaxAttempts) yield return feature;
+                else if (includeFailed && feature.IsRetryable(MaxAttempts)) yield return feature;
             }
+        }
+
+        /// <summary>
+        /// <see cref="Remaining"/> in an order where every feature comes after what it depends on
+        /// (and otherwise in batch order).
+        /// </summary>
+        public IReadOnlyList<Feature> RemainingInOrder(bool includeFailed)
+        {
+            var remaining = Remaining(includeFailed).ToList();
+            if (remaining.All(f => f.DependsOn.Count == 0)) return remaining;
+            return DependencyOrder.Sort(remaining);
         }
 
         /// <summary>Throws unless <paramref name="result"/> can be applied: known feature, final status.</summary>
@@ -128,7 +167,17 @@ namespace StateCmdlets.Core.Batches
             var feature = Find(result.Feature) ?? throw new FeatureNotFoundException(BatchId, result.Feature, path);
             if (result.Status == FeatureStatus.Pending)
                 throw new InvalidFeatureResultException($"'{result.Feature}' of batch '{BatchId}': a result must be Completed, Failed or Skipped, not Pending.");
+            if (result.ContextTokens < 0)
+                throw new InvalidFeatureResultException($"'{result.Feature}' of batch '{BatchId}': context tokens cannot be negative ({result.ContextTokens}).");
             return feature;
+        }
+
+        /// <summary>Whether a failure of this exception type is permanent for this batch.</summary>
+        public bool IsPermanentErrorType(string? typeName)
+        {
+            if (string.IsNullOrEmpty(typeName)) return false;
+            string shortName = typeName!.Substring(typeName.LastIndexOf('.') + 1);
+            return Settings.PermanentErrorTypes.Any(t => string.Equals(t, typeName, StringComparison.OrdinalIgnoreCase) || string.Equals(t, shortName, StringComparison.OrdinalIgnoreCase));
         }
 
         /// <summary>Applies one result in memory. Unknown features and non-final statuses are refused.</summary>
@@ -142,10 +191,65 @@ namespace StateCmdlets.Core.Batches
             feature.CompletedAt = result.Status == FeatureStatus.Completed ? utcNow : (DateTime?)null;
             // A success clears the last error; a failure or skip records its message (the reason).
             feature.LastError = result.Status == FeatureStatus.Completed ? null : result.ErrorMessage;
+            feature.Permanent = result.Status == FeatureStatus.Failed && result.Permanent;
+            feature.RetryAt = result.Status == FeatureStatus.Failed ? result.RetryAt : null;
             if (result.Data.HasValue) feature.Data = result.Data;
             Count(feature, +1);
-            if (utcNow > UpdatedAt) UpdatedAt = utcNow;
+            ContextTokens += result.ContextTokens;
+            // The circuit breaker counts failures in a row; a success closes it, a skip leaves it.
+            if (result.Status == FeatureStatus.Failed) ConsecutiveFailures++;
+            else if (result.Status == FeatureStatus.Completed) ConsecutiveFailures = 0;
+            Touch(utcNow);
             return feature;
+        }
+
+        /// <summary>Closes the circuit breaker (Resume-BatchState -Reset).</summary>
+        internal void ResetBreaker(DateTime utcNow)
+        {
+            ConsecutiveFailures = 0;
+            Touch(utcNow);
+        }
+
+        /// <summary>Records a clear of the context budget and starts the count again.</summary>
+        internal void ResetContext(DateTime utcNow)
+        {
+            _contextClears.Add(new ContextClear(utcNow, ContextTokens));
+            ContextTokens = 0;
+            Touch(utcNow);
+        }
+
+        internal void RecordCheckpoint(DateTime utcNow)
+        {
+            CheckpointCount++;
+            LastCheckpointAt = utcNow;
+        }
+
+        /// <summary>State read from a snapshot (not derivable from the features alone).</summary>
+        internal void Restore(long contextTokens, IEnumerable<ContextClear> clears, int consecutiveFailures, int checkpointCount, DateTime? lastCheckpointAt)
+        {
+            ContextTokens = contextTokens;
+            _contextClears.AddRange(clears);
+            ConsecutiveFailures = consecutiveFailures;
+            CheckpointCount = checkpointCount;
+            LastCheckpointAt = lastCheckpointAt;
+        }
+
+        /// <summary>Sets who depends on whom, refusing unknown names and cycles.</summary>
+        internal void SetDependencies(IReadOnlyDictionary<string, IReadOnlyList<string>> dependencies)
+        {
+            foreach (var pair in dependencies)
+            {
+                var feature = Find(pair.Key) ?? throw new InvalidBatchDefinitionException("UnknownDependency", $"The dependencies name '{pair.Key}', which is not a feature of the batch.");
+                foreach (string on in pair.Value)
+                {
+                    if (Find(on) == null) throw new InvalidBatchDefinitionException("UnknownDependency", $"'{pair.Key}' depends on '{on}', which is not a feature of the batch.");
+                    if (on == pair.Key) throw new InvalidBatchDefinitionException("DependencyCycle", $"'{on}' depends on itself.");
+                }
+                feature.DependsOn = pair.Value.Distinct(StringComparer.Ordinal).ToArray();
+            }
+            var cycle = DependencyOrder.FindCycle(_features, name => Find(name)!);
+            if (cycle != null)
+                throw new InvalidBatchDefinitionException("DependencyCycle", "The dependencies form a cycle: " + string.Join(" -> ", cycle) + ".");
         }
 
         /// <summary>Any Unicode text that survives UTF-8, 1 to 1024 characters.</summary>
@@ -166,10 +270,15 @@ namespace StateCmdlets.Core.Batches
                 throw new InvalidBatchDefinitionException(errorId, $"The {what} '{name.Substring(0, 40)}...' has {characters} characters; at most {MaxNameLength} are allowed.");
         }
 
+        private void Touch(DateTime utcNow)
+        {
+            if (utcNow > UpdatedAt) UpdatedAt = utcNow;
+        }
+
         private void Count(Feature feature, int delta)
         {
             _counts[(int)feature.Status] += delta;
-            if (feature.Status == FeatureStatus.Failed && feature.Attempts < MaxAttempts) _retryable += delta;
+            if (feature.IsRetryable(MaxAttempts)) _retryable += delta;
         }
     }
 }

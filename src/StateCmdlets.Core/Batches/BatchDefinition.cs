@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 
 namespace StateCmdlets.Core.Batches
@@ -5,7 +6,7 @@ namespace StateCmdlets.Core.Batches
     /// <summary>What a script asks for when it creates a batch.</summary>
     public sealed class BatchDefinition
     {
-        public const int DefaultMaxAttempts = 3;
+        public const int DefaultMaxAttempts = BatchSettings.DefaultMaxAttempts;
 
         public BatchDefinition(string name, IReadOnlyList<string> features)
         {
@@ -20,6 +21,17 @@ namespace StateCmdlets.Core.Batches
         /// <summary>Null: generate one such as batch-20261125-101500-3f9a.</summary>
         public string? BatchId { get; set; }
 
-        public int MaxAttempts { get; set; } = DefaultMaxAttempts;
+        public BatchSettings Settings { get; set; } = new BatchSettings();
+
+        /// <summary>Shorthand for <see cref="BatchSettings.MaxAttempts"/>.</summary>
+        public int MaxAttempts
+        {
+            get => Settings.MaxAttempts;
+            set => Settings.MaxAttempts = value;
+        }
+
+        /// <summary>Feature to the features it must come after; a cycle or an unknown name is refused.</summary>
+        public IReadOnlyDictionary<string, IReadOnlyList<string>> Dependencies { get; set; } =
+            new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
     }
 }

@@ -14,5 +14,8 @@ namespace StateCmdlets.Core.Batches
 
         /// <summary>Nothing left to do, but some features failed for good.</summary>
         CompletedWithFailures,
+
+        /// <summary>Too many failures in a row: nothing is handed out until Resume-BatchState -Reset or a success.</summary>
+        Suspended,
     }
 }

@@ -102,11 +102,16 @@ namespace StateCmdlets.Core.Batches
             {
                 return WithSession(files, session =>
                 {
-                    session.Batch.Check(result, files.Snapshot);
+                    var before = session.Batch.Check(result, files.Snapshot);
                     int remainingBefore = session.Batch.RemainingCount(includeFailed: true);
                     PrepareJournal(files, session);
                     DateTime now = Options.UtcNow();
-                    Append(files, session, result, now);
+                    if (result.Status == FeatureStatus.Failed)
+                    {
+                        result.Permanent |= session.Batch.IsPermanentErrorType(result.ErrorType);
+                        if (!result.Permanent) result.RetryAt = Backoff.RetryAt(session.Batch.Settings, before.Attempts + 1, now);
+                    }
+                    Append(files, session, sequence => JournalCodec.EncodeRecord(sequence, result, now));
                     var feature = session.Batch.Apply(result, now, files.Snapshot);
                     bool finished = remainingBefore > 0 && session.Batch.RemainingCount(includeFailed: true) == 0;
                     if (finished || session.RecordBytes > Math.Max(session.SnapshotLength, Options.CompactionMinimumBytes))
@@ -116,12 +121,96 @@ namespace StateCmdlets.Core.Batches
             }
         }
 
-        /// <summary>Folds the journal into a fresh snapshot now.</summary>
-        public void Checkpoint(string batchId, CancellationToken cancellationToken)
+        /// <summary>Folds the journal into a fresh snapshot now, and counts the checkpoint in the batch.</summary>
+        public BatchSummary Checkpoint(string batchId, CancellationToken cancellationToken)
         {
             var files = Existing(batchId);
             using (TakeLock(files, cancellationToken))
-                WithSession(files, session => Compact(files, session));
+            {
+                return WithSession(files, session =>
+                {
+                    session.Batch.RecordCheckpoint(Options.UtcNow());
+                    Compact(files, session);
+                    return new BatchSummary(session.Batch);
+                });
+            }
+        }
+
+        /// <summary>Closes the circuit breaker of a suspended batch (Resume-BatchState -Reset).</summary>
+        public BatchSummary ResetBreaker(string batchId, CancellationToken cancellationToken) =>
+            RecordOperation(batchId, JournalOperation.ResetBreaker, cancellationToken);
+
+        /// <summary>Records a clear of the context budget (when, tokens reached) and zeroes the estimate.</summary>
+        public BatchSummary ResetContext(string batchId, CancellationToken cancellationToken) =>
+            RecordOperation(batchId, JournalOperation.ResetContext, cancellationToken);
+
+        /// <summary>Where the batch stands now, including what other processes recorded (O(1) with a warm session).</summary>
+        public BatchSummary Summary(string batchId, CancellationToken cancellationToken)
+        {
+            var files = Existing(batchId);
+            using (TakeLock(files, cancellationToken))
+                return WithSession(files, session => new BatchSummary(session.Batch));
+        }
+
+        /// <summary>
+        /// Whether a feature should be handed out now, as Resume-BatchState is about to: not if
+        /// another process finished it meanwhile, if its retry backoff has not passed, if a feature
+        /// it depends on is not done yet, or if the batch is suspended. A feature whose dependency
+        /// failed for good is recorded Skipped, with the reason, and not handed out.
+        /// </summary>
+        public Readiness ReadinessOf(string batchId, string featureName, bool includeFailed, CancellationToken cancellationToken)
+        {
+            var files = Existing(batchId);
+            using (TakeLock(files, cancellationToken))
+            {
+                return WithSession(files, session =>
+                {
+                    var batch = session.Batch;
+                    var feature = batch.Find(featureName) ?? throw new FeatureNotFoundException(batchId, featureName, files.Snapshot);
+                    DateTime now = Options.UtcNow();
+                    bool todo = feature.Status == FeatureStatus.Pending || (includeFailed && feature.IsRetryable(batch.MaxAttempts));
+                    if (!todo) return Readiness.Done;
+                    if (batch.IsSuspended) return Readiness.Suspended;
+                    if (feature.Status == FeatureStatus.Failed && feature.RetryAt > now) return Readiness.Waiting(feature.RetryAt);
+                    foreach (string on in feature.DependsOn)
+                    {
+                        var dependency = batch.Find(on)!;
+                        if (dependency.FailedForGood(batch.MaxAttempts) || (dependency.Status == FeatureStatus.Skipped && dependency.LastError?.StartsWith(Readiness.BlockedPrefix, StringComparison.Ordinal) == true))
+                        {
+                            string reason = $"{Readiness.BlockedPrefix}'{on}' did not complete ({dependency.Status}: {dependency.LastError})";
+                            var skip = new FeatureResult(featureName, FeatureStatus.Skipped, reason);
+                            PrepareJournal(files, session);
+                            Append(files, session, sequence => JournalCodec.EncodeRecord(sequence, skip, now));
+                            batch.Apply(skip, now, files.Snapshot);
+                            return Readiness.Blocked(reason);
+                        }
+                        if (dependency.Status != FeatureStatus.Completed && dependency.Status != FeatureStatus.Skipped) return Readiness.Waiting(null);
+                    }
+                    return Readiness.Ready;
+                });
+            }
+        }
+
+        private BatchSummary RecordOperation(string batchId, JournalOperation operation, CancellationToken cancellationToken)
+        {
+            var files = Existing(batchId);
+            using (TakeLock(files, cancellationToken))
+            {
+                return WithSession(files, session =>
+                {
+                    PrepareJournal(files, session);
+                    DateTime now = Options.UtcNow();
+                    Append(files, session, sequence => JournalCodec.EncodeOperation(sequence, operation, now));
+                    Apply(session.Batch, operation, now);
+                    return new BatchSummary(session.Batch);
+                });
+            }
+        }
+
+        private static void Apply(Batch batch, JournalOperation operation, DateTime at)
+        {
+            if (operation == JournalOperation.ResetBreaker) batch.ResetBreaker(at);
+            else batch.ResetContext(at);
         }
 
         /// <summary>Deletes every file of the batch (snapshot, journal, backups, temps, lock); returns their paths.</summary>
@@ -352,7 +441,8 @@ namespace StateCmdlets.Core.Batches
                         $"record {record.Sequence} follows record {session.LastSequence}: records are missing or repeated.");
                 try
                 {
-                    session.Batch.Apply(record.Result, record.At, files.Snapshot);
+                    if (record.Operation == JournalOperation.Result) session.Batch.Apply(record.Result!, record.At, files.Snapshot);
+                    else Apply(session.Batch, record.Operation, record.At);
                 }
                 catch (StateException e)
                 {
@@ -400,11 +490,11 @@ namespace StateCmdlets.Core.Batches
         /// file size, so the fsync costs the least), clearing any leftovers of a torn write after it,
         /// and growing the file by a chunk of zeros when the room runs out.
         /// </summary>
-        private void Append(BatchFiles files, BatchSession session, FeatureResult result, DateTime now)
+        private void Append(BatchFiles files, BatchSession session, Func<long, byte[]> encode)
         {
             var clock = Stopwatch.StartNew();
             long sequence = session.LastSequence + 1;
-            byte[] line = JournalCodec.EncodeRecord(sequence, result, now);
+            byte[] line = encode(sequence);
             long position = session.JournalLength;
             long end = position + line.Length;
             long writeTo = Math.Max(end, session.DirtyEnd);

@@ -33,6 +33,21 @@ namespace StateCmdlets.Core.Batches
         /// <summary>The script's own output for this item, as JSON.</summary>
         public JsonElement? Data { get; internal set; }
 
+        /// <summary>The last failure was permanent: the feature is not retried.</summary>
+        public bool Permanent { get; internal set; }
+
+        /// <summary>A failed feature is not handed out again before this time (retry backoff).</summary>
+        public DateTime? RetryAt { get; internal set; }
+
+        /// <summary>Features this one must come after.</summary>
+        public IReadOnlyList<string> DependsOn { get; internal set; } = Array.Empty<string>();
+
+        /// <summary>Failed with attempts left and not permanent.</summary>
+        internal bool IsRetryable(int maxAttempts) => Status == FeatureStatus.Failed && !Permanent && Attempts < maxAttempts;
+
+        /// <summary>Failed for good: permanent, or out of attempts.</summary>
+        internal bool FailedForGood(int maxAttempts) => Status == FeatureStatus.Failed && !IsRetryable(maxAttempts);
+
         /// <summary>Properties written by a newer minor schema version, kept verbatim on rewrite.</summary>
         internal Dictionary<string, JsonElement>? UnknownProperties { get; set; }
 
@@ -44,6 +59,9 @@ namespace StateCmdlets.Core.Batches
             CompletedAt = CompletedAt,
             UpdatedAt = UpdatedAt,
             Data = Data,
+            Permanent = Permanent,
+            RetryAt = RetryAt,
+            DependsOn = DependsOn,
             UnknownProperties = UnknownProperties,
         };
     }

@@ -1,3 +1,4 @@
+using System;
 using System.Text.Json;
 
 namespace StateCmdlets.Core.Batches
@@ -22,5 +23,17 @@ namespace StateCmdlets.Core.Batches
 
         /// <summary>Replaces the feature's data when given; absent keeps what is there.</summary>
         public JsonElement? Data { get; }
+
+        /// <summary>A failure that retrying cannot fix: never handed out again.</summary>
+        public bool Permanent { get; set; }
+
+        /// <summary>The .NET type of the failure's exception, matched against the batch's permanent error types.</summary>
+        public string? ErrorType { get; set; }
+
+        /// <summary>Tokens this attempt used, added to the batch's context estimate.</summary>
+        public long ContextTokens { get; set; }
+
+        /// <summary>When a failed feature may be tried again (backoff); set by the store, kept in the journal.</summary>
+        internal DateTime? RetryAt { get; set; }
     }
 }

@@ -14,7 +14,7 @@ namespace StateCmdlets.Core.Json
     internal static class BatchDocument
     {
         private static readonly HashSet<string> TopLevel = new HashSet<string>(StringComparer.Ordinal)
-        { SchemaMigrator.VersionProperty, GenerationProperty, SequenceProperty, "batchId", "name", "createdAt", "updatedAt", "settings", "features" };
+        { SchemaMigrator.VersionProperty, GenerationProperty, SequenceProperty, "batchId", "name", "createdAt", "updatedAt", "settings", "context", "consecutiveFailures", "checkpoints", "extensions", "features" };
 
         // Written right after schemaVersion, so a writer can check them by reading the first bytes only.
         internal const string GenerationProperty = "journalGeneration";
@@ -23,10 +23,11 @@ namespace StateCmdlets.Core.Json
         /// <summary>Enough to hold schemaVersion and the mark as this class writes them.</summary>
         internal const int MarkPrefixLength = 512;
 
-        private static readonly HashSet<string> SettingsNames = new HashSet<string>(StringComparer.Ordinal) { "maxAttempts" };
+        private static readonly HashSet<string> SettingsNames = new HashSet<string>(StringComparer.Ordinal)
+        { "maxAttempts", "maxConsecutiveFailures", "retryDelaySeconds", "maxRetryDelaySeconds", "contextTokenLimit", "permanentErrorTypes" };
 
         private static readonly HashSet<string> FeatureNames = new HashSet<string>(StringComparer.Ordinal)
-        { "name", "status", "attempts", "lastError", "completedAt", "updatedAt", "data" };
+        { "name", "status", "attempts", "lastError", "completedAt", "updatedAt", "data", "permanent", "retryAt", "dependsOn" };
 
         internal static byte[] Serialize(Batch batch, SnapshotMark mark) => JsonText.Write(w =>
         {
@@ -38,10 +39,40 @@ namespace StateCmdlets.Core.Json
             w.WriteString("name", batch.Name);
             w.WriteString("createdAt", JsonText.FormatDate(batch.CreatedAt));
             w.WriteString("updatedAt", JsonText.FormatDate(batch.UpdatedAt));
+            var s = batch.Settings;
             w.WriteStartObject("settings");
-            w.WriteNumber("maxAttempts", batch.MaxAttempts);
+            w.WriteNumber("maxAttempts", s.MaxAttempts);
+            w.WriteNumber("maxConsecutiveFailures", s.MaxConsecutiveFailures);
+            w.WriteNumber("retryDelaySeconds", s.RetryDelay.TotalSeconds);
+            w.WriteNumber("maxRetryDelaySeconds", s.MaxRetryDelay.TotalSeconds);
+            w.WriteNumber("contextTokenLimit", s.ContextTokenLimit);
+            w.WriteStartArray("permanentErrorTypes");
+            foreach (string type in s.PermanentErrorTypes) w.WriteStringValue(type);
+            w.WriteEndArray();
             WriteUnknown(w, batch.UnknownSettings);
             w.WriteEndObject();
+            w.WriteStartObject("context");
+            w.WriteNumber("tokens", batch.ContextTokens);
+            w.WriteStartArray("clears");
+            foreach (var clear in batch.ContextClears)
+            {
+                w.WriteStartObject();
+                w.WriteString("at", JsonText.FormatDate(clear.At));
+                w.WriteNumber("tokensBefore", clear.TokensBefore);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteNumber("consecutiveFailures", batch.ConsecutiveFailures);
+            w.WriteStartObject("checkpoints");
+            w.WriteNumber("count", batch.CheckpointCount);
+            if (batch.LastCheckpointAt.HasValue) w.WriteString("lastAt", JsonText.FormatDate(batch.LastCheckpointAt.Value));
+            w.WriteEndObject();
+            if (batch.Extensions.HasValue)
+            {
+                w.WritePropertyName("extensions");
+                batch.Extensions.Value.WriteTo(w);
+            }
             w.WriteStartArray("features");
             foreach (var f in batch.Features)
             {
@@ -56,6 +87,14 @@ namespace StateCmdlets.Core.Json
                 {
                     w.WritePropertyName("data");
                     f.Data.Value.WriteTo(w);
+                }
+                if (f.Permanent) w.WriteBoolean("permanent", true);
+                if (f.RetryAt.HasValue) w.WriteString("retryAt", JsonText.FormatDate(f.RetryAt.Value));
+                if (f.DependsOn.Count > 0)
+                {
+                    w.WriteStartArray("dependsOn");
+                    foreach (string on in f.DependsOn) w.WriteStringValue(on);
+                    w.WriteEndArray();
                 }
                 WriteUnknown(w, f.UnknownProperties);
                 w.WriteEndObject();
@@ -165,12 +204,17 @@ namespace StateCmdlets.Core.Json
             var createdAt = r.Date(root, "createdAt", required: true)!.Value;
             var updatedAt = r.Date(root, "updatedAt", required: true)!.Value;
 
-            int maxAttempts = BatchDefinition.DefaultMaxAttempts;
+            var batchSettings = new BatchSettings();
             Dictionary<string, JsonElement>? unknownSettings = null;
             if (root.TryGetProperty("settings", out var settings))
             {
                 if (settings.ValueKind != JsonValueKind.Object) throw r.Problem("settings", "must be an object.");
-                maxAttempts = r.Int(settings, "maxAttempts", "settings.maxAttempts", minimum: 1) ?? maxAttempts;
+                batchSettings.MaxAttempts = r.Int(settings, "maxAttempts", "settings.maxAttempts", minimum: 1) ?? batchSettings.MaxAttempts;
+                batchSettings.MaxConsecutiveFailures = r.Int(settings, "maxConsecutiveFailures", "settings.maxConsecutiveFailures", minimum: 0) ?? batchSettings.MaxConsecutiveFailures;
+                batchSettings.RetryDelay = TimeSpan.FromSeconds(r.Double(settings, "retryDelaySeconds", "settings.retryDelaySeconds") ?? 0);
+                batchSettings.MaxRetryDelay = TimeSpan.FromSeconds(r.Double(settings, "maxRetryDelaySeconds", "settings.maxRetryDelaySeconds") ?? BatchSettings.DefaultMaxRetryDelay.TotalSeconds);
+                batchSettings.ContextTokenLimit = r.Long(settings, "contextTokenLimit", "settings.contextTokenLimit", minimum: 1) ?? batchSettings.ContextTokenLimit;
+                batchSettings.PermanentErrorTypes = r.Strings(settings, "permanentErrorTypes", "settings.permanentErrorTypes");
                 unknownSettings = Unknown(settings, SettingsNames);
             }
 
@@ -195,15 +239,62 @@ namespace StateCmdlets.Core.Json
                     UnknownProperties = Unknown(item, FeatureNames),
                 };
                 if (item.TryGetProperty("data", out var data) && data.ValueKind != JsonValueKind.Null) feature.Data = data.Clone();
+                feature.Permanent = r.Bool(item, "permanent", at + ".permanent");
+                feature.RetryAt = r.Date(item, "retryAt", required: false, at + ".retryAt");
                 features.Add(feature);
                 index++;
             }
 
-            return new Batch(batchId, name, createdAt, updatedAt, maxAttempts, version, features)
+            var batch = new Batch(batchId, name, createdAt, updatedAt, batchSettings, version, features)
             {
                 UnknownProperties = Unknown(root, TopLevel),
                 UnknownSettings = unknownSettings,
             };
+
+            long tokens = 0;
+            var clears = new List<ContextClear>();
+            if (root.TryGetProperty("context", out var context))
+            {
+                if (context.ValueKind != JsonValueKind.Object) throw r.Problem("context", "must be an object.");
+                tokens = r.Long(context, "tokens", "context.tokens", minimum: 0) ?? 0;
+                if (context.TryGetProperty("clears", out var list) && list.ValueKind == JsonValueKind.Array)
+                {
+                    int i = 0;
+                    foreach (var clear in list.EnumerateArray())
+                    {
+                        string at = $"context.clears[{i++}]";
+                        clears.Add(new ContextClear(r.Date(clear, "at", required: true, at + ".at")!.Value, r.Long(clear, "tokensBefore", at + ".tokensBefore", minimum: 0) ?? 0));
+                    }
+                }
+            }
+            int consecutive = r.Int(root, "consecutiveFailures", "consecutiveFailures", minimum: 0) ?? 0;
+            int checkpointCount = 0;
+            DateTime? lastCheckpoint = null;
+            if (root.TryGetProperty("checkpoints", out var checkpoints) && checkpoints.ValueKind == JsonValueKind.Object)
+            {
+                checkpointCount = r.Int(checkpoints, "count", "checkpoints.count", minimum: 0) ?? 0;
+                lastCheckpoint = r.Date(checkpoints, "lastAt", required: false, "checkpoints.lastAt");
+            }
+            batch.Restore(tokens, clears, consecutive, checkpointCount, lastCheckpoint);
+            if (root.TryGetProperty("extensions", out var extensions) && extensions.ValueKind != JsonValueKind.Null) batch.Extensions = extensions.Clone();
+
+            // Dependencies are checked like those of a new batch: an unknown name or a cycle is damage.
+            var dependencies = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+            index = 0;
+            foreach (var item in array.EnumerateArray())
+            {
+                var on = r.Strings(item, "dependsOn", $"features[{index++}].dependsOn");
+                if (on.Count > 0) dependencies[item.GetProperty("name").GetString()!] = on;
+            }
+            try
+            {
+                if (dependencies.Count > 0) batch.SetDependencies(dependencies);
+            }
+            catch (InvalidBatchDefinitionException e)
+            {
+                throw r.Problem("dependsOn", e.Message);
+            }
+            return batch;
         }
 
         private static Dictionary<string, JsonElement>? Unknown(JsonElement element, HashSet<string> known)
@@ -262,6 +353,43 @@ namespace StateCmdlets.Core.Json
                     throw Problem(at, $"must be a whole number, not {value.GetRawText()}.");
                 if (number < minimum) throw Problem(at, $"must be at least {minimum}, not {number}.");
                 return number;
+            }
+
+            internal long? Long(JsonElement obj, string name, string at, long minimum)
+            {
+                if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+                if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out long number))
+                    throw Problem(at, $"must be a whole number, not {value.GetRawText()}.");
+                if (number < minimum) throw Problem(at, $"must be at least {minimum}, not {number}.");
+                return number;
+            }
+
+            internal double? Double(JsonElement obj, string name, string at)
+            {
+                if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+                if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out double number) || number < 0 || double.IsInfinity(number))
+                    throw Problem(at, $"must be a number of at least 0, not {value.GetRawText()}.");
+                return number;
+            }
+
+            internal bool Bool(JsonElement obj, string name, string at)
+            {
+                if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return false;
+                if (value.ValueKind != JsonValueKind.True && value.ValueKind != JsonValueKind.False) throw Problem(at, $"must be true or false, not {value.GetRawText()}.");
+                return value.GetBoolean();
+            }
+
+            internal IReadOnlyList<string> Strings(JsonElement obj, string name, string at)
+            {
+                if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return Array.Empty<string>();
+                if (value.ValueKind != JsonValueKind.Array) throw Problem(at, "must be an array of strings.");
+                var list = new List<string>();
+                foreach (var item in value.EnumerateArray())
+                {
+                    if (item.ValueKind != JsonValueKind.String) throw Problem(at, $"must hold strings only, not {item.GetRawText()}.");
+                    list.Add(item.GetString()!);
+                }
+                return list;
             }
 
             internal FeatureStatus Status(JsonElement obj, string at)

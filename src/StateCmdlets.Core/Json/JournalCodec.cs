@@ -20,6 +20,8 @@ namespace StateCmdlets.Core.Json
     {
         internal const int Format = 1;
         private const string ResultOp = "result";
+        private const string ResetBreakerOp = "resetBreaker";
+        private const string ResetContextOp = "resetContext";
         private static readonly byte[] CrcMarker = Encoding.ASCII.GetBytes(",\"crc\":\"");
         private const int CrcTailLength = 8 + 8 + 2; // ,"crc":" + 8 hex + "}
 
@@ -40,11 +42,24 @@ namespace StateCmdlets.Core.Json
             w.WriteString("feature", result.Feature);
             w.WriteString("status", result.Status.ToString());
             if (result.ErrorMessage != null) w.WriteString("error", result.ErrorMessage);
+            if (result.Permanent) w.WriteBoolean("permanent", true);
+            if (result.RetryAt.HasValue) w.WriteString("retryAt", JsonText.FormatDate(result.RetryAt.Value));
+            if (result.ContextTokens != 0) w.WriteNumber("tokens", result.ContextTokens);
             if (result.Data.HasValue)
             {
                 w.WritePropertyName("data");
                 result.Data.Value.WriteTo(w);
             }
+            w.WriteString("at", JsonText.FormatDate(at));
+            w.WriteEndObject();
+        }));
+
+        /// <summary>A batch-wide change: closing the circuit breaker, or clearing the context budget.</summary>
+        internal static byte[] EncodeOperation(long sequence, JournalOperation operation, DateTime at) => Seal(JsonText.WriteCompact(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("seq", sequence);
+            w.WriteString("op", operation == JournalOperation.ResetBreaker ? ResetBreakerOp : ResetContextOp);
             w.WriteString("at", JsonText.FormatDate(at));
             w.WriteEndObject();
         }));
@@ -120,6 +135,12 @@ namespace StateCmdlets.Core.Json
             StateFileCorruptException Bad(string problem) => new StateFileCorruptException(path, offset, "journal record " + problem);
             if (!root.TryGetProperty("seq", out var seq) || !seq.TryGetInt64(out long sequence) || sequence < 1) throw Bad("has no valid seq.");
             string? op = root.TryGetProperty("op", out var o) && o.ValueKind == JsonValueKind.String ? o.GetString() : null;
+            string? atText0 = root.TryGetProperty("at", out var a0) && a0.ValueKind == JsonValueKind.String ? a0.GetString() : null;
+            if (op == ResetBreakerOp || op == ResetContextOp)
+            {
+                if (!JsonText.TryParseDate(atText0, out var when)) throw Bad("has no valid time.");
+                return new JournalRecord(sequence, op == ResetBreakerOp ? JournalOperation.ResetBreaker : JournalOperation.ResetContext, null, when, offset);
+            }
             if (op != ResultOp)
                 throw new StateVersionTooNewException(path, $"journal operation '{op}' (at byte {offset})", $"journal format {Format}");
             string? feature = root.TryGetProperty("feature", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
@@ -129,9 +150,18 @@ namespace StateCmdlets.Core.Json
                 throw Bad($"has an invalid status '{statusText}'.");
             string? error = root.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
             JsonElement? data = root.TryGetProperty("data", out var d) && d.ValueKind != JsonValueKind.Null ? d.Clone() : (JsonElement?)null;
-            string? atText = root.TryGetProperty("at", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString() : null;
-            if (!JsonText.TryParseDate(atText, out var at)) throw Bad("has no valid time.");
-            return new JournalRecord(sequence, new FeatureResult(feature, status, error, data), at, offset);
+            if (!JsonText.TryParseDate(atText0, out var at)) throw Bad("has no valid time.");
+            var result = new FeatureResult(feature, status, error, data)
+            {
+                Permanent = root.TryGetProperty("permanent", out var p) && p.ValueKind == JsonValueKind.True,
+                ContextTokens = root.TryGetProperty("tokens", out var t) && t.TryGetInt64(out long tokens) ? tokens : 0,
+            };
+            if (root.TryGetProperty("retryAt", out var r) && r.ValueKind == JsonValueKind.String)
+            {
+                if (!JsonText.TryParseDate(r.GetString(), out var retryAt)) throw Bad("has an invalid retryAt.");
+                result.RetryAt = retryAt;
+            }
+            return new JournalRecord(sequence, JournalOperation.Result, result, at, offset);
         }
 
         /// <summary>Appends ,"crc":"xxxxxxxx"} and a newline to a compact JSON object.</summary>
@@ -229,12 +259,21 @@ namespace StateCmdlets.Core.Json
         internal long Capacity { get; set; }
     }
 
-    /// <summary>One recorded result, with its sequence number and where it sits in the file.</summary>
+    /// <summary>What a journal record does.</summary>
+    internal enum JournalOperation
+    {
+        Result,
+        ResetBreaker,
+        ResetContext,
+    }
+
+    /// <summary>One recorded change, with its sequence number and where it sits in the file.</summary>
     internal sealed class JournalRecord
     {
-        internal JournalRecord(long sequence, FeatureResult result, DateTime at, long offset)
+        internal JournalRecord(long sequence, JournalOperation operation, FeatureResult? result, DateTime at, long offset)
         {
             Sequence = sequence;
+            Operation = operation;
             Result = result;
             At = at;
             Offset = offset;
@@ -242,7 +281,10 @@ namespace StateCmdlets.Core.Json
 
         internal long Sequence { get; }
 
-        internal FeatureResult Result { get; }
+        internal JournalOperation Operation { get; }
+
+        /// <summary>The result, for <see cref="JournalOperation.Result"/>.</summary>
+        internal FeatureResult? Result { get; }
 
         internal DateTime At { get; }
 

@@ -2,6 +2,7 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Management.Automation;
 using StateCmdlets.Core.Batches;
 
@@ -40,6 +41,35 @@ namespace StateCmdlets.Commands
         [ValidateRange(1, 1000000)]
         public int MaxAttempts { get; set; } = BatchDefinition.DefaultMaxAttempts;
 
+        /// <summary>Feature name to the feature name(s) it must come after: @{ app = 'db'; web = 'app', 'cache' }.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public IDictionary? DependsOn { get; set; }
+
+        /// <summary>Seconds to wait before retrying a failed feature, doubled per attempt with jitter (0: at once).</summary>
+        [Parameter]
+        [ValidateRange(0.0, 31536000.0)]
+        public double RetryDelay { get; set; }
+
+        /// <summary>The cap of that wait, in seconds (default 3600).</summary>
+        [Parameter]
+        [ValidateRange(0.0, 31536000.0)]
+        public double MaxRetryDelay { get; set; } = BatchSettings.DefaultMaxRetryDelay.TotalSeconds;
+
+        /// <summary>Failures in a row that suspend the batch (default 5; 0 turns the breaker off).</summary>
+        [Parameter]
+        [ValidateRange(0, 1000000)]
+        public int MaxConsecutiveFailures { get; set; } = BatchSettings.DefaultMaxConsecutiveFailures;
+
+        /// <summary>The context budget in tokens (default 150,000).</summary>
+        [Parameter]
+        [ValidateRange(1L, long.MaxValue)]
+        public long ContextTokenLimit { get; set; } = BatchSettings.DefaultContextTokenLimit;
+
+        /// <summary>Exception types (full or short names) whose failures are never retried.</summary>
+        [Parameter]
+        public string[]? PermanentErrorType { get; set; }
+
         /// <summary>Replace an existing batch with the same id.</summary>
         [Parameter]
         public SwitchParameter Force { get; set; }
@@ -60,7 +90,20 @@ namespace StateCmdlets.Commands
 
         protected override void EndProcessing()
         {
-            var definition = new BatchDefinition(Name, _features) { BatchId = BatchId, MaxAttempts = MaxAttempts };
+            var definition = new BatchDefinition(Name, _features)
+            {
+                BatchId = BatchId,
+                Settings = new BatchSettings
+                {
+                    MaxAttempts = MaxAttempts,
+                    MaxConsecutiveFailures = MaxConsecutiveFailures,
+                    RetryDelay = TimeSpan.FromSeconds(RetryDelay),
+                    MaxRetryDelay = TimeSpan.FromSeconds(MaxRetryDelay),
+                    ContextTokenLimit = ContextTokenLimit,
+                    PermanentErrorTypes = PermanentErrorType ?? new string[0],
+                },
+                Dependencies = DependenciesOf(DependsOn),
+            };
             string target = BatchId != null ? BatchId : "new batch";
             string action = $"Create batch '{Name}' with {_features.Count} feature(s)" + (Force ? ", replacing any batch with this id" : string.Empty);
             if (!ShouldProcess(target, action)) return;
@@ -71,6 +114,23 @@ namespace StateCmdlets.Commands
             Batch? created = null;
             if (TryRun(() => created = store.Create(definition, Force, Cancellation), BatchId))
                 WriteObject(new BatchState(created!, store.Files(created!.BatchId)));
+        }
+
+        /// <summary>@{ web = 'app', 'cache' } as feature -> names; values may be one name or a list.</summary>
+        private static IReadOnlyDictionary<string, IReadOnlyList<string>> DependenciesOf(IDictionary? table)
+        {
+            var result = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+            if (table == null) return result;
+            foreach (DictionaryEntry entry in table)
+            {
+                string feature = Convert.ToString(entry.Key is PSObject k ? k.BaseObject : entry.Key, CultureInfo.InvariantCulture) ?? string.Empty;
+                object? value = entry.Value is PSObject v ? v.BaseObject : entry.Value;
+                var names = value is string single ? new[] { single }
+                    : value is IEnumerable many ? many.Cast<object?>().Select(o => Convert.ToString(o is PSObject p ? p.BaseObject : o, CultureInfo.InvariantCulture) ?? string.Empty).ToArray()
+                    : new[] { Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty };
+                result[feature] = names;
+            }
+            return result;
         }
 
         private string FeatureNameOf(object? input)

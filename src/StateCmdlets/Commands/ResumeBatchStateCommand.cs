@@ -1,13 +1,18 @@
+using System;
+using System.Globalization;
+using System.Linq;
 using System.Management.Automation;
-using StateCmdlets.Core.Batches;
-
+using System.Threading;
 using StateCmdlets.Completion;
+using StateCmdlets.Core.Batches;
 
 namespace StateCmdlets.Commands
 {
     /// <summary>
-    /// Emits the features still to do, in batch order: pending ones, then (unless
-    /// -IncludeFailed:$false) failed ones with attempts left. Pipe them to Set-FeatureResult.
+    /// Emits the features still to do: pending ones, then (unless -IncludeFailed:$false) failed ones
+    /// with attempts left whose retry backoff has passed, each after the features it depends on.
+    /// Before each one it checks the batch again, so a feature another process finished meanwhile
+    /// is not handed out twice, and nothing is once the circuit breaker opens.
     /// </summary>
     [Cmdlet(VerbsLifecycle.Resume, "BatchState")]
     [OutputType(typeof(FeatureState))]
@@ -28,28 +33,93 @@ namespace StateCmdlets.Commands
             set => _includeFailed = value;
         }
 
+        /// <summary>Close the circuit breaker of a suspended batch first.</summary>
+        [Parameter]
+        public SwitchParameter Reset { get; set; }
+
+        /// <summary>When only features waiting for their retry backoff are left, wait for them instead of ending.</summary>
+        [Parameter]
+        public SwitchParameter Wait { get; set; }
+
         protected override void ProcessRecord()
         {
             var store = Store;
-            Batch? batch = null;
-            if (!TryRun(() => batch = store.Load(BatchId), BatchId)) return;
-            int total = batch!.Total;
-            int remaining = batch.RemainingCount(_includeFailed);
-            var progress = new BatchProgress(batch.BatchId);
+            if (Reset && !TryRun(() => store.ResetBreaker(BatchId, Cancellation), BatchId)) return;
+            var progress = new BatchProgress(BatchId);
             try
             {
-                int emitted = 0;
-                foreach (var feature in batch.Remaining(_includeFailed))
+                while (true)
                 {
-                    progress.Report(this, total - (remaining - emitted), total, feature.Name);
-                    WriteObject(new FeatureState(batch.BatchId, store.StateDirectory, feature));
-                    emitted++;
+                    Batch? batch = null;
+                    if (!TryRun(() => batch = store.Load(BatchId), BatchId)) return;
+                    if (batch!.IsSuspended)
+                    {
+                        WarnSuspended(batch.ConsecutiveFailures, batch.Settings.MaxConsecutiveFailures);
+                        break;
+                    }
+                    var pass = HandOut(store, batch, progress, out bool suspended, out DateTime? nextRetry);
+                    if (suspended || !Wait || nextRetry == null) break;
+                    // Only backoffs are left: sleep until the first one passes (Ctrl+C stops the wait).
+                    var delay = nextRetry.Value - DateTime.UtcNow;
+                    WriteVerbose($"Waiting {Math.Max(0, delay.TotalSeconds):0.#} s for the next retry of batch '{BatchId}'.");
+                    if (delay > TimeSpan.Zero && Cancellation.WaitHandle.WaitOne(delay)) throw new PipelineStoppedException();
+                    if (pass == 0 && delay <= TimeSpan.Zero) Thread.Sleep(10);
                 }
             }
             finally
             {
                 progress.Complete(this);
             }
+            WriteSummary(store);
+        }
+
+        /// <summary>One pass over what is left; returns how many features it emitted.</summary>
+        private int HandOut(Core.Batches.BatchStore store, Batch batch, BatchProgress progress, out bool suspended, out DateTime? nextRetry)
+        {
+            suspended = false;
+            nextRetry = null;
+            int total = batch.Total;
+            var order = batch.RemainingInOrder(_includeFailed);
+            int emitted = 0;
+            for (int i = 0; i < order.Count; i++)
+            {
+                var feature = order[i];
+                Readiness? readiness = null;
+                if (!TryRun(() => readiness = store.ReadinessOf(batch.BatchId, feature.Name, _includeFailed, Cancellation), feature.Name)) continue;
+                switch (readiness!.Kind)
+                {
+                    case ReadinessKind.Suspended:
+                        var summary = store.Summary(batch.BatchId, Cancellation);
+                        WarnSuspended(summary.ConsecutiveFailures, summary.MaxConsecutiveFailures);
+                        suspended = true;
+                        return emitted;
+                    case ReadinessKind.Waiting:
+                        if (readiness.Until.HasValue && (nextRetry == null || readiness.Until < nextRetry)) nextRetry = readiness.Until;
+                        continue;
+                    case ReadinessKind.Blocked:
+                        WriteVerbose($"Skipped '{feature.Name}': {readiness.Reason}");
+                        continue;
+                    case ReadinessKind.Done:
+                        continue;
+                }
+                progress.Report(this, total - (order.Count - i), total, feature.Name);
+                WriteObject(new FeatureState(batch.BatchId, store.StateDirectory, feature));
+                emitted++;
+            }
+            return emitted;
+        }
+
+        private void WarnSuspended(int failures, int limit) =>
+            WriteWarning($"Batch '{BatchId}' is suspended after {failures} failures in a row (limit {limit}): nothing is handed out. Fix the cause, then run Resume-BatchState -BatchId {BatchId} -Reset.");
+
+        /// <summary>One line to the information stream: where the batch stands, and how to go on.</summary>
+        private void WriteSummary(Core.Batches.BatchStore store)
+        {
+            BatchSummary? s = null;
+            if (!TryRun(() => s = store.Summary(BatchId, Cancellation), BatchId)) return;
+            string text = string.Format(CultureInfo.InvariantCulture, "Completed {0}/{1}, {2} failed, {3} skipped", s!.Completed, s.Total, s.Failed, s.Skipped);
+            if (s.Remaining > 0) text += $"; resume with: Resume-BatchState -BatchId {BatchId}" + (s.Status == BatchStatus.Suspended ? " -Reset" : string.Empty);
+            WriteInformation(new InformationRecord(text, "Resume-BatchState"));
         }
     }
 }

@@ -51,6 +51,19 @@ namespace StateCmdlets.Commands
         [Parameter(ValueFromPipeline = true)]
         public FeatureState? InputObject { get; set; }
 
+        /// <summary>A failure that retrying cannot fix: the feature is never handed out again.</summary>
+        [Parameter]
+        public SwitchParameter Permanent { get; set; }
+
+        /// <summary>The error of a failure (in catch: $_): gives -ErrorMessage, and its exception type is checked against the batch's permanent error types.</summary>
+        [Parameter]
+        public ErrorRecord? ErrorRecord { get; set; }
+
+        /// <summary>Tokens this attempt used, added to the batch's context estimate.</summary>
+        [Parameter]
+        [ValidateRange(0L, long.MaxValue)]
+        public long ContextTokens { get; set; }
+
         /// <summary>Emit the feature as recorded.</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
@@ -71,7 +84,12 @@ namespace StateCmdlets.Commands
                 // The feature's data, bound by property name, is what is stored already: keep it as is.
                 if (!_onCommandLine.Contains(nameof(Data))) data = null;
             }
-            var result = new FeatureResult(Feature, Status, ErrorMessage, data == null ? null : PowerShellJson.ToJson(data));
+            var result = new FeatureResult(Feature, Status, ErrorMessage ?? ErrorRecord?.Exception?.Message, data == null ? null : PowerShellJson.ToJson(data))
+            {
+                Permanent = Permanent,
+                ErrorType = ErrorRecord?.Exception?.GetType().FullName,
+                ContextTokens = ContextTokens,
+            };
             var store = Store;
             RecordOutcome? outcome = null;
             if (!TryRun(() => outcome = store.Record(BatchId, result, Cancellation), Feature)) return;

@@ -152,7 +152,7 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
         {
             string snapshot = CrashChecker.BatchId + ".json";
             if (!image.Files.TryGetValue(snapshot, out var bytes) || bytes.SequenceEqual(start.Files[snapshot])) return null;
-            if (!Encoding.UTF8.GetString(bytes).Contains("\"schemaVersion\": \"1.1.0\"")) return null;
+            if (!Encoding.UTF8.GetString(bytes).Contains("\"schemaVersion\": \"" + StateCmdlets.Core.Versioning.BatchSchema.Current + "\"")) return null;
             if (!image.Files.TryGetValue(snapshot + ".v1.0.0.bak", out var backup)) return "the file was migrated but its backup is missing.";
             return backup.SequenceEqual(start.Files[snapshot]) ? null : "the backup of the migrated file is not the original.";
         }
