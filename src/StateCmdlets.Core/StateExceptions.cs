@@ -134,6 +134,14 @@ namespace StateCmdlets.Core
             SupportedVersion = supportedVersion;
         }
 
+        /// <summary>With the caller's own message: for state files, whose versions the user's script defines.</summary>
+        public StateVersionTooNewException(string path, string fileVersion, string supportedVersion, string message)
+            : base("StateVersionTooNew", message, path)
+        {
+            FileVersion = fileVersion;
+            SupportedVersion = supportedVersion;
+        }
+
         public string FileVersion { get; }
 
         public string SupportedVersion { get; }

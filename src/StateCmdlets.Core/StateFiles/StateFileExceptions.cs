@@ -1,0 +1,70 @@
+using System.Collections.Generic;
+using System.Linq;
+using StateCmdlets.Core.Versioning;
+
+namespace StateCmdlets.Core.StateFiles
+{
+    /// <summary>Read-StateFile (or a migration) of a file that does not exist.</summary>
+    public sealed class StateFileNotFoundException : StateException
+    {
+        public StateFileNotFoundException(string path)
+            : base("StateFileNotFound", $"State file '{path}' does not exist.", path)
+        {
+        }
+    }
+
+    /// <summary>A document that is not what the operation needs: a JSON object at the top level, or one new document.</summary>
+    public sealed class InvalidStateDocumentException : StateException
+    {
+        public InvalidStateDocumentException(string path, string problem)
+            : base("InvalidStateDocument", $"State file '{path}': {problem} The file was not changed.", path)
+        {
+            Problem = problem;
+        }
+
+        public string Problem { get; }
+    }
+
+    /// <summary>A file whose schema version no migration step starts from, while steps exist for newer ones.</summary>
+    public sealed class StateVersionUnknownException : StateException
+    {
+        public StateVersionUnknownException(string path, SchemaVersion fileVersion, IEnumerable<SchemaVersion> stepsFrom)
+            : base("StateVersionUnknown",
+                $"State file '{path}' has schema version {fileVersion}, and no migration step starts from it (steps start from {string.Join(", ", stepsFrom.OrderBy(v => v).Select(v => v.ToString()))}). The file was not changed.",
+                path)
+        {
+            FileVersion = fileVersion.ToString();
+        }
+
+        public string FileVersion { get; }
+    }
+
+    /// <summary>A write in a schema version whose major is newer than the file's: the file needs migrating first.</summary>
+    public sealed class StateMigrationRequiredException : StateException
+    {
+        public StateMigrationRequiredException(string path, SchemaVersion fileVersion, SchemaVersion wanted)
+            : base("StateMigrationRequired",
+                $"State file '{path}' has schema version {fileVersion}, an older major version than {wanted}: migrate it first (Invoke-StateMigration -Step). The file was not changed.",
+                path)
+        {
+            FileVersion = fileVersion.ToString();
+            WantedVersion = wanted.ToString();
+        }
+
+        public string FileVersion { get; }
+
+        public string WantedVersion { get; }
+    }
+
+    /// <summary>A user-written migration step that broke the rules (output, direction, where the chain ends).</summary>
+    public sealed class InvalidMigrationStepException : StateException
+    {
+        public InvalidMigrationStepException(string? path, string problem)
+            : base("InvalidMigrationStep", (path == null ? string.Empty : $"Migrating '{path}': ") + problem + (path == null ? string.Empty : " The file was not changed."), path)
+        {
+            Problem = problem;
+        }
+
+        public string Problem { get; }
+    }
+}
