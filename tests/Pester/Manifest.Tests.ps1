@@ -32,8 +32,8 @@ Describe 'The staged module manifest' {
         @($data.VariablesToExport).Count | Should -Be 0
     }
 
-    It 'exports the six documented cmdlets' {
-        $expected = 'Get-BatchState', 'Invoke-StateMigration', 'New-BatchState', 'Remove-BatchState', 'Resume-BatchState', 'Set-FeatureResult'
+    It 'exports exactly the documented cmdlets (one help file each)' {
+        $expected = Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot '../../module/help/en-US') -Filter '*-*.md' | ForEach-Object BaseName | Sort-Object
         (@($data.CmdletsToExport | Sort-Object) -join ',') | Should -BeExactly ($expected -join ',')
     }
 
