@@ -136,6 +136,58 @@ namespace StateCmdlets.Core.Batches
             }
         }
 
+        /// <summary>Reads another tool's batch file (never changing it) for <see cref="Import"/>.</summary>
+        public Batches.Import.ImportedBatch ReadForImport(string sourcePath)
+        {
+            byte[] bytes;
+            try
+            {
+                bytes = _fs.ReadAllBytes(sourcePath);
+            }
+            catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
+            {
+                throw new StateIOException(sourcePath, "read", e);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new StateIOException(sourcePath, "read", e);
+            }
+            return Batches.Import.BatchImporter.Read(bytes, sourcePath, Options.UtcNow());
+        }
+
+        /// <summary>
+        /// Writes a batch read from another tool's file (see Batches.Import.BatchImporter) as one of
+        /// ours, with the same id. An existing batch is an error unless <paramref name="replace"/>.
+        /// </summary>
+        public Batch Import(Batches.Import.ImportedBatch imported, bool replace, CancellationToken cancellationToken)
+        {
+            var files = Files(imported.BatchId);
+            DateTime now = Options.UtcNow();
+            foreach (var feature in imported.Features) Batch.CheckName("feature name", feature.Name);
+            Batch.CheckName("batch name", imported.Name, "InvalidBatchName");
+            imported.Settings.Validate();
+            var batch = new Batch(imported.BatchId, imported.Name, imported.CreatedAt ?? now, imported.UpdatedAt ?? imported.CreatedAt ?? now, imported.Settings, Options.Migrator.Current, imported.Features)
+            {
+                Extensions = imported.Extensions,
+            };
+            batch.Restore(imported.ContextTokens, imported.ContextClears, 0, imported.CheckpointCount, imported.LastCheckpointAt);
+            batch.SetDependencies(imported.Dependencies);
+            Guard(files.Directory, "create the state directory", () => _fs.EnsureDirectory(files.Directory));
+            using (TakeLock(files, cancellationToken))
+            {
+                Forget(files);
+                bool exists = _fs.FileExists(files.Snapshot);
+                if (exists)
+                {
+                    if (!replace) throw new BatchAlreadyExistsException(imported.BatchId, files.Snapshot);
+                    MoveAsideIfUnreadable(files);
+                }
+                Compact(files, new BatchSession(batch, default, 0, batch.SchemaVersion, null));
+                if (exists) DeleteLeftovers(files);
+                return batch;
+            }
+        }
+
         /// <summary>Closes the circuit breaker of a suspended batch (Resume-BatchState -Reset).</summary>
         public BatchSummary ResetBreaker(string batchId, CancellationToken cancellationToken) =>
             RecordOperation(batchId, JournalOperation.ResetBreaker, cancellationToken);

@@ -1,0 +1,227 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text.Json;
+using StateCmdlets.Core.Json;
+
+namespace StateCmdlets.Core.Batches.Import
+{
+    /// <summary>
+    /// Reads a batch written by another tool: autonomous-dev's Python BatchStateManager (snake_case,
+    /// features by index), or our own BatchState exported with ConvertTo-Json. Nothing is lost: what
+    /// has no place in our model goes to the batch's Extensions verbatim.
+    /// </summary>
+    public static class BatchImporter
+    {
+        // Origin fields fully carried by our model; every other field is kept in Extensions.
+        private static readonly HashSet<string> OriginMapped = new HashSet<string>(StringComparer.Ordinal)
+        { "batch_id", "features", "completed_features", "created_at", "updated_at" };
+
+        public static ImportedBatch Read(byte[] bytes, string path, DateTime utcNow)
+        {
+            using var document = JsonText.Parse(bytes, path);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                throw new StateFileCorruptException(path, null, "the top level is not a JSON object, so it is not a batch.");
+            if (root.TryGetProperty("batch_id", out _)) return ReadOrigin(root, path, utcNow);
+            if (root.TryGetProperty("BatchId", out _) && root.TryGetProperty("Features", out _)) return ReadExport(root, path, utcNow);
+            throw new InvalidBatchDefinitionException("UnknownBatchFormat",
+                $"'{path}' is neither an autonomous-dev batch state (batch_id, features, ...) nor an exported BatchState (BatchId, Features, ...).");
+        }
+
+        private static ImportedBatch ReadOrigin(JsonElement root, string path, DateTime utcNow)
+        {
+            var r = new Fields(path);
+            string batchId = r.String(root, "batch_id")!;
+            string? file = r.OptionalString(root, "features_file");
+            var imported = new ImportedBatch(batchId, string.IsNullOrEmpty(file) ? batchId : file!, "autonomous-dev BatchStateManager")
+            {
+                CreatedAt = r.Date(root, "created_at"),
+                UpdatedAt = r.Date(root, "updated_at"),
+                ContextTokens = r.Long(root, "context_token_estimate") ?? 0,
+                CheckpointCount = (int)(r.Long(root, "checkpoint_count") ?? 0),
+                LastCheckpointAt = r.Date(root, "last_checkpoint_at"),
+            };
+
+            if (!root.TryGetProperty("features", out var list) || list.ValueKind != JsonValueKind.Array)
+                throw new StateFileCorruptException(path, null, "features is missing or not an array.");
+            var names = new List<string>();
+            var taken = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var item in list.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.String) throw new StateFileCorruptException(path, null, $"features[{names.Count}] is not a string.");
+                // The origin allows the same text twice; our names are unique, so later copies get their index.
+                string name = item.GetString()!;
+                if (!taken.Add(name)) taken.Add(name = $"{name} [{names.Count}]");
+                names.Add(name);
+                imported.Features.Add(new Feature(name, names.Count - 1));
+            }
+
+            Feature At(int index, string field) =>
+                index >= 0 && index < imported.Features.Count ? imported.Features[index] : throw new StateFileCorruptException(path, null, $"{field} names feature index {index}, but there are {imported.Features.Count} features.");
+            var retries = new Dictionary<int, int>();
+            if (root.TryGetProperty("retry_attempts", out var retryMap) && retryMap.ValueKind == JsonValueKind.Object)
+                foreach (var p in retryMap.EnumerateObject())
+                    if (int.TryParse(p.Name, NumberStyles.None, CultureInfo.InvariantCulture, out int i) && p.Value.TryGetInt32(out int n)) retries[i] = n;
+
+            // Failures first, then skips, then completions: a later, better outcome wins.
+            foreach (var failure in r.Objects(root, "failed_features"))
+            {
+                var f = At(r.Int(failure, "feature_index", "failed_features"), "failed_features");
+                f.Status = FeatureStatus.Failed;
+                f.LastError = r.OptionalString(failure, "error_message");
+                f.UpdatedAt = r.Date(failure, "timestamp") ?? f.UpdatedAt;
+                int retryCount = (int)(r.Long(failure, "retry_count") ?? 0);
+                f.Attempts = Math.Max(f.Attempts + 1, retryCount + 1);
+            }
+            foreach (var skip in r.Objects(root, "skipped_features"))
+            {
+                var f = At(r.Int(skip, "feature_index", "skipped_features"), "skipped_features");
+                f.Status = FeatureStatus.Skipped;
+                f.LastError = r.OptionalString(skip, "reason");
+                f.UpdatedAt = r.Date(skip, "timestamp") ?? f.UpdatedAt;
+                f.Attempts = Math.Max(f.Attempts, 1);
+            }
+            if (root.TryGetProperty("completed_features", out var completed) && completed.ValueKind == JsonValueKind.Array)
+                foreach (var index in completed.EnumerateArray())
+                {
+                    if (!index.TryGetInt32(out int i)) throw new StateFileCorruptException(path, null, "completed_features holds something other than an index.");
+                    var f = At(i, "completed_features");
+                    f.Status = FeatureStatus.Completed;
+                    f.LastError = null;
+                    f.Attempts = Math.Max(f.Attempts + 1, 1);
+                    f.CompletedAt = f.UpdatedAt ?? imported.UpdatedAt;
+                }
+            // A retry count says how often a feature was tried again: that many attempts and one more.
+            foreach (var pair in retries)
+            {
+                var f = At(pair.Key, "retry_attempts");
+                if (f.Status != FeatureStatus.Pending) f.Attempts = Math.Max(f.Attempts, pair.Value + 1);
+            }
+            // Whatever the origin's current_index says, a feature with no outcome is pending (its own resume misses those).
+
+            foreach (var clear in r.Objects(root, "auto_clear_events"))
+            {
+                var at = r.Date(clear, "timestamp") ?? imported.UpdatedAt ?? utcNow;
+                imported.ContextClears.Add(new ContextClear(at, r.Long(clear, "context_tokens_before_clear") ?? 0));
+            }
+            if (root.TryGetProperty("feature_dependencies", out var deps) && deps.ValueKind == JsonValueKind.Object)
+                foreach (var p in deps.EnumerateObject())
+                {
+                    if (!int.TryParse(p.Name, NumberStyles.None, CultureInfo.InvariantCulture, out int i) || p.Value.ValueKind != JsonValueKind.Array)
+                        throw new StateFileCorruptException(path, null, $"feature_dependencies['{p.Name}'] is not an index with a list of indices.");
+                    imported.Dependencies[At(i, "feature_dependencies").Name] = p.Value.EnumerateArray()
+                        .Select(v => v.TryGetInt32(out int on) ? At(on, "feature_dependencies").Name : throw new StateFileCorruptException(path, null, "feature_dependencies holds something other than an index."))
+                        .ToArray();
+                }
+
+            imported.Extensions = Extensions(root, OriginMapped);
+            return imported;
+        }
+
+        /// <summary>Our own BatchState, as `Get-BatchState | ConvertTo-Json` writes it (enums as numbers or names).</summary>
+        private static ImportedBatch ReadExport(JsonElement root, string path, DateTime utcNow)
+        {
+            var r = new Fields(path);
+            var imported = new ImportedBatch(r.String(root, "BatchId")!, r.OptionalString(root, "Name") ?? r.String(root, "BatchId")!, "exported BatchState")
+            {
+                CreatedAt = r.Date(root, "CreatedAt"),
+                UpdatedAt = r.Date(root, "UpdatedAt"),
+                ContextTokens = r.Long(root, "ContextTokens") ?? 0,
+                CheckpointCount = (int)(r.Long(root, "CheckpointCount") ?? 0),
+                LastCheckpointAt = r.Date(root, "LastCheckpointAt"),
+            };
+            imported.Settings.MaxAttempts = (int)(r.Long(root, "MaxAttempts") ?? BatchSettings.DefaultMaxAttempts);
+            imported.Settings.MaxConsecutiveFailures = (int)(r.Long(root, "MaxConsecutiveFailures") ?? BatchSettings.DefaultMaxConsecutiveFailures);
+            imported.Settings.ContextTokenLimit = r.Long(root, "ContextTokenLimit") ?? BatchSettings.DefaultContextTokenLimit;
+            int index = 0;
+            foreach (var item in r.Objects(root, "Features"))
+            {
+                string name = r.OptionalString(item, "Feature") ?? r.String(item, "Name")!;
+                var f = new Feature(name, index++)
+                {
+                    Status = r.Status(item, "Status"),
+                    Attempts = (int)(r.Long(item, "Attempts") ?? 0),
+                    LastError = r.OptionalString(item, "LastError"),
+                    CompletedAt = r.Date(item, "CompletedAt"),
+                    UpdatedAt = r.Date(item, "UpdatedAt"),
+                    Permanent = item.TryGetProperty("Permanent", out var p) && p.ValueKind == JsonValueKind.True,
+                    RetryAt = r.Date(item, "RetryAt"),
+                };
+                // ConvertTo-Json's default depth turns deeper data into text; what is there is kept as it is.
+                if (item.TryGetProperty("Data", out var data) && data.ValueKind != JsonValueKind.Null) f.Data = data.Clone();
+                imported.Features.Add(f);
+                if (item.TryGetProperty("DependsOn", out var on) && on.ValueKind == JsonValueKind.Array && on.GetArrayLength() > 0)
+                    imported.Dependencies[name] = on.EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!).ToArray();
+            }
+            if (root.TryGetProperty("Extensions", out var extensions) && extensions.ValueKind == JsonValueKind.Object) imported.Extensions = extensions.Clone();
+            return imported;
+        }
+
+        private static JsonElement? Extensions(JsonElement root, HashSet<string> mapped)
+        {
+            byte[] json = JsonText.WriteCompact(w =>
+            {
+                w.WriteStartObject();
+                foreach (var p in root.EnumerateObject())
+                {
+                    if (mapped.Contains(p.Name)) continue;
+                    w.WritePropertyName(p.Name);
+                    p.Value.WriteTo(w);
+                }
+                w.WriteEndObject();
+            });
+            using var doc = JsonDocument.Parse(json);
+            return doc.RootElement.Clone();
+        }
+
+        /// <summary>Typed reads of the source's fields, naming the file in every complaint.</summary>
+        private sealed class Fields
+        {
+            private readonly string _path;
+
+            internal Fields(string path) => _path = path;
+
+            internal string? String(JsonElement obj, string name)
+            {
+                string? value = OptionalString(obj, name);
+                return string.IsNullOrEmpty(value) ? throw new StateFileCorruptException(_path, null, $"{name} is missing or empty.") : value;
+            }
+
+            internal string? OptionalString(JsonElement obj, string name) =>
+                obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+            internal DateTime? Date(JsonElement obj, string name)
+            {
+                if (!obj.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.String) return null;
+                return JsonText.TryParseDate(v.GetString(), out var date) ? date : throw new StateFileCorruptException(_path, null, $"{name} '{v.GetString()}' is not a date.");
+            }
+
+            internal long? Long(JsonElement obj, string name) =>
+                obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long n) ? n : (long?)null;
+
+            internal int Int(JsonElement obj, string name, string where) =>
+                obj.TryGetProperty(name, out var v) && v.TryGetInt32(out int n) ? n : throw new StateFileCorruptException(_path, null, $"a record of {where} has no {name}.");
+
+            internal IEnumerable<JsonElement> Objects(JsonElement obj, string name)
+            {
+                if (!obj.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.Array) yield break;
+                foreach (var item in v.EnumerateArray())
+                {
+                    if (item.ValueKind != JsonValueKind.Object) throw new StateFileCorruptException(_path, null, $"{name} holds something other than objects.");
+                    yield return item;
+                }
+            }
+
+            /// <summary>A status by name, or by number as ConvertTo-Json writes enums.</summary>
+            internal FeatureStatus Status(JsonElement obj, string name)
+            {
+                if (!obj.TryGetProperty(name, out var v)) return FeatureStatus.Pending;
+                if (v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) && Enum.IsDefined(typeof(FeatureStatus), n)) return (FeatureStatus)n;
+                if (v.ValueKind == JsonValueKind.String && Enum.TryParse(v.GetString(), ignoreCase: true, out FeatureStatus s) && Enum.IsDefined(typeof(FeatureStatus), s)) return s;
+                throw new StateFileCorruptException(_path, null, $"{name} {v.GetRawText()} is not a feature status.");
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using System;
+using System.Collections.Generic;
+using System.Text.Json;
+
+namespace StateCmdlets.Core.Batches.Import
+{
+    /// <summary>A batch read from another tool's file, ready to be written as one of ours.</summary>
+    public sealed class ImportedBatch
+    {
+        internal ImportedBatch(string batchId, string name, string format)
+        {
+            BatchId = batchId;
+            Name = name;
+            Format = format;
+        }
+
+        /// <summary>The id the batch gets; the source's own unless the caller chooses another.</summary>
+        public string BatchId { get; set; }
+
+        public string Name { get; }
+
+        /// <summary>What the source file was, in words ("autonomous-dev BatchStateManager", ...).</summary>
+        public string Format { get; }
+
+        internal DateTime? CreatedAt { get; set; }
+
+        internal DateTime? UpdatedAt { get; set; }
+
+        internal BatchSettings Settings { get; set; } = new BatchSettings();
+
+        internal List<Feature> Features { get; } = new List<Feature>();
+
+        public int FeatureCount => Features.Count;
+
+        internal Dictionary<string, IReadOnlyList<string>> Dependencies { get; } = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+
+        internal long ContextTokens { get; set; }
+
+        internal List<ContextClear> ContextClears { get; } = new List<ContextClear>();
+
+        internal int CheckpointCount { get; set; }
+
+        internal DateTime? LastCheckpointAt { get; set; }
+
+        /// <summary>The source's fields that have no place in our model, verbatim.</summary>
+        internal JsonElement? Extensions { get; set; }
+    }
+}
