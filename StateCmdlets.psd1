@@ -19,6 +19,10 @@
         'Invoke-StateMigration'
         'Reset-BatchContext'
         'Checkpoint-BatchState'
+        'Read-StateFile'
+        'Save-StateFile'
+        'Update-StateFile'
+        'Use-StateLock'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -22,6 +22,18 @@ namespace StateCmdlets
             return record;
         }
 
+        /// <summary>
+        /// For state files (Read-StateFile and the like): the same ids and categories, with advice
+        /// that speaks of files and scripts rather than batches.
+        /// </summary>
+        internal static ErrorRecord FromStateFile(StateException exception, object? fallbackTarget = null)
+        {
+            var record = From(exception, fallbackTarget);
+            string? action = StateFileAction(exception.ErrorId);
+            if (action != null) record.ErrorDetails = new ErrorDetails(exception.Message) { RecommendedAction = action };
+            return record;
+        }
+
         internal static ErrorRecord InvalidArgument(string errorId, string message, object? target) =>
             new ErrorRecord(new System.ArgumentException(message), errorId, ErrorCategory.InvalidArgument, target);
 
@@ -31,7 +43,14 @@ namespace StateCmdlets
             {
                 case "BatchNotFound":
                 case "FeatureNotFound":
+                case "StateFileNotFound":
                     return ErrorCategory.ObjectNotFound;
+                case "InvalidStateDocument":
+                case "StateVersionUnknown":
+                case "StateMigrationRequired":
+                    return ErrorCategory.InvalidData;
+                case "InvalidMigrationStep":
+                    return ErrorCategory.InvalidResult;
                 case "BatchAlreadyExists":
                     return ErrorCategory.ResourceExists;
                 case "StateLockTimeout":
@@ -47,6 +66,26 @@ namespace StateCmdlets
                     return ErrorCategory.WriteError;
                 default:
                     return ErrorCategory.InvalidArgument;
+            }
+        }
+
+        private static string? StateFileAction(string errorId)
+        {
+            switch (errorId)
+            {
+                case "StateFileCorrupt":
+                    return "The file was not changed. Inspect it, restore it from a backup (<file>.v*.bak) or save a fresh document over it with Save-StateFile.";
+                case "StateLockTimeout":
+                    return "Another process holds the file's lock (see the message). Wait for it to finish, or raise -LockTimeout (-Timeout for Use-StateLock).";
+                case "StateLockReentrant":
+                    return "Inside Use-StateLock or Update-StateFile, do not save, update or lock the same file again: read it with Read-StateFile, or make the whole change in one Update-StateFile.";
+                case "StateVersionTooNew":
+                    return "Run the newer version of the script that wrote the file, or restore an older copy.";
+                case "StateMigrationRequired":
+                case "StateVersionUnknown":
+                    return "Migrate the file with Invoke-StateMigration -Path <file> -Step, with a step from the file's version.";
+                default:
+                    return null;
             }
         }
 

@@ -31,19 +31,26 @@ namespace StateCmdlets
             return document.RootElement.Clone();
         }
 
-        internal static object? FromJson(JsonElement element)
+        internal static object? FromJson(JsonElement element) => FromJson(element, asHashtable: false);
+
+        /// <summary>With <paramref name="asHashtable"/>, JSON objects become ordered hashtables (keys ignore case, as in [ordered]@{}).</summary>
+        internal static object? FromJson(JsonElement element, bool asHashtable)
         {
             switch (element.ValueKind)
             {
+                case JsonValueKind.Object when asHashtable:
+                    var table = new System.Collections.Specialized.OrderedDictionary(StringComparer.OrdinalIgnoreCase);
+                    foreach (var property in element.EnumerateObject()) table[property.Name] = FromJson(property.Value, asHashtable);
+                    return table;
                 case JsonValueKind.Object:
                     var result = new PSObject();
                     foreach (var property in element.EnumerateObject())
-                        result.Properties.Add(new PSNoteProperty(property.Name, FromJson(property.Value)));
+                        result.Properties.Add(new PSNoteProperty(property.Name, FromJson(property.Value, asHashtable)));
                     return result;
                 case JsonValueKind.Array:
                     var items = new object?[element.GetArrayLength()];
                     int i = 0;
-                    foreach (var item in element.EnumerateArray()) items[i++] = FromJson(item);
+                    foreach (var item in element.EnumerateArray()) items[i++] = FromJson(item, asHashtable);
                     return items;
                 case JsonValueKind.String:
                     return element.GetString();

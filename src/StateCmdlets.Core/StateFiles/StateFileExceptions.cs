@@ -59,8 +59,8 @@ namespace StateCmdlets.Core.StateFiles
     /// <summary>A user-written migration step that broke the rules (output, direction, where the chain ends).</summary>
     public sealed class InvalidMigrationStepException : StateException
     {
-        public InvalidMigrationStepException(string? path, string problem)
-            : base("InvalidMigrationStep", (path == null ? string.Empty : $"Migrating '{path}': ") + problem + (path == null ? string.Empty : " The file was not changed."), path)
+        public InvalidMigrationStepException(string? path, string problem, System.Exception? inner = null)
+            : base("InvalidMigrationStep", (path == null ? string.Empty : $"Migrating '{path}': ") + problem + (path == null ? string.Empty : " The file was not changed."), path, inner)
         {
             Problem = problem;
         }

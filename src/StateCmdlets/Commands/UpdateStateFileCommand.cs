@@ -1,0 +1,89 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Specialized;
+using System.Management.Automation;
+using System.Text.Json;
+using StateCmdlets.Core.StateFiles;
+using StateCmdlets.Core.Versioning;
+
+namespace StateCmdlets.Commands
+{
+    /// <summary>
+    /// Read-modify-write of a JSON state file under its cross-process lock: the script block gets
+    /// the current document as $_ and changes it in place, or outputs a replacement. Parallel runs
+    /// never lose each other's changes.
+    /// </summary>
+    [Cmdlet(VerbsData.Update, "StateFile", SupportsShouldProcess = true)]
+    [OutputType(typeof(PSCustomObject), typeof(OrderedDictionary))]
+    public sealed class UpdateStateFileCommand : LockingStateFileCmdletBase
+    {
+        private SchemaVersion? _version;
+
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Alias("LiteralPath", "PSPath")]
+        [ValidateNotNullOrEmpty]
+        public string[] Path { get; set; } = new string[0];
+
+        [Parameter(Mandatory = true, Position = 1)]
+        public ScriptBlock? ScriptBlock { get; set; }
+
+        /// <summary>The document to start from when the file does not exist (default: an empty object).</summary>
+        [Parameter]
+        public object? InitialValue { get; set; }
+
+        [Parameter]
+        public SwitchParameter AsHashtable { get; set; }
+
+        /// <summary>The schema version the script writes: a file of another major version is refused.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? SchemaVersion { get; set; }
+
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+
+        protected override void BeginProcessing() => _version = ParseVersion(SchemaVersion, nameof(SchemaVersion));
+
+        protected override void ProcessRecord()
+        {
+            foreach (string path in Path)
+            {
+                string? file = ResolveToWrite(path);
+                if (file == null || !ShouldProcess(file, "Update state file")) continue;
+                JsonElement written = default;
+                // A failure of the script block itself is not caught: it stops the command as it would in ForEach-Object.
+                if (TryRun(() => written = Store.Update(file, current => Apply(current, file), _version, Cancellation), file) && PassThru)
+                    WriteObject(PowerShellJson.FromJson(written, AsHashtable));
+            }
+        }
+
+        /// <summary>Runs the script block on the current document (under the lock) and gives back the new one.</summary>
+        private JsonElement Apply(JsonElement? current, string file)
+        {
+            object? document = current.HasValue ? PowerShellJson.FromJson(current.Value, AsHashtable) : Initial();
+            var output = ScriptBlock!.InvokeWithContext((Dictionary<string, ScriptBlock>?)null, new List<PSVariable> { new PSVariable("_", document) }, document);
+            if (output.Count > 1)
+                throw new InvalidStateDocumentException(file, $"the script block output {output.Count} objects; it must output nothing (having changed $_ in place) or one object, the new document. Pipe other output to Out-Null.");
+            object? next = output.Count == 1 ? output[0] : document;
+            var json = PowerShellJson.ToJson(next);
+            if (json.ValueKind != JsonValueKind.Object)
+                throw new InvalidStateDocumentException(file, output.Count == 1
+                    ? $"the script block output {Describe(next)}, not a document; it must output nothing (having changed $_ in place) or one object (a hashtable or PSCustomObject). Pipe other output to Out-Null."
+                    : $"the document is {Describe(next)}, not an object.");
+            return json;
+        }
+
+        /// <summary>-InitialValue goes through JSON too, so $_ has the same shape whether the file existed or not.</summary>
+        private object Initial()
+        {
+            if (InitialValue != null) return PowerShellJson.FromJson(PowerShellJson.ToJson(InitialValue), AsHashtable) ?? new PSObject();
+            return AsHashtable ? new OrderedDictionary(StringComparer.OrdinalIgnoreCase) : (object)new PSObject();
+        }
+
+        private static string Describe(object? value)
+        {
+            object? inner = value is PSObject wrapped ? wrapped.BaseObject : value;
+            return inner == null ? "$null" : "a " + inner.GetType().Name;
+        }
+    }
+}

@@ -1,0 +1,437 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestSupport.ps1')
+
+    # fcntl.flock is Unix-only; on Windows the lock is LockFileEx, which python's fcntl cannot take.
+    $python = if ($IsWindows) { $null } else { Get-Command python3 -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1 }
+
+    function Start-PythonLockHolder([string] $LockPath, [int] $Seconds) {
+        # The seed's own pattern: open the .lock file and take an exclusive flock on it.
+        $code = @'
+import fcntl, sys, time
+f = open(sys.argv[1], 'a')
+fcntl.flock(f, fcntl.LOCK_EX)
+print('locked', flush=True)
+time.sleep(float(sys.argv[2]))
+'@
+        $psi = [System.Diagnostics.ProcessStartInfo]::new($python.Source)
+        foreach ($a in '-c', $code, $LockPath, "$Seconds") { $psi.ArgumentList.Add($a) }
+        $psi.UseShellExecute = $false
+        $psi.RedirectStandardOutput = $true
+        $p = [System.Diagnostics.Process]::Start($psi)
+        $line = $p.StandardOutput.ReadLineAsync()
+        if (-not $line.Wait(20000) -or $line.Result -ne 'locked') {
+            try { $p.Kill() } catch { }
+            throw "python3 did not report holding the lock on '$LockPath' within 20 s."
+        }
+        $p
+    }
+
+    function New-WorkerScript([string] $Folder, [string] $Name, [string] $Body) {
+        # A child pwsh script: imports the staged module, then runs $Body with $Path bound.
+        $path = Join-Path $Folder $Name
+        Set-Content -LiteralPath $path -Encoding utf8 -Value (@'
+param([string] $Module, [string] $Path, [string] $Ready = '', [string] $Go = '', [int] $Count = 1)
+$ErrorActionPreference = 'Stop'
+Import-Module $Module
+if ($Ready) { [IO.File]::WriteAllText($Ready, "$PID") }
+if ($Go) {
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    while (-not (Test-Path -LiteralPath $Go)) {
+        if ($clock.Elapsed.TotalSeconds -gt 60) { throw 'No go signal within 60 s.' }
+        Start-Sleep -Milliseconds 5
+    }
+}
+'@ + "`n" + $Body)
+        $path
+    }
+}
+
+AfterAll {
+    Remove-TestStateDirectory
+}
+
+Describe 'Save-StateFile and Read-StateFile' {
+    BeforeEach { $d = New-TestStateDirectory; $f = Join-Path $d 'state.json' }
+    AfterEach { Remove-TestStateDirectory $d }
+
+    It 'round-trips nested objects, arrays, unicode and dates (as ISO 8601 strings), keeping property order' {
+        $when = [datetime]::new(2026, 11, 3, 4, 5, 6, [DateTimeKind]::Utc)
+        $doc = [ordered]@{
+            zeta   = 1
+            Name   = 'Zoë 東京 ✓'
+            When   = $when
+            Nested = [ordered]@{ List = @(1, 'two', $null, $true, @{ deep = 2.5 }); Empty = @() }
+            Big    = 9007199254740993
+        }
+        Save-StateFile -Path $f -InputObject $doc -ErrorAction Stop
+        $r = Read-StateFile -Path $f -ErrorAction Stop
+
+        ($r.PSObject.Properties.Name -join ',') | Should -BeExactly 'zeta,Name,When,Nested,Big'
+        $r.Name | Should -BeExactly 'Zoë 東京 ✓'
+        $r.When | Should -BeOfType [string]
+        $r.When | Should -BeExactly '2026-11-03T04:05:06.0000000Z'
+        ([datetime]::Parse($r.When, [cultureinfo]::InvariantCulture, 'RoundtripKind')) | Should -Be $when
+        $r.Nested.List.Count | Should -Be 5
+        $r.Nested.List[1] | Should -BeExactly 'two'
+        $r.Nested.List[2] | Should -BeNullOrEmpty
+        $r.Nested.List[3] | Should -BeTrue
+        $r.Nested.List[4].deep | Should -Be 2.5
+        @($r.Nested.Empty).Count | Should -Be 0
+        $r.Big | Should -Be 9007199254740993
+        # Plain, readable JSON: the user's properties at the top level, no wrapper, no escapes.
+        $text = Get-Content -LiteralPath $f -Raw -Encoding utf8
+        $text | Should -Match '^\{\s*"zeta": 1,'
+        $text | Should -Match '"Name": "Zoë 東京 ✓"'
+        $text | Should -Not -Match 'schemaVersion'
+    }
+
+    It '-AsHashtable gives ordered hashtables, nested ones too' {
+        Save-StateFile -Path $f -InputObject @{ a = @{ b = 1 } } -ErrorAction Stop
+        $h = Read-StateFile -Path $f -AsHashtable
+        $h | Should -BeOfType [System.Collections.Specialized.OrderedDictionary]
+        $h.a | Should -BeOfType [System.Collections.Specialized.OrderedDictionary]
+        $h.a.b | Should -Be 1
+    }
+
+    It 'saves several piped objects as one array, and reads it back as one object' {
+        1..3 | ForEach-Object { [pscustomobject]@{ Id = $_ } } | Save-StateFile -Path $f -ErrorAction Stop
+        $r = @(Read-StateFile -Path $f)
+        $r.Count | Should -Be 1
+        $r[0].Count | Should -Be 3
+        ($r[0].Id -join ',') | Should -BeExactly '1,2,3'
+    }
+
+    It '-SchemaVersion stamps schemaVersion first; the file is replaced atomically, owner-only, with a sidecar lock' {
+        [pscustomobject]@{ Cursor = 'p7' } | Save-StateFile -Path $f -SchemaVersion '1.2.0' -ErrorAction Stop
+        $r = Read-StateFile -Path $f
+        ($r.PSObject.Properties.Name -join ',') | Should -BeExactly 'schemaVersion,Cursor'
+        $r.schemaVersion | Should -BeExactly '1.2.0'
+        @(Get-EntryNames $d) -join ',' | Should -BeExactly 'state.json,state.json.lock'
+        if ($IsLinuxHost) {
+            Get-UnixMode $f | Should -Be '600'
+            Get-UnixMode "$f.lock" | Should -Be '600'
+        }
+    }
+
+    It 'reads with wildcards and from Get-ChildItem, one object per file' {
+        foreach ($n in 'a', 'b') { Save-StateFile -Path (Join-Path $d "$n.json") -InputObject @{ n = $n } }
+        ((Read-StateFile -Path (Join-Path $d '*.json')).n -join ',') | Should -BeExactly 'a,b'
+        ((Get-ChildItem -LiteralPath $d -Filter *.json | Read-StateFile).n -join ',') | Should -BeExactly 'a,b'
+        Push-Location -LiteralPath $d
+        try { (Read-StateFile a.json).n | Should -Be 'a' } finally { Pop-Location }
+    }
+
+    It 'reports a missing file as StateFileNotFound' {
+        $null = Read-StateFile -LiteralPath (Join-Path $d 'none.json') -ErrorVariable err -ErrorAction SilentlyContinue
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'StateFileNotFound,*'
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        { Read-StateFile -Path (Join-Path $d 'none.json') -ErrorAction Stop } | Should -Throw -ErrorId 'StateFileNotFound,*'
+    }
+
+    It 'reports a corrupt file as StateFileCorrupt with the byte offset, and Update-StateFile leaves it as it is' {
+        Set-Content -LiteralPath $f -Value '{"runs": 1,, "x": 2}' -NoNewline
+        $before = (Get-FileHash -LiteralPath $f).Hash
+        $null = Read-StateFile -Path $f -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'StateFileCorrupt,*'
+        $err[0].Exception.Offset | Should -Be 11
+        $err[0].Exception.Message | Should -BeLike "*$f*byte 11*"
+        $err[0].TargetObject | Should -Be $f
+        $err[0].ErrorDetails.RecommendedAction | Should -Not -BeLike '*batch*'
+        { Update-StateFile -Path $f -ScriptBlock { $_.runs++ } -ErrorAction Stop } | Should -Throw -ErrorId 'StateFileCorrupt,*'
+        (Get-FileHash -LiteralPath $f).Hash | Should -Be $before
+    }
+
+    It 'does not create a missing folder' {
+        $null = Save-StateFile -Path (Join-Path $d 'no/such/state.json') -InputObject @{ a = 1 } -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'StateFileIOError,*'
+        Join-Path $d 'no' | Should -Not -Exist
+    }
+
+    It '-WhatIf writes nothing' {
+        Save-StateFile -Path $f -InputObject @{ a = 1 } -WhatIf
+        Update-StateFile -Path $f -ScriptBlock { throw 'must not run' } -WhatIf
+        @(Get-EntryNames $d).Count | Should -Be 0
+    }
+}
+
+Describe 'Update-StateFile' {
+    BeforeEach { $d = New-TestStateDirectory; $f = Join-Path $d 'state.json' }
+    AfterEach { Remove-TestStateDirectory $d }
+
+    It 'starts a missing file from -InitialValue, changes $_ in place, and -PassThru emits what was written' {
+        Update-StateFile -Path $f -InitialValue @{ Runs = 0 } -ScriptBlock { $_.Runs++ } | Should -BeNullOrEmpty
+        $r = Update-StateFile -Path $f -ScriptBlock { param($state) $state.Runs += 10 } -PassThru
+        $r.Runs | Should -Be 11
+        (Read-StateFile -Path $f).Runs | Should -Be 11
+        # Without -InitialValue a missing file starts as an empty object; with -AsHashtable keys are just assigned.
+        $g = Join-Path $d 'new.json'
+        (Update-StateFile -Path $g -AsHashtable -PassThru -ScriptBlock { $_.Runs = 1 + $_.Runs }).Runs | Should -Be 1
+    }
+
+    It 'replaces the document with the one object the script block outputs' {
+        Save-StateFile -Path $f -InputObject @{ old = 1 }
+        Update-StateFile -Path $f -ScriptBlock { [pscustomobject]@{ new = 2 } }
+        ((Read-StateFile -Path $f).PSObject.Properties.Name -join ',') | Should -BeExactly 'new'
+    }
+
+    It 'refuses stray output, and a script block that throws, leaving the file as it was' {
+        Save-StateFile -Path $f -InputObject @{ Runs = 1 }
+        $before = (Get-FileHash -LiteralPath $f).Hash
+        $null = Update-StateFile -Path $f -ScriptBlock { $_.Runs++; 'oops' } -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidStateDocument,*'
+        $err[0].Exception.Message | Should -BeLike '*Out-Null*'
+        { Update-StateFile -Path $f -ScriptBlock { $_.Runs++; throw 'boom' } } | Should -Throw 'boom'
+        (Get-FileHash -LiteralPath $f).Hash | Should -Be $before
+        # The lock was released: the next update does not wait.
+        Update-StateFile -Path $f -LockTimeout 0 -ScriptBlock { $_.Runs++ }
+        (Read-StateFile -Path $f).Runs | Should -Be 2
+    }
+
+    It 'with -SchemaVersion refuses a file of a newer major version, untouched' {
+        Save-StateFile -Path $f -InputObject @{ x = 1 } -SchemaVersion '2.0.0'
+        $before = (Get-FileHash -LiteralPath $f).Hash
+        { Update-StateFile -Path $f -SchemaVersion '1.3.0' -ScriptBlock { $_.x++ } -ErrorAction Stop } | Should -Throw -ErrorId 'StateVersionTooNew,*'
+        (Get-FileHash -LiteralPath $f).Hash | Should -Be $before
+        (Update-StateFile -Path $f -SchemaVersion '2.1.0' -ScriptBlock { $_.x++ } -PassThru).schemaVersion | Should -Be '2.1.0'
+    }
+
+    It '8 pwsh processes each running Update-StateFile 200 times on one counter file lose no increment (1,600)' {
+        $work = Split-Path -Parent $d
+        $worker = New-WorkerScript $work 'counter.ps1' @'
+for ($i = 0; $i -lt $Count; $i++) {
+    Update-StateFile -Path $Path -InitialValue @{ Runs = 0 } -LockTimeout 60 -ScriptBlock { $_.Runs++ }
+}
+'@
+        $go = Join-Path $work 'go'
+        $procs = foreach ($k in 1..8) {
+            $ready = Join-Path $work "ready-$k"
+            [pscustomobject]@{ Ready = $ready; Process = Start-TestPwsh -ScriptPath $worker -ArgumentList @('-Module', $env:STATECMDLETS_TEST_MODULE, '-Path', $f, '-Ready', $ready, '-Go', $go, '-Count', '200') }
+        }
+        try {
+            # Start all, then let them go together, then wait for all.
+            Wait-Until -TimeoutSeconds 60 -What 'all 8 workers to be ready' -Condition {
+                foreach ($p in $procs) { if ($p.Process.HasExited) { throw "A worker exited early with code $($p.Process.ExitCode)." } }
+                @($procs | Where-Object { Test-Path -LiteralPath $_.Ready }).Count -eq 8
+            }
+            [IO.File]::WriteAllText($go, 'go')
+            foreach ($p in $procs) { Wait-TestProcess -Process $p.Process -TimeoutSeconds 120 -What 'counter worker' }
+        }
+        finally {
+            foreach ($p in $procs) { if (-not $p.Process.HasExited) { try { $p.Process.Kill() } catch { } } }
+        }
+        foreach ($p in $procs) { $p.Process.ExitCode | Should -Be 0 }
+        $runs = (Read-StateFile -Path $f).Runs
+        Write-Host "    8 processes x 200 Update-StateFile: counter = $runs"
+        $runs | Should -Be 1600
+        @(Get-EntryNames $d) -join ',' | Should -BeExactly 'state.json,state.json.lock'
+    }
+}
+
+Describe 'Use-StateLock' {
+    BeforeEach { $d = New-TestStateDirectory; $f = Join-Path $d 'state.json'; $work = Split-Path -Parent $d }
+    AfterEach { Remove-TestStateDirectory $d }
+
+    It 'returns the script block output, with $_ the full path, and creates only the lock file' {
+        Push-Location -LiteralPath $d
+        try { $out = @(Use-StateLock -Path state.json -ScriptBlock { 'a'; $_ }) } finally { Pop-Location }
+        ($out -join '|') | Should -BeExactly "a|$f"
+        @(Get-EntryNames $d) -join ',' | Should -BeExactly 'state.json.lock'
+    }
+
+    It 'excludes an Update-StateFile of another process while the script block runs' {
+        Save-StateFile -Path $f -InputObject @{ Runs = 0 }
+        $quick = New-WorkerScript $work 'quick.ps1' @'
+try { Update-StateFile -Path $Path -LockTimeout 0.5 -ScriptBlock { $_.Runs++ }; 'updated' }
+catch { $_.FullyQualifiedErrorId }
+'@
+        $patient = New-WorkerScript $work 'patient.ps1' @'
+Update-StateFile -Path $Path -LockTimeout 60 -ScriptBlock { $_.Runs++ }
+[IO.File]::WriteAllText("$Ready.done", [DateTime]::UtcNow.Ticks.ToString())
+'@
+        $ready = Join-Path $work 'patient-ready'
+        $released = Use-StateLock -Path $f -Timeout 5 -ScriptBlock {
+            # A process that gives up after 0.5 s fails while we hold the lock...
+            $r = Invoke-TestPwsh -ScriptPath $quick -ArgumentList @('-Module', $env:STATECMDLETS_TEST_MODULE, '-Path', $f) -TimeoutSeconds 60
+            $r.StdOut.Trim() | Should -BeLike 'StateLockTimeout,*'
+            # ...and one that waits is still waiting when we let go.
+            $script:patientProcess = Start-TestPwsh -ScriptPath $patient -ArgumentList @('-Module', $env:STATECMDLETS_TEST_MODULE, '-Path', $f, '-Ready', $ready)
+            Wait-Until -TimeoutSeconds 60 -What 'the waiting writer to start' -Condition { Test-Path -LiteralPath $ready }
+            Start-Sleep -Milliseconds 500
+            (Read-StateFile -Path $f).Runs | Should -Be 0
+            "$ready.done" | Should -Not -Exist
+            [DateTime]::UtcNow.Ticks
+        }
+        Wait-TestProcess -Process $script:patientProcess -TimeoutSeconds 60 -What 'waiting writer'
+        $script:patientProcess.ExitCode | Should -Be 0
+        [long](Get-Content -LiteralPath "$ready.done") | Should -BeGreaterThan $released
+        (Read-StateFile -Path $f).Runs | Should -Be 1
+    }
+
+    It 'nesting Update-StateFile on the same file inside gives StateLockReentrant at once instead of hanging' {
+        Save-StateFile -Path $f -InputObject @{ Runs = 0 }
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $err = Use-StateLock -Path $f -Timeout 5 -ScriptBlock {
+            try { Update-StateFile -Path $_ -LockTimeout 30 -ScriptBlock { $_.Runs++ } -ErrorAction Stop; 'no error' }
+            catch { $_ }
+        }
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 10
+        $err.FullyQualifiedErrorId | Should -BeLike 'StateLockReentrant,*'
+        $err.CategoryInfo.Category | Should -Be 'DeadlockDetected'
+        $err.ErrorDetails.RecommendedAction | Should -BeLike '*Update-StateFile*'
+        # Read-StateFile takes no lock, so it works inside; and the lock is free afterwards.
+        (Use-StateLock -Path $f -ScriptBlock { (Read-StateFile -LiteralPath $_).Runs }) | Should -Be 0
+        Update-StateFile -Path $f -LockTimeout 0 -ScriptBlock { $_.Runs++ }
+        (Read-StateFile -Path $f).Runs | Should -Be 1
+    }
+
+    It 'releases the lock when the script block throws, and when the pipeline is stopped (Ctrl+C)' {
+        { Use-StateLock -Path $f -ScriptBlock { throw 'inside' } } | Should -Throw 'inside'
+        Use-StateLock -Path $f -Timeout 0 -ScriptBlock { 'free' } | Should -Be 'free'
+
+        $marker = Join-Path $work 'holding'
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($Module, $Path, $Marker)
+                    Import-Module $Module
+                    Use-StateLock -Path $Path -ScriptBlock { [IO.File]::WriteAllText($Marker, 'x'); Start-Sleep -Seconds 60 }
+                }).AddArgument($ModuleManifestPath).AddArgument($f).AddArgument($marker)
+            $async = $ps.BeginInvoke()
+            Wait-Until -TimeoutSeconds 30 -What 'the runspace to hold the lock' -Condition { Test-Path -LiteralPath $marker }
+            { Use-StateLock -Path $f -Timeout 0.3 -ScriptBlock { } -ErrorAction Stop } | Should -Throw -ErrorId 'StateLockTimeout,*'
+            $ps.Stop()
+            Use-StateLock -Path $f -Timeout 5 -ScriptBlock { 'free again' } | Should -Be 'free again'
+        }
+        finally { $ps.Dispose() }
+    }
+}
+
+Describe 'Python interop' {
+    BeforeEach { $d = New-TestStateDirectory; $f = Join-Path $d 'state.json'; $holder = $null }
+    AfterEach {
+        if ($holder -and -not $holder.HasExited) { try { $holder.Kill() } catch { }; $null = $holder.WaitForExit(10000) }
+        Remove-TestStateDirectory $d
+    }
+
+    It 'a python3 fcntl.flock on <file>.lock blocks Update-StateFile (StateLockTimeout) until it releases' {
+        if (-not $python) { Set-ItResult -Skipped -Because 'python3 is not on PATH (or this is Windows)'; return }
+        Save-StateFile -Path $f -InputObject @{ Runs = 0 }
+        $holder = Start-PythonLockHolder -LockPath "$f.lock" -Seconds 3
+        $before = (Get-FileHash -LiteralPath $f).Hash
+        $null = Update-StateFile -Path $f -LockTimeout 0.5 -ScriptBlock { $_.Runs++ } -ErrorVariable err -ErrorAction SilentlyContinue
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'StateLockTimeout,*'
+        $err[0].Exception.Message | Should -BeLike "*$f.lock*"
+        (Get-FileHash -LiteralPath $f).Hash | Should -Be $before
+        # Readers take no lock.
+        (Read-StateFile -Path $f).Runs | Should -Be 0
+
+        if (-not $holder.WaitForExit(20000)) { throw 'python3 did not exit within 20 s.' }
+        Update-StateFile -Path $f -LockTimeout 0.5 -ScriptBlock { $_.Runs++ } -ErrorAction Stop
+        (Read-StateFile -Path $f).Runs | Should -Be 1
+    }
+
+    It 'json.load reads every file Save-StateFile and Update-StateFile wrote, with the properties at the top level' {
+        if (-not $python) { Set-ItResult -Skipped -Because 'python3 is not on PATH (or this is Windows)'; return }
+        $files = @{
+            saved     = Join-Path $d 'saved.json'
+            versioned = Join-Path $d 'versioned.json'
+            updated   = Join-Path $d 'updated.json'
+            array     = Join-Path $d 'array.json'
+        }
+        Save-StateFile -Path $files.saved -InputObject ([ordered]@{ Name = 'Zoë ✓'; When = [datetime]::new(2026, 1, 2, 3, 4, 5, [DateTimeKind]::Utc); Nested = @{ List = 1, 2 } })
+        Save-StateFile -Path $files.versioned -InputObject @{ Cursor = 'p7' } -SchemaVersion '1.2.0'
+        Update-StateFile -Path $files.updated -InitialValue @{ Runs = 0 } -SchemaVersion '1.0.0' -ScriptBlock { $_.Runs++ }
+        1..2 | ForEach-Object { @{ Id = $_ } } | Save-StateFile -Path $files.array
+        $code = @'
+import json, sys
+out = {}
+for name, path in zip(sys.argv[1::2], sys.argv[2::2]):
+    with open(path, encoding='utf-8') as f:
+        out[name] = json.load(f)
+print(json.dumps(out, ensure_ascii=True))
+'@
+        $pyArgs = @('-c', $code) + @(foreach ($k in $files.Keys) { $k; $files[$k] })
+        $json = & $python.Source @pyArgs
+        $LASTEXITCODE | Should -Be 0
+        $loaded = $json | ConvertFrom-Json -AsHashtable
+        $loaded.saved.Name | Should -BeExactly 'Zoë ✓'
+        # (ConvertFrom-Json would turn the date back into a DateTime: check Python's own text.)
+        "$json" | Should -Match '"When": "2026-01-02T03:04:05\.0000000Z"'
+        ($loaded.saved.Nested.List -join ',') | Should -BeExactly '1,2'
+        $loaded.versioned.schemaVersion | Should -BeExactly '1.2.0'
+        $loaded.versioned.Cursor | Should -BeExactly 'p7'
+        $loaded.updated.Runs | Should -Be 1
+        $loaded.updated.schemaVersion | Should -BeExactly '1.0.0'
+        ($loaded.array.Id -join ',') | Should -BeExactly '1,2'
+    }
+}
+
+Describe 'Invoke-StateMigration -Step' {
+    BeforeAll {
+        $steps = @{
+            '1.0.0' = { param($doc) $doc.runs = $doc.count; $doc.Remove('count'); '1.1.0' }
+            '1.1.0' = { param($doc) $doc.tags = @('new'); '1.2.0' }
+        }
+    }
+    BeforeEach { $d = New-TestStateDirectory; $f = Join-Path $d 'app.json' }
+    AfterEach { Remove-TestStateDirectory $d }
+
+    It '-WhatIf runs the steps on a copy only and changes nothing' {
+        Save-StateFile -Path $f -InputObject ([ordered]@{ count = 3; name = 'x' })
+        $before = Get-DirectorySnapshot $d
+        $out = @(Invoke-StateMigration -Path $f -Step $steps -WhatIf -ErrorAction Stop)
+        $out.Count | Should -Be 0
+        Get-DirectorySnapshot $d | Should -Be $before
+        "$f.v1.0.0.bak" | Should -Not -Exist
+    }
+
+    It 'without -WhatIf backs up the exact original, rewrites through every step and emits MigrationOutcome' {
+        Save-StateFile -Path $f -InputObject ([ordered]@{ count = 3; name = 'x' })
+        $original = (Get-FileHash -LiteralPath $f).Hash
+        $r = @(Invoke-StateMigration -Path $f -Step $steps -Force -ErrorAction Stop)
+        $r.Count | Should -Be 1
+        $r[0] | Should -BeOfType ([StateCmdlets.Core.Versioning.MigrationOutcome])
+        $r[0].Path | Should -Be $f
+        "$($r[0].FromVersion)" | Should -Be '1.0.0'
+        "$($r[0].ToVersion)" | Should -Be '1.2.0'
+        "$($r[0].Action)" | Should -Be 'Migrated'
+        $r[0].BackupPath | Should -Be "$f.v1.0.0.bak"
+        (Get-FileHash -LiteralPath $r[0].BackupPath).Hash | Should -Be $original
+        $doc = Read-StateFile -Path $f
+        ($doc.PSObject.Properties.Name -join ',') | Should -BeExactly 'schemaVersion,name,runs,tags'
+        $doc.schemaVersion | Should -Be '1.2.0'
+        $doc.runs | Should -Be 3
+        # Piped from Get-ChildItem, a second run finds it current.
+        "$((Get-ChildItem -LiteralPath $d -Filter *.json | Invoke-StateMigration -Step $steps -TargetVersion 1.2.0 -Force).Action)" | Should -Be 'UpToDate'
+    }
+
+    It 'refuses a file from a newer major version than the steps reach, untouched' {
+        Save-StateFile -Path $f -InputObject @{ runs = 1 } -SchemaVersion '2.0.0'
+        $before = Get-DirectorySnapshot $d
+        $null = Invoke-StateMigration -Path $f -Step $steps -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'StateVersionTooNew,*'
+        $err[0].TargetObject | Should -Be $f
+        Get-DirectorySnapshot $d | Should -Be $before
+    }
+
+    It 'reports a step with stray output, and a version no step starts from, changing nothing' {
+        Save-StateFile -Path $f -InputObject @{ count = 1 }
+        $g = Join-Path $d 'other.json'
+        Save-StateFile -Path $g -InputObject @{ x = 1 } -SchemaVersion '1.0.5'
+        $before = Get-DirectorySnapshot $d
+        $bad = @{ '1.0.0' = { param($doc) $doc; '1.1.0' } }
+        $null = Invoke-StateMigration -LiteralPath $f -Step $bad -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidMigrationStep,*'
+        $err[0].Exception.Message | Should -BeLike '*2 objects*Out-Null*'
+        # 1.0.5 is older than the newest step (1.1.0) and no step starts from it.
+        $null = Invoke-StateMigration -LiteralPath $g -Step $steps -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'StateVersionUnknown,*'
+        Get-DirectorySnapshot $d | Should -Be $before
+        { Invoke-StateMigration -Path $f -Step @{ 'one' = { '1.1.0' } } -Force } | Should -Throw -ErrorId 'InvalidMigrationStep,*'
+    }
+}
