@@ -1,6 +1,13 @@
+using System;
+using System.Collections;
 using System.Collections.Generic;
+using System.Collections.ObjectModel;
+using System.Linq;
 using System.Management.Automation;
+using System.Text.Json;
+using StateCmdlets.Core;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.StateFiles;
 using StateCmdlets.Core.Storage;
 using StateCmdlets.Core.Versioning;
 
@@ -9,6 +16,7 @@ namespace StateCmdlets.Commands
     /// <summary>
     /// Upgrades batch files written by older versions to the current schema, after an fsynced
     /// backup of each original. Files from a newer major version are refused and left alone.
+    /// With -Step, migrates any JSON state file instead, through the user's own steps.
     /// </summary>
     [Cmdlet(VerbsLifecycle.Invoke, "StateMigration", DefaultParameterSetName = DirectorySet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(MigrationOutcome))]
@@ -18,13 +26,20 @@ namespace StateCmdlets.Commands
         private const string PathSet = "Path";
         private const string LiteralPathSet = "LiteralPath";
         private const string BatchSet = "Batch";
+        private const string StepPathSet = "StepPath";
+        private const string StepLiteralPathSet = "StepLiteralPath";
+
+        private List<(SchemaVersion From, ScriptBlock Block)>? _steps;
+        private SchemaVersion? _target;
 
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = StepPathSet, ValueFromPipeline = true)]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string[] Path { get; set; } = new string[0];
 
         [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, ParameterSetName = StepLiteralPathSet, ValueFromPipelineByPropertyName = true)]
         [Alias("PSPath")]
         [ValidateNotNullOrEmpty]
         public string[] LiteralPath { get; set; } = new string[0];
@@ -33,12 +48,48 @@ namespace StateCmdlets.Commands
         [Parameter(Mandatory = true, ParameterSetName = BatchSet, ValueFromPipeline = true)]
         public BatchState? InputObject { get; set; }
 
+        /// <summary>
+        /// Migration steps for state files (not batches): from-version = script block. A step gets
+        /// the document as $_ and its first argument, an ordered hashtable, changes it in place and
+        /// outputs one thing only: the version it is now in.
+        /// </summary>
+        [Parameter(Mandatory = true, ParameterSetName = StepPathSet)]
+        [Parameter(Mandatory = true, ParameterSetName = StepLiteralPathSet)]
+        [ValidateNotNullOrEmpty]
+        public IDictionary? Step { get; set; }
+
+        /// <summary>The version the steps lead to: files already in it (or a newer minor) are current.</summary>
+        [Parameter(ParameterSetName = StepPathSet)]
+        [Parameter(ParameterSetName = StepLiteralPathSet)]
+        [ValidateNotNullOrEmpty]
+        public string? TargetVersion { get; set; }
+
         /// <summary>Migrate without asking for confirmation.</summary>
         [Parameter]
         public SwitchParameter Force { get; set; }
 
+        protected override void BeginProcessing()
+        {
+            if (Step == null) return;
+            _steps = ReadSteps(Step);
+            if (TargetVersion != null)
+            {
+                if (!SchemaVersion.TryParse(TargetVersion, out var target))
+                    ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("InvalidSchemaVersion", $"-TargetVersion '{TargetVersion}' is not a major.minor.patch version such as '1.2.0'.", TargetVersion));
+                _target = target;
+            }
+            // Rules the steps break on their own (two steps from one version, a target behind them) stop here.
+            try { _ = Migration(string.Empty); }
+            catch (StateException e) { ThrowTerminatingError(ErrorRecordFactory.FromStateFile(e, Step)); }
+        }
+
         protected override void ProcessRecord()
         {
+            if (_steps != null)
+            {
+                MigrateStateFiles();
+                return;
+            }
             foreach (var files in Targets())
             {
                 var store = new BatchStore(files.Directory, new BatchStoreOptions { LockTimeout = EffectiveLockTimeout, Trace = WriteVerbose });
@@ -52,6 +103,91 @@ namespace StateCmdlets.Commands
                 string action = $"Migrate from schema {inspected.FromVersion} to {inspected.ToVersion} (original kept as {files.Backup(inspected.FromVersion)})";
                 if (!Approved(files.Snapshot, action)) continue;
                 TryRun(() => WriteObject(store.Migrate(files.Id, Cancellation)), files.Snapshot);
+            }
+        }
+
+        /// <summary>State files through the user's steps: inspect (steps run in memory), ask, then migrate under the lock.</summary>
+        private void MigrateStateFiles()
+        {
+            var store = new StateFileStore(new StateFileOptions { LockTimeout = EffectiveLockTimeout, Trace = WriteVerbose });
+            foreach (string file in ResolvedFiles())
+            {
+                var migration = Migration(file);
+                MigrationOutcome? inspected = null;
+                if (!TryStateFile(() => inspected = store.InspectMigration(file, migration), file)) continue;
+                if (inspected!.Action == MigrationAction.UpToDate)
+                {
+                    WriteObject(inspected);
+                    continue;
+                }
+                string backup = new StateFilePaths(file).Backup(inspected.FromVersion);
+                string action = $"Migrate from schema {inspected.FromVersion} to {inspected.ToVersion} (original kept as {backup})";
+                if (!Approved(file, action)) continue;
+                TryStateFile(() => WriteObject(store.Migrate(file, migration, Cancellation)), file);
+            }
+        }
+
+        /// <summary>The steps for one file (they name it in their errors).</summary>
+        private StateFileMigration Migration(string file) =>
+            new StateFileMigration(_steps!.Select(s => new StateFileStep(s.From, document => RunStep(s.From, s.Block, document, file))), _target);
+
+        /// <summary>
+        /// One step on one document: an ordered hashtable the step changes in place; its only output
+        /// is the new version. Anything else is refused, so stray output cannot pass for a version.
+        /// </summary>
+        private static StateFileStepResult RunStep(SchemaVersion from, ScriptBlock block, JsonElement document, string file)
+        {
+            object? doc = PowerShellJson.FromJson(document, asHashtable: true);
+            Collection<PSObject> output;
+            try
+            {
+                output = block.InvokeWithContext((Dictionary<string, ScriptBlock>?)null, new List<PSVariable> { new PSVariable("_", doc) }, doc);
+            }
+            catch (RuntimeException e) when (!(e is PipelineStoppedException))
+            {
+                throw new InvalidMigrationStepException(file, $"the step from {from} failed: {e.Message}", e);
+            }
+            object? only = output.Count == 1 ? output[0]?.BaseObject : null;
+            if (only == null || !SchemaVersion.TryParse(Convert.ToString(only, System.Globalization.CultureInfo.InvariantCulture), out var next))
+            {
+                string got = output.Count == 1 ? (only == null ? "$null" : $"'{only}'") : $"{output.Count} objects";
+                throw new InvalidMigrationStepException(file,
+                    $"the step from {from} output {got}; a step changes $_ (its document) in place and outputs one thing only, the new version string such as '1.1.0'. Pipe other output to Out-Null.");
+            }
+            return new StateFileStepResult(PowerShellJson.ToJson(doc), next);
+        }
+
+        private List<(SchemaVersion From, ScriptBlock Block)> ReadSteps(IDictionary steps)
+        {
+            var list = new List<(SchemaVersion, ScriptBlock)>();
+            foreach (DictionaryEntry entry in steps)
+            {
+                string key = Convert.ToString(entry.Key is PSObject k ? k.BaseObject : entry.Key, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
+                if (!SchemaVersion.TryParse(key, out var from))
+                    ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("InvalidMigrationStep", $"-Step key '{key}' is not a major.minor.patch version: each key is the version its step starts from.", key));
+                var block = (entry.Value is PSObject v ? v.BaseObject : entry.Value) as ScriptBlock;
+                if (block == null)
+                    ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("InvalidMigrationStep", $"-Step '{key}' is not a script block: each step is {{ param($doc) <change $doc>; '<new version>' }}.", key));
+                list.Add((from, block!));
+            }
+            return list;
+        }
+
+        private bool TryStateFile(Action action, string file)
+        {
+            try
+            {
+                action();
+                return true;
+            }
+            catch (StateException e)
+            {
+                WriteError(ErrorRecordFactory.FromStateFile(e, file));
+                return false;
+            }
+            catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
             }
         }
 
@@ -94,12 +230,23 @@ namespace StateCmdlets.Commands
                 yield break;
             }
 
-            foreach (string path in ParameterSetName == PathSet ? Path : LiteralPath)
+            foreach (string file in ResolvedFiles())
+            {
+                BatchFiles? files = null;
+                if (TryRun(() => files = BatchFiles.FromSnapshotPath(file), file)) yield return files!;
+            }
+        }
+
+        /// <summary>The files -Path (wildcards) or -LiteralPath name; a path matching nothing is StateFileNotFound.</summary>
+        private IEnumerable<string> ResolvedFiles()
+        {
+            bool wildcards = ParameterSetName == PathSet || ParameterSetName == StepPathSet;
+            foreach (string path in wildcards ? Path : LiteralPath)
             {
                 List<string> resolved;
                 try
                 {
-                    resolved = ParameterSetName == PathSet
+                    resolved = wildcards
                         ? new List<string>(GetResolvedProviderPathFromPSPath(path, out _))
                         : new List<string> { SessionState.Path.GetUnresolvedProviderPathFromPSPath(path) };
                 }
@@ -108,11 +255,7 @@ namespace StateCmdlets.Commands
                     WriteError(new ErrorRecord(e, "StateFileNotFound", ErrorCategory.ObjectNotFound, path));
                     continue;
                 }
-                foreach (string file in resolved)
-                {
-                    BatchFiles? files = null;
-                    if (TryRun(() => files = BatchFiles.FromSnapshotPath(file), file)) yield return files!;
-                }
+                foreach (string file in resolved) yield return file;
             }
         }
     }
