@@ -17,7 +17,7 @@ namespace StateCmdlets.Core.Batches
     /// happens under the batch's lock and is durable before the call returns; a result costs one
     /// appended, fsynced line. Readers take no lock: they replay the journal over the snapshot.
     /// </summary>
-    public sealed class BatchStore
+    public sealed partial class BatchStore
     {
         /// <summary>Zeros allocated ahead in the journal, so records are written in place (about 500 records' worth).</summary>
         internal const int JournalRoom = 64 * 1024;

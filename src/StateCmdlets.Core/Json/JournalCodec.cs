@@ -164,6 +164,46 @@ namespace StateCmdlets.Core.Json
             return new JournalRecord(sequence, JournalOperation.Result, result, at, offset);
         }
 
+        /// <summary>
+        /// For repair: every line that is whole and readable, and the offsets of those that are not
+        /// (the zeros allocated after the records aside). Never throws for damage.
+        /// </summary>
+        internal static (string? Generation, List<JournalRecord> Records, List<long> Damaged) Salvage(byte[] bytes, string path)
+        {
+            var records = new List<JournalRecord>();
+            var damaged = new List<long>();
+            string? generation = null;
+            var lines = Split(bytes, 0);
+            for (int i = 0; i < lines.Count; i++)
+            {
+                var line = lines[i];
+                bool zeros = true;
+                for (int b = line.Start; b < line.End && zeros; b++) zeros = bytes[b] == 0;
+                if (zeros) continue;
+                if (!line.Sealed)
+                {
+                    damaged.Add(line.Start);
+                    continue;
+                }
+                try
+                {
+                    using var document = Parse(bytes, line, path);
+                    var root = document.RootElement;
+                    if (i == 0 && root.TryGetProperty("journal", out _))
+                    {
+                        generation = root.TryGetProperty("generation", out var g) && g.ValueKind == JsonValueKind.String ? g.GetString() : null;
+                        continue;
+                    }
+                    records.Add(ReadRecord(root, path, line.Start));
+                }
+                catch (StateException)
+                {
+                    damaged.Add(line.Start);
+                }
+            }
+            return (generation, records, damaged);
+        }
+
         /// <summary>Appends ,"crc":"xxxxxxxx"} and a newline to a compact JSON object.</summary>
         private static byte[] Seal(byte[] json)
         {

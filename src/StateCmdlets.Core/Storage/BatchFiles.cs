@@ -37,7 +37,15 @@ namespace StateCmdlets.Core.Storage
         public string Backup(SchemaVersion version) => Snapshot + ".v" + version + ".bak";
 
         /// <summary>Where an unreadable snapshot is moved aside (never deleted).</summary>
-        public string CorruptCopy(DateTime utcNow) => Snapshot + ".corrupt-" + utcNow.ToString("yyyyMMddTHHmmssfffZ", System.Globalization.CultureInfo.InvariantCulture);
+        public string CorruptCopy(DateTime utcNow) => CorruptCopyOf(Snapshot, utcNow);
+
+        /// <summary>Where a damaged file of this batch (snapshot or journal) is moved aside.</summary>
+        public static string CorruptCopyOf(string path, DateTime utcNow) => path + ".corrupt-" + utcNow.ToString("yyyyMMddTHHmmssfffZ", System.Globalization.CultureInfo.InvariantCulture);
+
+        /// <summary>Temporary files of an atomic write to one of this batch's files (snapshot, journal, backups).</summary>
+        public bool IsTempFile(string fileName) =>
+            fileName.StartsWith("." + Id + ".", StringComparison.Ordinal) && fileName.EndsWith(".tmp", StringComparison.Ordinal)
+            && (fileName.StartsWith("." + SnapshotName + ".", StringComparison.Ordinal) || fileName.StartsWith("." + Id + ".journal.", StringComparison.Ordinal));
 
         /// <summary>True for every file name this batch owns other than its lock file.</summary>
         public bool OwnsDataFile(string fileName) =>
@@ -45,7 +53,8 @@ namespace StateCmdlets.Core.Storage
             || fileName == Id + ".journal"
             || (fileName.StartsWith(SnapshotName + ".v", StringComparison.Ordinal) && fileName.EndsWith(".bak", StringComparison.Ordinal))
             || fileName.StartsWith(SnapshotName + ".corrupt-", StringComparison.Ordinal)
-            || AtomicFile.IsTempNameOf(fileName, SnapshotName);
+            || fileName.StartsWith(Id + ".journal.corrupt-", StringComparison.Ordinal)
+            || IsTempFile(fileName);
 
         /// <summary>The batch id of a snapshot file name, or null when the name is not one.</summary>
         public static string? IdFromSnapshotName(string fileName)

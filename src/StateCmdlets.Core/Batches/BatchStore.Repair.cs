@@ -1,0 +1,204 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using StateCmdlets.Core.Json;
+using StateCmdlets.Core.Storage;
+using StateCmdlets.Core.Versioning;
+
+namespace StateCmdlets.Core.Batches
+{
+    /// <summary>Test-BatchState and Repair-BatchState: finding what is wrong with a batch's files, and mending it.</summary>
+    public sealed partial class BatchStore
+    {
+        /// <summary>Everything wrong with a batch's files. Changes nothing, takes no lock.</summary>
+        public IReadOnlyList<StateProblem> Inspect(string batchId)
+        {
+            var files = Files(batchId);
+            var problems = new List<StateProblem>();
+            var names = _fs.DirectoryExists(files.Directory) ? _fs.ListFiles(files.Directory, "*") : Array.Empty<string>();
+            if (!names.Contains(files.SnapshotName))
+            {
+                if (!names.Any(files.OwnsDataFile)) throw new BatchNotFoundException(batchId, files.Snapshot);
+                problems.Add(new StateProblem(batchId, StateProblemKind.MissingSnapshot, files.Snapshot, null, $"'{files.Snapshot}' is missing while other files of the batch are there."));
+            }
+            else
+            {
+                try
+                {
+                    var session = ReadOnce(files);
+                    if (session.TornAt.HasValue)
+                        problems.Add(new StateProblem(batchId, StateProblemKind.TornJournalWrite, files.Journal, session.TornAt,
+                            "the journal ends in a write a crash interrupted; the next result recorded clears it."));
+                }
+                catch (StateFileCorruptException e)
+                {
+                    var kind = e.Path == files.Journal ? StateProblemKind.JournalDamage
+                        : e.Problem.StartsWith("it is not valid JSON", StringComparison.Ordinal) || e.Problem.StartsWith("the file is empty", StringComparison.Ordinal) ? StateProblemKind.ParseError
+                        : StateProblemKind.SchemaViolation;
+                    problems.Add(new StateProblem(batchId, kind, e.Path ?? files.Snapshot, e.Offset, e.Problem));
+                }
+                catch (StateVersionTooNewException e)
+                {
+                    problems.Add(new StateProblem(batchId, StateProblemKind.VersionTooNew, e.Path ?? files.Snapshot, null, e.Message));
+                }
+            }
+            foreach (string name in names.Where(files.IsTempFile))
+                problems.Add(new StateProblem(batchId, StateProblemKind.OrphanTempFile, Path.Combine(files.Directory, name), null,
+                    "a temporary file of an interrupted write (the write never replaced the real file)."));
+            if (!names.Contains(Path.GetFileName(files.Lock)))
+                problems.Add(new StateProblem(batchId, StateProblemKind.MissingLockFile, files.Lock, null, "the lock file is missing; the next write creates it."));
+            return problems;
+        }
+
+        /// <summary>
+        /// Mends a batch under its lock: a damaged snapshot is moved aside (never deleted) and
+        /// rebuilt from the newest good backup plus the journal; a damaged journal is moved aside and
+        /// its readable records kept; temporary files of interrupted writes are removed. The report
+        /// says what was recovered and what could not be.
+        /// </summary>
+        public RepairReport Repair(string batchId, CancellationToken cancellationToken)
+        {
+            var files = Files(batchId);
+            var report = new RepairReport(batchId, files.Snapshot);
+            report.Problems.AddRange(Inspect(batchId));
+            bool lockExisted = _fs.FileExists(files.Lock);
+            using (TakeLock(files, cancellationToken))
+            {
+                Forget(files);
+                if (!lockExisted) report.Actions.Add($"Created the lock file '{files.Lock}'.");
+                // Under the lock no write is under way, so every temporary file of the batch is left over from a crash.
+                foreach (string name in _fs.ListFiles(files.Directory, "*").Where(files.IsTempFile))
+                {
+                    string path = Path.Combine(files.Directory, name);
+                    Guard(path, "delete", () => _fs.Delete(path));
+                    report.Actions.Add($"Removed the temporary file '{path}' of an interrupted write.");
+                }
+
+                var kinds = new HashSet<StateProblemKind>(report.Problems.Select(p => p.Kind));
+                if (kinds.Contains(StateProblemKind.VersionTooNew))
+                {
+                    report.Lost.Add("The batch was written by a newer version of StateCmdlets: nothing was changed. Update the module.");
+                    return report;
+                }
+                if (kinds.Contains(StateProblemKind.ParseError) || kinds.Contains(StateProblemKind.SchemaViolation) || kinds.Contains(StateProblemKind.MissingSnapshot))
+                    RebuildFromBackup(files, report);
+                else if (kinds.Contains(StateProblemKind.JournalDamage))
+                    SalvageJournal(files, report);
+                else if (kinds.Contains(StateProblemKind.TornJournalWrite))
+                {
+                    WithSession(files, session => Compact(files, session));
+                    report.Actions.Add("Folded the journal into a fresh snapshot, clearing a write a crash had interrupted.");
+                    report.Recovered = true;
+                }
+                else report.Recovered = true;
+            }
+            Trace($"Repaired batch '{batchId}': {report.Actions.Count} action(s), recovered: {report.Recovered}.");
+            return report;
+        }
+
+        /// <summary>Readable snapshot, damaged journal: keep every record that can be read, move the journal aside.</summary>
+        private void SalvageJournal(BatchFiles files, RepairReport report)
+        {
+            byte[] journal = Guard(files.Journal, "read", () => _fs.ReadAllBytes(files.Journal));
+            var session = ReadSnapshotOnly(files);
+            var (_, records, damaged) = JournalCodec.Salvage(journal, files.Journal);
+            int applied = ApplyBestEffort(files, session, records, report);
+            MoveAside(files.Journal, report);
+            Compact(files, session);
+            report.Actions.Add($"Rebuilt the snapshot from '{files.Snapshot}' and {applied} readable journal record(s).");
+            foreach (long offset in damaged) report.Lost.Add($"The journal line at byte {offset} could not be read: the result it held is lost.");
+            report.Recovered = true;
+        }
+
+        /// <summary>Damaged or missing snapshot: the newest backup that reads, plus what the journal still has.</summary>
+        private void RebuildFromBackup(BatchFiles files, RepairReport report)
+        {
+            BatchSession? rebuilt = null;
+            string? used = null;
+            var backups = _fs.ListFiles(files.Directory, "*")
+                .Where(n => n.StartsWith(files.SnapshotName + ".v", StringComparison.Ordinal) && n.EndsWith(".bak", StringComparison.Ordinal))
+                .Select(n => (Name: n, Version: SchemaVersion.TryParse(n.Substring(files.SnapshotName.Length + 2, n.Length - files.SnapshotName.Length - 6), out var v) ? v : default))
+                .OrderByDescending(b => b.Version);
+            foreach (var backup in backups)
+            {
+                string path = Path.Combine(files.Directory, backup.Name);
+                try
+                {
+                    byte[] bytes = _fs.ReadAllBytes(path);
+                    var batch = BatchDocument.Deserialize(bytes, path, files.Id, Options.Migrator, out var version, out var mark);
+                    rebuilt = new BatchSession(batch, mark, bytes.Length, version, null);
+                    used = path;
+                    break;
+                }
+                catch (StateException e)
+                {
+                    report.Lost.Add($"The backup '{path}' could not be read either: {e.Message}");
+                }
+            }
+            if (rebuilt == null)
+            {
+                report.Lost.Add($"No good backup of '{files.Snapshot}' was found: nothing was rebuilt, and the damaged file was left where it is.");
+                return;
+            }
+
+            if (_fs.FileExists(files.Journal))
+            {
+                var (generation, records, damaged) = JournalCodec.Salvage(Guard(files.Journal, "read", () => _fs.ReadAllBytes(files.Journal)), files.Journal);
+                // The journal of the backup's own generation continues it exactly; a later one is applied as it reads.
+                var usable = generation != null && generation == rebuilt.Mark.Generation ? records.Where(r => r.Sequence > rebuilt.Mark.Sequence).ToList() : records;
+                int applied = ApplyBestEffort(files, rebuilt, usable, report);
+                if (generation != rebuilt.Mark.Generation && applied > 0)
+                    report.Actions.Add("The journal was written after the backup: its results were applied as they read (attempt counts may be off by the results the damaged snapshot held).");
+                foreach (long offset in damaged) report.Lost.Add($"The journal line at byte {offset} could not be read: the result it held is lost.");
+                report.Actions.Add($"Applied {applied} journal record(s) to the backup.");
+                MoveAside(files.Journal, report);
+            }
+            if (_fs.FileExists(files.Snapshot)) MoveAside(files.Snapshot, report);
+            rebuilt.LastSequence = 0;
+            rebuilt.Mark = default;
+            Compact(files, rebuilt);
+            report.Actions.Add($"Rebuilt '{files.Snapshot}' from the backup '{used}'.");
+            report.Lost.Add("Results recorded between the backup and the damage that the journal no longer held are lost.");
+            report.Recovered = true;
+        }
+
+        private BatchSession ReadSnapshotOnly(BatchFiles files)
+        {
+            byte[] bytes = Guard(files.Snapshot, "read", () => _fs.ReadAllBytes(files.Snapshot));
+            var batch = BatchDocument.Deserialize(bytes, files.Snapshot, files.Id, Options.Migrator, out var version, out var mark);
+            return new BatchSession(batch, mark, bytes.Length, version, version < Options.Migrator.Current ? bytes : null);
+        }
+
+        /// <summary>Applies records in order, skipping those already in the base and those that do not fit it.</summary>
+        private int ApplyBestEffort(BatchFiles files, BatchSession session, IEnumerable<JournalRecord> records, RepairReport report)
+        {
+            int applied = 0;
+            foreach (var record in records.OrderBy(r => r.Sequence))
+            {
+                if (record.Sequence <= session.Mark.Sequence && session.Mark.Generation != null) continue;
+                try
+                {
+                    if (record.Operation == JournalOperation.Result) session.Batch.Apply(record.Result!, record.At, files.Snapshot);
+                    else Apply(session.Batch, record.Operation, record.At);
+                    session.LastSequence = Math.Max(session.LastSequence, record.Sequence);
+                    applied++;
+                }
+                catch (StateException e)
+                {
+                    report.Lost.Add($"Journal record {record.Sequence} (byte {record.Offset}) does not fit the batch: {e.Message}");
+                }
+            }
+            return applied;
+        }
+
+        private void MoveAside(string path, RepairReport report)
+        {
+            string aside = BatchFiles.CorruptCopyOf(path, Options.UtcNow());
+            Guard(path, "move aside", () => _fs.Replace(path, aside));
+            Guard(Path.GetDirectoryName(path)!, "flush", () => _fs.FlushDirectory(Path.GetDirectoryName(path)!));
+            report.Actions.Add($"Moved '{path}' aside to '{aside}' (kept, not deleted).");
+        }
+    }
+}

@@ -1,0 +1,149 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Tests.Support;
+using Xunit;
+
+namespace StateCmdlets.Core.Tests
+{
+    /// <summary>Test-BatchState and Repair-BatchState's core: find damage without changing anything, then mend it without deleting anything.</summary>
+    public sealed class RepairTests : IDisposable
+    {
+        private readonly TempDirectory _dir = new TempDirectory();
+
+        public void Dispose() => _dir.Dispose();
+
+        private BatchStore Store() => new BatchStore(_dir.State, new BatchStoreOptions { FileSystem = new FaultyFileSystem() });
+
+        private void Create(params string[] features) =>
+            Store().Create(new BatchDefinition("repair", features) { BatchId = "b1" }, false, CancellationToken.None);
+
+        private void Done(string f) => Store().Record("b1", new FeatureResult(f, FeatureStatus.Completed), CancellationToken.None);
+
+        private string[] Snapshot() => Directory.GetFiles(_dir.State).OrderBy(f => f, StringComparer.Ordinal).Select(f => Path.GetFileName(f) + ":" + Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f)))).ToArray();
+
+        [Fact]
+        public void A_sound_batch_has_no_problems_and_repair_changes_nothing_it_needs()
+        {
+            Create("a", "b");
+            Done("a");
+            Assert.Empty(Store().Inspect("b1"));
+            var report = Store().Repair("b1", CancellationToken.None);
+            Assert.True(report.Recovered);
+            Assert.Empty(report.Lost);
+            Assert.Equal(1, Store().Load("b1").Completed);
+        }
+
+        [Fact]
+        public void Inspection_finds_every_kind_of_problem_and_changes_nothing()
+        {
+            Create("a", "b");
+            Done("a");
+            File.WriteAllText(_dir.File(".b1.json.abc123.tmp"), "half a snapshot");
+            File.Delete(_dir.File("b1.lock"));
+            byte[] bytes = File.ReadAllBytes(_dir.File("b1.json"));
+            File.WriteAllBytes(_dir.File("b1.json"), bytes.Take(bytes.Length / 2).ToArray());
+            var before = Snapshot();
+
+            var problems = Store().Inspect("b1");
+
+            Assert.Equal(new[] { StateProblemKind.ParseError, StateProblemKind.OrphanTempFile, StateProblemKind.MissingLockFile }, problems.Select(p => p.Kind));
+            Assert.NotNull(problems[0].Offset);
+            Assert.Equal(_dir.File("b1.json"), problems[0].Path);
+            Assert.Equal(before, Snapshot());
+        }
+
+        [Fact]
+        public void A_damaged_snapshot_is_moved_aside_and_rebuilt_from_the_newest_backup_plus_the_journal()
+        {
+            // A 1.0.0 file: its first write keeps a backup, then results go to the journal.
+            Directory.CreateDirectory(_dir.State);
+            string fixture = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "v1.0.0.json")).Replace("\"v1.0.0\"", "\"b1\"");
+            File.WriteAllText(_dir.File("b1.json"), fixture);
+            Store().Record("b1", new FeatureResult("srv-004", FeatureStatus.Completed), CancellationToken.None);
+            Assert.True(File.Exists(_dir.File("b1.json.v1.0.0.bak")));
+            byte[] damaged = Encoding.UTF8.GetBytes("{ this is not a batch");
+            File.WriteAllBytes(_dir.File("b1.json"), damaged);
+            Assert.Throws<StateFileCorruptException>(() => Store().Load("b1"));
+
+            var report = Store().Repair("b1", CancellationToken.None);
+
+            Assert.True(report.Recovered);
+            var batch = Store().Load("b1");
+            Assert.Equal(FeatureStatus.Completed, batch.Find("srv-004")!.Status); // from the journal
+            Assert.Equal(FeatureStatus.Completed, batch.Find("srv-001")!.Status); // from the backup
+            string aside = Assert.Single(Directory.GetFiles(_dir.State, "b1.json.corrupt-*"));
+            Assert.Equal(damaged, File.ReadAllBytes(aside));
+            Assert.Empty(Store().Inspect("b1"));
+        }
+
+        [Fact]
+        public void Without_a_good_backup_nothing_is_rebuilt_and_the_damaged_file_stays()
+        {
+            Create("a");
+            File.WriteAllText(_dir.File("b1.json"), "{");
+            var report = Store().Repair("b1", CancellationToken.None);
+            Assert.False(report.Recovered);
+            Assert.Contains(report.Lost, l => l.Contains("No good backup"));
+            Assert.Equal("{", File.ReadAllText(_dir.File("b1.json")));
+        }
+
+        [Fact]
+        public void A_damaged_journal_keeps_every_readable_record_and_reports_the_lost_one()
+        {
+            Create("a", "b", "c", "d");
+            Done("a");
+            Done("b");
+            Done("c");
+            byte[] journal = File.ReadAllBytes(_dir.File("b1.journal"));
+            int second = IndexOfNth(journal, (byte)'\n', 2) + 1; // start of record 2
+            journal[second + 10] ^= 0x20;
+            File.WriteAllBytes(_dir.File("b1.journal"), journal);
+            Assert.Equal(StateProblemKind.JournalDamage, Assert.Single(Store().Inspect("b1")).Kind);
+
+            var report = Store().Repair("b1", CancellationToken.None);
+
+            Assert.True(report.Recovered);
+            var batch = Store().Load("b1");
+            Assert.Equal(new[] { "a", "c" }, batch.Features.Where(f => f.Status == FeatureStatus.Completed).Select(f => f.Name));
+            Assert.Contains(report.Lost, l => l.Contains($"byte {second}"));
+            Assert.Single(Directory.GetFiles(_dir.State, "b1.journal.corrupt-*"));
+            Done("d"); // and it works on
+            Assert.Equal(3, Store().Load("b1").Completed);
+        }
+
+        [Fact]
+        public void Orphan_temp_files_are_removed_and_a_torn_write_is_folded_away()
+        {
+            Create("a", "b");
+            Done("a");
+            File.WriteAllText(_dir.File(".b1.json.0123456789ab.tmp"), "x");
+            File.WriteAllText(_dir.File(".b1.journal.0123456789ab.tmp"), "x");
+            File.WriteAllText(_dir.File(".b10.json.0123456789ab.tmp"), "another batch's"); // not ours
+            using (var stream = new FileStream(_dir.File("b1.journal"), FileMode.Open, FileAccess.Write))
+            {
+                stream.Position = Array.LastIndexOf(File.ReadAllBytes(_dir.File("b1.journal")), (byte)'\n') + 1;
+                stream.Write(Encoding.UTF8.GetBytes("{\"seq\":2,\"op\":\"res"));
+            }
+            var kinds = Store().Inspect("b1").Select(p => p.Kind).ToList();
+            Assert.Contains(StateProblemKind.TornJournalWrite, kinds);
+            Assert.Equal(2, kinds.Count(k => k == StateProblemKind.OrphanTempFile));
+
+            var report = Store().Repair("b1", CancellationToken.None);
+            Assert.True(report.Recovered);
+            Assert.Empty(Store().Inspect("b1"));
+            Assert.True(File.Exists(_dir.File(".b10.json.0123456789ab.tmp")));
+            Assert.Equal(1, Store().Load("b1").Completed);
+        }
+
+        private static int IndexOfNth(byte[] bytes, byte value, int n)
+        {
+            int at = -1;
+            for (int i = 0; i < n; i++) at = Array.IndexOf(bytes, value, at + 1);
+            return at;
+        }
+    }
+}
