@@ -435,3 +435,57 @@ Describe 'Invoke-StateMigration -Step' {
         { Invoke-StateMigration -Path $f -Step @{ 'one' = { '1.1.0' } } -Force } | Should -Throw -ErrorId 'InvalidMigrationStep,*'
     }
 }
+
+Describe 'about_StateCmdlets' {
+    It 'has the STATE FILES FOR ANY SCRIPT section naming the four cmdlets' {
+        $text = Get-Help -Name about_StateCmdlets | Out-String
+        $text | Should -Match 'STATE FILES FOR ANY SCRIPT'
+        foreach ($name in 'Read-StateFile', 'Save-StateFile', 'Update-StateFile', 'Use-StateLock') { $text | Should -Match $name }
+    }
+}
+
+Describe 'README: State for any script' {
+    # The README's code is the code under test, cut out between its markers and run as written.
+    BeforeAll {
+        function Get-ReadmeBlock([string] $Name) {
+            $readme = Get-Content -LiteralPath (Join-Path $PSScriptRoot '../../README.md') -Raw
+            $m = [regex]::Match($readme, "<!-- statefile:$($Name):begin -->\s*``````powershell\r?\n(?<code>.*?)``````\s*<!-- statefile:$($Name):end -->", 'Singleline')
+            if (-not $m.Success) { throw "README.md has no statefile:$Name block." }
+            [scriptblock]::Create($m.Groups['code'].Value)
+        }
+        $d = New-TestStateDirectory
+        $savedModulePath = $env:PSModulePath
+        # `Import-Module StateCmdlets` finds the staged module by name, as a user's would.
+        $env:PSModulePath = (Split-Path (Split-Path (Split-Path $ModuleManifestPath))) + [IO.Path]::PathSeparator + $env:PSModulePath
+    }
+    AfterAll {
+        $env:PSModulePath = $savedModulePath
+        Remove-TestStateDirectory $d
+    }
+
+    It 'runs the example twice: runs counted, every file seen once' {
+        $expected = @(Get-ChildItem $PSHOME -Filter *.json | ForEach-Object Name)
+        $expected.Count | Should -BeGreaterThan 0
+        Push-Location -LiteralPath $d
+        try {
+            $first = & (Get-ReadmeBlock 'example') -ErrorAction Stop
+            $second = & (Get-ReadmeBlock 'example') -ErrorAction Stop
+        }
+        finally { Pop-Location }
+        $first.Runs | Should -Be 1
+        $second.Runs | Should -Be 2
+        (@($second.Seen) -join ',') | Should -BeExactly ($expected -join ',')
+        $second.LastStart | Should -Not -BeNullOrEmpty
+    }
+
+    It 'runs the migration: backup, then the file in 2.0.0' {
+        Push-Location -LiteralPath $d
+        try { $out = @(& (Get-ReadmeBlock 'migration') -ErrorAction Stop) } finally { Pop-Location }
+        "$($out[-1].Action)" | Should -Be 'Migrated'
+        $doc = Read-StateFile -Path (Join-Path $d 'seen-state.json')
+        $doc.schemaVersion | Should -Be '2.0.0'
+        $doc.Owner | Should -Be 'ops'
+        $doc.PSObject.Properties.Name | Should -Not -Contain 'LastStart'
+        Join-Path $d 'seen-state.json.v1.0.0.bak' | Should -Exist
+    }
+}
