@@ -22,6 +22,7 @@
         'Import-BatchState'
         'Test-BatchState'
         'Repair-BatchState'
+        'Test-StateFile'
         'Read-StateFile'
         'Save-StateFile'
         'Update-StateFile'

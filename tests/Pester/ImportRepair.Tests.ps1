@@ -109,3 +109,27 @@ Describe 'Test-BatchState and Repair-BatchState' {
         Test-Path -LiteralPath (Join-Path $d '.B.json.0123456789ab.tmp') | Should -BeFalse
     }
 }
+
+Describe 'Test-StateFile' {
+    BeforeEach { $d = New-TestStateDirectory }
+    AfterEach { Remove-TestStateDirectory $d }
+
+    It 'finds nothing wrong with a file Save-StateFile wrote' {
+        $file = Join-Path $d 'runs.json'
+        Save-StateFile -Path $file -InputObject @{ Runs = 1 }
+        @(Test-StateFile -Path $file).Count | Should -Be 0
+        Test-StateFile -Path $file -Quiet | Should -BeTrue
+    }
+
+    It 'reports a damaged file with its offset, a temp file and a missing lock, changing nothing' {
+        $file = Join-Path $d 'runs.json'
+        Set-Content -LiteralPath $file -Value '{"Runs": 1,' -NoNewline
+        Set-Content -LiteralPath (Join-Path $d '.runs.json.0123456789ab.tmp') -Value 'x'
+        $before = Get-DirectorySnapshot $d
+        $problems = @(Test-StateFile -LiteralPath $file)
+        ($problems.Kind | ForEach-Object { "$_" }) -join ',' | Should -Be 'ParseError,OrphanTempFile,MissingLockFile'
+        $problems[0].Offset | Should -Not -BeNullOrEmpty
+        Test-StateFile -Path $file -Quiet | Should -BeFalse
+        (Get-DirectorySnapshot $d) -join "`n" | Should -Be ($before -join "`n")
+    }
+}

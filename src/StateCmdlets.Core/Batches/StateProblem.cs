@@ -3,7 +3,7 @@ namespace StateCmdlets.Core.Batches
     /// <summary>One thing wrong with a batch's files, as Test-BatchState reports it.</summary>
     public sealed class StateProblem
     {
-        public StateProblem(string batchId, StateProblemKind kind, string path, long? offset, string message)
+        public StateProblem(string? batchId, StateProblemKind kind, string path, long? offset, string message)
         {
             BatchId = batchId;
             Kind = kind;
@@ -12,7 +12,8 @@ namespace StateCmdlets.Core.Batches
             Message = message;
         }
 
-        public string BatchId { get; }
+        /// <summary>The batch concerned; null for a state file (Test-StateFile).</summary>
+        public string? BatchId { get; }
 
         public StateProblemKind Kind { get; }
 

@@ -26,6 +26,41 @@ namespace StateCmdlets.Core.StateFiles
 
         public StateFileOptions Options { get; }
 
+        /// <summary>
+        /// Everything wrong with a state file, changing nothing: not JSON (with the byte offset), a
+        /// malformed schemaVersion, temporary files of interrupted writes, a missing lock file.
+        /// </summary>
+        public System.Collections.Generic.IReadOnlyList<Batches.StateProblem> Inspect(string path)
+        {
+            var files = new StateFilePaths(path);
+            var problems = new System.Collections.Generic.List<Batches.StateProblem>();
+            try
+            {
+                var document = Read(path);
+                if (document.ValueKind == JsonValueKind.Object && document.TryGetProperty("schemaVersion", out _))
+                    StateFileDocument.VersionOf(document, files.Data);
+            }
+            catch (StateFileCorruptException e)
+            {
+                var kind = e.Problem.StartsWith("it is not valid JSON", StringComparison.Ordinal) || e.Problem.StartsWith("the file is empty", StringComparison.Ordinal)
+                    ? Batches.StateProblemKind.ParseError : Batches.StateProblemKind.SchemaViolation;
+                problems.Add(new Batches.StateProblem(null, kind, files.Data, e.Offset, e.Problem));
+            }
+            catch (InvalidStateDocumentException e)
+            {
+                problems.Add(new Batches.StateProblem(null, Batches.StateProblemKind.SchemaViolation, files.Data, null, e.Message));
+            }
+            foreach (string name in _fs.ListFiles(files.Directory, "*"))
+            {
+                if (AtomicFile.IsTempNameOf(name, files.FileName))
+                    problems.Add(new Batches.StateProblem(null, Batches.StateProblemKind.OrphanTempFile, Path.Combine(files.Directory, name), null,
+                        "a temporary file of an interrupted write (the write never replaced the real file)."));
+            }
+            if (!_fs.FileExists(files.Lock))
+                problems.Add(new Batches.StateProblem(null, Batches.StateProblemKind.MissingLockFile, files.Lock, null, "the lock file is missing; the next write creates it."));
+            return problems;
+        }
+
         /// <summary>The whole document, without a lock. A missing file is <see cref="StateFileNotFoundException"/>.</summary>
         public JsonElement Read(string path)
         {
