@@ -160,3 +160,19 @@ Describe 'Streams and views' {
         $text | Should -Match 'UpToDate\s+1\.2\.0\s+1\.2\.0\s+.*B\.json'
     }
 }
+
+Describe 'Views of the check and repair objects' {
+    BeforeEach { $d = New-TestStateDirectory }
+    AfterEach { Remove-TestStateDirectory $d }
+
+    It 'shows problems as a table of BatchId, Kind, Offset, Path, Message, and a repair report as a list' {
+        $null = 'a' | New-BatchState -Name n -BatchId B -StateDirectory $d
+        Set-Content -LiteralPath (Join-Path $d '.B.json.0123456789ab.tmp') -Value 'x'
+        $text = Test-BatchState -StateDirectory $d | Out-String -Width 200
+        $text | Should -Match 'BatchId\s+Kind\s+Offset\s+Path\s+Message'
+        $text | Should -Match 'B\s+OrphanTempFile\s+\.B\.json\.0123456789ab\.tmp'
+        $report = Repair-BatchState -BatchId B -StateDirectory $d -Confirm:$false | Out-String -Width 200
+        $report | Should -Match 'Recovered\s+: True'
+        $report | Should -Match 'Actions\s+: Removed the temporary file'
+    }
+}
