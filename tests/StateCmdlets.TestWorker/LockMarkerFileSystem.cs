@@ -24,8 +24,10 @@ namespace StateCmdlets.TestWorker
         {
             var held = _inner.AcquireLock(path, timeout, cancellationToken);
             string other = File.Exists(_marker) ? File.ReadAllText(_marker).Trim() : string.Empty;
-            // A holder killed with SIGKILL leaves its pid behind; only a live one is a violation.
-            if (other.Length > 0 && IsAlive(other)) Console.WriteLine("OVERLAP " + other);
+            // A holder killed with SIGKILL leaves its pid behind; only a live one is a violation. The
+            // kernel releases a dying process's locks before it is reaped, and a blocked waiter wakes
+            // at once, so give the other a moment to finish dying before calling it an overlap.
+            if (other.Length > 0 && StaysAlive(other)) Console.WriteLine("OVERLAP " + other);
             File.WriteAllText(_marker, _pid);
             return new Marked(held, this);
         }
@@ -35,6 +37,16 @@ namespace StateCmdlets.TestWorker
             string now = File.Exists(_marker) ? File.ReadAllText(_marker).Trim() : string.Empty;
             if (now != _pid) Console.WriteLine("OVERLAP " + now);
             File.WriteAllText(_marker, string.Empty);
+        }
+
+        private static bool StaysAlive(string pid)
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                if (!IsAlive(pid)) return false;
+                Thread.Sleep(10);
+            }
+            return true;
         }
 
         private static bool IsAlive(string pid)

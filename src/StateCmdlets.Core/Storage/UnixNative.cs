@@ -210,6 +210,16 @@ namespace StateCmdlets.Core.Storage
             }
         }
 
+        /// <summary>Blocks until the lock is taken.</summary>
+        internal static void FlockExclusive(int fd, string path)
+        {
+            while (FlockRaw(fd, LOCK_EX) != 0)
+            {
+                int errno = LastErrno();
+                if (errno != EINTR) throw NativeError.From(errno, "flock", path);
+            }
+        }
+
         internal static void Unlock(int fd) => FlockRaw(fd, LOCK_UN);
 
         /// <summary>mkdir with a mode; false when it already exists.</summary>
