@@ -45,7 +45,13 @@ namespace StateCmdlets
                 case JsonValueKind.Object:
                     var result = new PSObject();
                     foreach (var property in element.EnumerateObject())
-                        result.Properties.Add(new PSNoteProperty(property.Name, FromJson(property.Value, asHashtable)));
+                    {
+                        // A name repeated in the JSON (or differing only in case, which PowerShell
+                        // cannot tell apart): the last one wins, as in ConvertFrom-Json.
+                        var existing = result.Properties[property.Name];
+                        if (existing != null) existing.Value = FromJson(property.Value, asHashtable);
+                        else result.Properties.Add(new PSNoteProperty(property.Name, FromJson(property.Value, asHashtable)));
+                    }
                     return result;
                 case JsonValueKind.Array:
                     var items = new object?[element.GetArrayLength()];

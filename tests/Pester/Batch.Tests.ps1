@@ -345,3 +345,18 @@ Describe 'Resume-BatchState and Set-FeatureResult semantics' {
         @(Get-Content -LiteralPath (Join-Path $d 'B.journal') | Where-Object { $_.Trim([char]0) }).Count | Should -Be 1
     }
 }
+
+Describe 'Feature data with repeated names' {
+    BeforeEach { $d = New-TestStateDirectory }
+    AfterEach { Remove-TestStateDirectory $d }
+
+    It 'reads data whose JSON repeats a property name (or differs only in case): the last one wins' {
+        $null = New-BatchState -Name n -Feature a -BatchId B -StateDirectory $d
+        $data = [System.Collections.Generic.Dictionary[string, object]]::new([StringComparer]::Ordinal)
+        $data['Key'] = 1
+        $data['key'] = 2
+        Set-FeatureResult -BatchId B -Feature a -Status Completed -Data $data -StateDirectory $d
+        $f = (Get-BatchState -BatchId B -StateDirectory $d -ErrorAction Stop).Features[0]
+        $f.Data.key | Should -Be 2
+    }
+}
