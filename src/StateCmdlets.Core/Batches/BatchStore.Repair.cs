@@ -193,12 +193,11 @@ namespace StateCmdlets.Core.Batches
             return applied;
         }
 
+        /// <summary>Keeps a damaged file as a durable copy; the rebuild then replaces the original atomically.</summary>
         private void MoveAside(string path, RepairReport report)
         {
-            string aside = BatchFiles.CorruptCopyOf(path, Options.UtcNow());
-            Guard(path, "move aside", () => _fs.Replace(path, aside));
-            Guard(Path.GetDirectoryName(path)!, "flush", () => _fs.FlushDirectory(Path.GetDirectoryName(path)!));
-            report.Actions.Add($"Moved '{path}' aside to '{aside}' (kept, not deleted).");
+            string aside = CopyAside(path);
+            report.Actions.Add($"Kept '{path}' as '{aside}' (never deleted) before rebuilding it.");
         }
     }
 }

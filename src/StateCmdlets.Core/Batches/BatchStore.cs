@@ -637,10 +637,21 @@ namespace StateCmdlets.Core.Batches
             }
             catch (Exception e) when (e is StateFileCorruptException || e is StateVersionTooNewException)
             {
-                string aside = files.CorruptCopy(Options.UtcNow());
-                Guard(files.Snapshot, "move aside", () => _fs.Replace(files.Snapshot, aside));
-                Trace($"Moved unreadable '{files.Snapshot}' aside to '{aside}'.");
+                string aside = CopyAside(files.Snapshot);
+                Trace($"Kept unreadable '{files.Snapshot}' as '{aside}' before replacing it.");
             }
+        }
+
+        /// <summary>
+        /// A durable copy of a file before it is replaced. A copy, not a rename: until the atomic
+        /// replacement, the original stays where it was, so a crash never leaves the batch missing.
+        /// </summary>
+        private string CopyAside(string path)
+        {
+            string aside = BatchFiles.CorruptCopyOf(path, Options.UtcNow());
+            byte[] bytes = Guard(path, "read", () => _fs.ReadAllBytes(path));
+            Guard(aside, "write", () => AtomicFile.Write(_fs, aside, bytes));
+            return aside;
         }
 
         /// <summary>After a replacement: the old batch's backups and temp files go (moved-aside copies stay).</summary>

@@ -17,6 +17,7 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
     {
         public const string BatchId = "b1";
         private const string None = "<no batch>";
+        private const string Damaged = "<damaged batch>";
 
         private readonly SimulatedDisk _disk;
         private readonly long _compactionMinimum;
@@ -84,7 +85,7 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
                 return $"shows neither the state before nor after the step.\n    before: {before}\n    after:  {after}\n    found:  {found}";
             string? broken = Invariant?.Invoke(image);
             if (broken != null) return broken;
-            if (found == None) return null!;
+            if (found == None || found == Damaged) return null!;
 
             // Recovery: a writer must be able to go on from this disk, and what it records must stick.
             try
@@ -114,6 +115,11 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
             catch (BatchNotFoundException)
             {
                 return None;
+            }
+            catch (StateFileCorruptException)
+            {
+                // Only a scenario that starts from damage (a repair) may show it, as its state before.
+                return Damaged;
             }
             var text = new StringBuilder();
             text.Append(batch.Name).Append(" max=").Append(batch.MaxAttempts).Append(" updated=").Append(batch.UpdatedAt.Ticks);

@@ -90,6 +90,17 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
                 });
             });
 
+            yield return ("repair of a damaged snapshot from its backup", dropped =>
+            {
+                var start = DamagedSnapshotWithBackup();
+                return Run(dropped, start, 64 * 1024, c =>
+                {
+                    c.Invariant = image => DamagedCopyRule(image, start);
+                    c.Step("Repair-BatchState", s => s.Repair(CrashChecker.BatchId, None));
+                    c.Step("record after the repair", s => s.Record(CrashChecker.BatchId, Result("srv-003", FeatureStatus.Completed), None));
+                });
+            });
+
             yield return ("replace and remove", dropped => Run(dropped, null, 64 * 1024, c =>
             {
                 c.Step("create", s => s.Create(Definition(3), false, None));
@@ -147,6 +158,15 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
             Assert.True(undetected.Count == 0, "fsyncs whose loss no scenario notices: " + string.Join(", ", undetected));
         }
 
+        /// <summary>Once the damaged snapshot is replaced, a copy of it, byte for byte, must be on the disk.</summary>
+        private static string? DamagedCopyRule(DiskImage image, DiskImage start)
+        {
+            byte[] damaged = start.Files[CrashChecker.BatchId + ".json"];
+            if (image.Files.TryGetValue(CrashChecker.BatchId + ".json", out var now) && now.SequenceEqual(damaged)) return null;
+            return image.Files.Any(f => f.Key.StartsWith(CrashChecker.BatchId + ".json.corrupt-", StringComparison.Ordinal) && f.Value.SequenceEqual(damaged))
+                ? null : "the damaged snapshot was replaced but no copy of it was kept.";
+        }
+
         /// <summary>Once a file holds the migrated version, its backup must hold the original, whole.</summary>
         private static string? BackupRule(DiskImage image, DiskImage start)
         {
@@ -162,6 +182,18 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
             string json = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "v1.0.0.json")).Replace("\"v1.0.0\"", "\"" + CrashChecker.BatchId + "\"");
             var image = new DiskImage();
             image.Files[CrashChecker.BatchId + ".json"] = Encoding.UTF8.GetBytes(json);
+            return image;
+        }
+
+        /// <summary>A 1.0.0 file upgraded on its first write (so a backup exists), a result in the journal, then the snapshot damaged.</summary>
+        private static DiskImage DamagedSnapshotWithBackup()
+        {
+            var disk = new SimulatedDisk(Version1File());
+            var store = new BatchStore(SimulatedDisk.Folder, new BatchStoreOptions { FileSystem = disk });
+            store.Record(CrashChecker.BatchId, Result("srv-004", FeatureStatus.Completed), None);
+            store.Record(CrashChecker.BatchId, Result("日本 ünïcødé", FeatureStatus.Failed, "again"), None);
+            var image = disk.Current();
+            image.Files[CrashChecker.BatchId + ".json"] = Encoding.UTF8.GetBytes("{ \"schemaVersion\": \"1.2.0\", broken");
             return image;
         }
 

@@ -188,6 +188,7 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
         /// <summary>What a name stands for, so fsync sites group across batch ids and random temp names.</summary>
         internal static string Kind(string name)
         {
+            if (name.Contains(".corrupt-")) return name.StartsWith(".", StringComparison.Ordinal) ? "temp of corrupt copy" : "corrupt copy";
             if (name.StartsWith(".", StringComparison.Ordinal) && name.EndsWith(".tmp", StringComparison.Ordinal))
                 return "temp of " + Kind(name.Substring(1, name.LastIndexOf('.', name.Length - 5) - 1));
             if (name.EndsWith(".bak", StringComparison.Ordinal)) return "backup";
