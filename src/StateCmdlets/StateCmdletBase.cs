@@ -8,13 +8,11 @@ using StateCmdlets.Core.Batches;
 namespace StateCmdlets
 {
     /// <summary>
-    /// What every StateCmdlets command shares: -StateDirectory (bound from piped BatchState and
-    /// FeatureState objects), provider path resolution, Ctrl+C cancellation and error mapping.
+    /// What every batch command shares: -StateDirectory (bound from piped BatchState and
+    /// FeatureState objects), its provider path resolution, and the store for it.
     /// </summary>
-    public abstract class StateCmdletBase : PSCmdlet
+    public abstract class StateCmdletBase : CancellableCmdlet
     {
-        private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
-        private static readonly HashSet<string> WarnedDirectories = new HashSet<string>(StringComparer.Ordinal);
         private readonly Dictionary<string, BatchStore> _stores = new Dictionary<string, BatchStore>(StringComparer.Ordinal);
 
         /// <summary>
@@ -24,16 +22,11 @@ namespace StateCmdlets
         [ValidateNotNullOrEmpty]
         public string? StateDirectory { get; set; }
 
-        /// <summary>Cancelled by Ctrl+C (StopProcessing); every lock wait observes it.</summary>
-        protected CancellationToken Cancellation => _stopping.Token;
-
         /// <summary>Lock timeout for the store; cmdlets that lock override it with their parameter.</summary>
         protected virtual TimeSpan EffectiveLockTimeout => BatchStoreOptions.DefaultLockTimeout;
 
         /// <summary>The store for the current -StateDirectory (or the default), resolved through the provider.</summary>
         protected BatchStore Store => StoreFor(ResolveDirectory(StateDirectory));
-
-        protected override void StopProcessing() => _stopping.Cancel();
 
         protected string ResolveDirectory(string? directory)
         {
@@ -69,37 +62,6 @@ namespace StateCmdlets
             store = new BatchStore(directory, options);
             _stores.Add(directory, store);
             return store;
-        }
-
-        /// <summary>Once per folder and process: flock and fsync over NFS or SMB do not keep the guarantees.</summary>
-        private void WarnIfNetworkFileSystem(string directory)
-        {
-            lock (WarnedDirectories)
-            {
-                if (!WarnedDirectories.Add(directory)) return;
-            }
-            string? type = Core.Storage.FileSystemKind.NetworkTypeOf(directory);
-            if (type != null)
-                WriteWarning($"The state directory '{directory}' is on a network file system ({type}). Locking and durability there are only as good as the server's: lost updates are possible when several machines write. Prefer a local disk.");
-        }
-
-        /// <summary>Runs a core call; its failures become non-terminating errors, Ctrl+C stops the pipeline.</summary>
-        protected bool TryRun(Action action, object? target = null)
-        {
-            try
-            {
-                action();
-                return true;
-            }
-            catch (StateException e)
-            {
-                WriteError(ErrorRecordFactory.From(e, target));
-                return false;
-            }
-            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-            {
-                throw new PipelineStoppedException();
-            }
         }
     }
 }

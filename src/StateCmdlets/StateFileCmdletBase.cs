@@ -13,21 +13,14 @@ namespace StateCmdlets
     /// literal paths where writing), Ctrl+C cancellation, error mapping and the store. They have no
     /// -StateDirectory: a state file is wherever its path says.
     /// </summary>
-    public abstract class StateFileCmdletBase : PSCmdlet
+    public abstract class StateFileCmdletBase : CancellableCmdlet
     {
-        private static readonly HashSet<string> WarnedFolders = new HashSet<string>(StringComparer.Ordinal);
-        private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
         private StateFileStore? _store;
-
-        /// <summary>Cancelled by Ctrl+C (StopProcessing); every lock wait observes it.</summary>
-        protected CancellationToken Cancellation => _stopping.Token;
 
         /// <summary>Lock timeout for the store; commands that lock override it with their parameter.</summary>
         protected virtual TimeSpan EffectiveLockTimeout => StateFileOptions.DefaultLockTimeout;
 
         protected StateFileStore Store => _store ??= new StateFileStore(new StateFileOptions { LockTimeout = EffectiveLockTimeout, Trace = WriteVerbose });
-
-        protected override void StopProcessing() => _stopping.Cancel();
 
         /// <summary>
         /// The file-system paths of existing files a -Path (wildcards) or -LiteralPath names. A path
@@ -90,24 +83,7 @@ namespace StateCmdlets
             return null;
         }
 
-        /// <summary>Runs a core call; its failures become non-terminating errors, Ctrl+C stops the pipeline.</summary>
-        protected bool TryRun(Action action, object? target)
-        {
-            try
-            {
-                action();
-                return true;
-            }
-            catch (StateException e)
-            {
-                WriteError(ErrorRecordFactory.FromStateFile(e, target));
-                return false;
-            }
-            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-            {
-                throw new PipelineStoppedException();
-            }
-        }
+        protected override ErrorRecord ToErrorRecord(StateException exception, object? target) => ErrorRecordFactory.FromStateFile(exception, target);
 
         private bool IsFileSystem(ProviderInfo provider, string path)
         {
@@ -115,19 +91,6 @@ namespace StateCmdlets
             WriteError(ErrorRecordFactory.InvalidArgument("StateFileNotFileSystem",
                 $"'{path}' is on the {provider.Name} provider; state files live in the file system.", path));
             return false;
-        }
-
-        /// <summary>Once per folder and process: flock and fsync over NFS or SMB do not keep the guarantees.</summary>
-        private void WarnIfNetworkFileSystem(string? folder)
-        {
-            if (string.IsNullOrEmpty(folder)) return;
-            lock (WarnedFolders)
-            {
-                if (!WarnedFolders.Add(folder!)) return;
-            }
-            string? type = Core.Storage.FileSystemKind.NetworkTypeOf(folder!);
-            if (type != null)
-                WriteWarning($"'{folder}' is on a network file system ({type}). Locking and durability there are only as good as the server's: lost updates are possible when several machines write. Prefer a local disk.");
         }
     }
 }
