@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using StateCmdlets.Completion;
 using StateCmdlets.Core.Batches;
 
 namespace StateCmdlets.Commands
@@ -10,26 +9,10 @@ namespace StateCmdlets.Commands
     /// </summary>
     [Cmdlet(VerbsData.Checkpoint, "BatchState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(BatchState))]
-    public sealed class CheckpointBatchStateCommand : LockingStateCmdletBase
+    public sealed class CheckpointBatchStateCommand : BatchChangeCmdletBase
     {
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-        [ValidateNotNullOrEmpty]
-        [ArgumentCompleter(typeof(BatchIdCompleter))]
-        public string BatchId { get; set; } = string.Empty;
+        protected override string Action => "Write a fresh snapshot with every result and start a new journal";
 
-        /// <summary>Emit the batch afterwards.</summary>
-        [Parameter]
-        public SwitchParameter PassThru { get; set; }
-
-        protected override void ProcessRecord()
-        {
-            var store = Store;
-            string target = BatchId;
-            if (!TryRun(() => target = store.Files(BatchId).Snapshot, BatchId)) return;
-            if (!ShouldProcess(target, "Write a fresh snapshot with every result and start a new journal")) return;
-            if (!TryRun(() => store.Checkpoint(BatchId, Cancellation), BatchId) || !PassThru) return;
-            Batch? batch = null;
-            if (TryRun(() => batch = store.Load(BatchId), BatchId)) WriteObject(new BatchState(batch!, store.Files(BatchId)));
-        }
+        protected override void Change(BatchStore store, string batchId) => store.Checkpoint(batchId, Cancellation);
     }
 }
