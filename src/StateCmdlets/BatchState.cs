@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Specialized;
 using System.Linq;
 using StateCmdlets.Core.Batches;
 using StateCmdlets.Core.Storage;
@@ -26,10 +27,13 @@ namespace StateCmdlets
             MaxConsecutiveFailures = batch.Settings.MaxConsecutiveFailures;
             ConsecutiveFailures = batch.ConsecutiveFailures;
             RetryDelay = batch.Settings.RetryDelay;
+            MaxRetryDelay = batch.Settings.MaxRetryDelay;
+            PermanentErrorTypes = batch.Settings.PermanentErrorTypes.ToArray();
             ContextTokens = batch.ContextTokens;
             ContextTokenLimit = batch.Settings.ContextTokenLimit;
             ShouldClearContext = batch.ShouldClearContext;
             ContextClears = batch.ContextClears.Count;
+            ContextClearEvents = batch.ContextClears.ToArray();
             CheckpointCount = batch.CheckpointCount;
             LastCheckpointAt = batch.LastCheckpointAt;
             _extensions = batch.Extensions;
@@ -37,6 +41,8 @@ namespace StateCmdlets
             StateDirectory = files.Directory;
             Path = files.Snapshot;
             Features = batch.Features.Select(f => new FeatureState(batch.BatchId, files.Directory, f)).ToArray();
+            DependsOn = new OrderedDictionary(StringComparer.Ordinal);
+            foreach (var feature in batch.Features.Where(f => f.DependsOn.Count > 0)) DependsOn[feature.Name] = feature.DependsOn.ToArray();
         }
 
         public string BatchId { get; }
@@ -70,6 +76,12 @@ namespace StateCmdlets
         /// <summary>Wait before the first retry of a failure, doubled per attempt.</summary>
         public TimeSpan RetryDelay { get; }
 
+        /// <summary>The cap of that wait.</summary>
+        public TimeSpan MaxRetryDelay { get; }
+
+        /// <summary>Exception types (New-BatchState -PermanentErrorType) whose failures are never retried.</summary>
+        public string[] PermanentErrorTypes { get; }
+
         /// <summary>Tokens recorded (Set-FeatureResult -ContextTokens) since the context was last cleared.</summary>
         public long ContextTokens { get; }
 
@@ -81,6 +93,9 @@ namespace StateCmdlets
         /// <summary>How often the context was cleared (Reset-BatchContext).</summary>
         public int ContextClears { get; }
 
+        /// <summary>Each clear of the context: when, and the tokens reached before it.</summary>
+        public ContextClear[] ContextClearEvents { get; }
+
         public int CheckpointCount { get; }
 
         public DateTime? LastCheckpointAt { get; }
@@ -91,6 +106,12 @@ namespace StateCmdlets
         public string SchemaVersion { get; }
 
         public FeatureState[] Features { get; }
+
+        /// <summary>
+        /// Who depends on whom (feature name to the names it waits for), as New-BatchState -DependsOn
+        /// takes it; here as well as on each feature so that `ConvertTo-Json` at its default depth keeps it.
+        /// </summary>
+        public OrderedDictionary DependsOn { get; }
 
         public string StateDirectory { get; }
 

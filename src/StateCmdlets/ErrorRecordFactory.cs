@@ -94,7 +94,7 @@ namespace StateCmdlets
             switch (errorId)
             {
                 case "StateFileCorrupt":
-                    return "The file was not changed. Inspect it, restore it from a backup (<id>.json.v*.bak), or move it aside and start the batch again.";
+                    return "The file was not changed. Test-BatchState lists what is wrong; Repair-BatchState keeps the damaged file aside and rebuilds the batch from its backup (<id>.json.bak) plus the journal.";
                 case "StateLockTimeout":
                     return "Another process holds the batch (see the message). Wait for it to finish, or raise -LockTimeout.";
                 case "StateVersionTooNew":

@@ -10,7 +10,7 @@ Describe 'New-BatchState' {
     BeforeEach { $d = New-TestStateDirectory }
     AfterEach { Remove-TestStateDirectory $d }
 
-    It 'creates B.json, B.journal and B.lock and emits a BatchState' {
+    It 'creates B.json, its backup B.json.bak, B.journal and B.lock and emits a BatchState' {
         $b = New-BatchState -Name 'first' -Feature a, b, c -BatchId B -StateDirectory $d
         $b | Should -BeOfType 'StateCmdlets.BatchState'
         $b.BatchId | Should -BeExactly 'B'
@@ -24,7 +24,7 @@ Describe 'New-BatchState' {
         $b.Path | Should -Be (Join-Path $d 'B.json')
         $b.CreatedAt.Kind | Should -Be 'Utc'
         $b.UpdatedAt | Should -Be $b.CreatedAt
-        (Get-EntryNames $d) -join ',' | Should -BeExactly 'B.journal,B.json,B.lock'
+        (Get-EntryNames $d) -join ',' | Should -BeExactly 'B.journal,B.json,B.json.bak,B.lock'
         $json = Get-Content -LiteralPath (Join-Path $d 'B.json') -Raw | ConvertFrom-Json
         $json.schemaVersion | Should -Be '1.2.0'
         $json.batchId | Should -BeExactly 'B'

@@ -85,7 +85,7 @@ for ($i = $Worker; $i -lt 200; $i += $Workers) {
         $b.Completed | Should -Be 200
         @($b.Features | Where-Object { $_.Status -ne 'Completed' -or $_.Attempts -ne 1 }) | Should -BeNullOrEmpty
         foreach ($f in $b.Features) { $f.Data.worker | Should -Be ($f.Index % 4) -Because $f.Feature }
-        @(Get-EntryNames $d) -join ',' | Should -BeExactly 'B.journal,B.json,B.lock'
+        @(Get-EntryNames $d) -join ',' | Should -BeExactly 'B.journal,B.json,B.json.bak,B.lock'
     }
 
     It '4 runspaces of one process (ForEach-Object -Parallel) lose no result' {

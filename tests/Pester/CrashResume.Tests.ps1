@@ -111,6 +111,6 @@ Resume-BatchState -BatchId $BatchId -StateDirectory $StateDirectory | ForEach-Ob
         # A kill in the middle of a write may leave its hidden temp file (.crash.json.<hex>.tmp);
         # that is allowed, anything else is not.
         $names = @(Get-EntryNames $d | Where-Object { $_ -notmatch '^\.crash\.json\.[0-9a-f]+\.tmp$' })
-        ($names -join ',') | Should -BeExactly 'crash.journal,crash.json,crash.lock'
+        ($names -join ',') | Should -BeExactly 'crash.journal,crash.json,crash.json.bak,crash.lock'
     }
 }

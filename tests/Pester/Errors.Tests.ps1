@@ -152,7 +152,7 @@ Describe 'Errors' {
             $err[0].Exception.Message | Should -BeLike "*$(Join-Path $d 'B.json')*"
             # B.json is untouched (B.lock only gets the new holder's pid, which is diagnostics).
             (Get-FileHash -LiteralPath (Join-Path $d 'B.json')).Hash | Should -Be $hash
-            (Get-EntryNames $d) -join ',' | Should -BeExactly 'B.journal,B.json,B.lock'
+            (Get-EntryNames $d) -join ',' | Should -BeExactly 'B.journal,B.json,B.json.bak,B.lock'
             (Get-BatchState -BatchId B -StateDirectory $d).Name | Should -BeExactly 'first'
         }
 
@@ -166,7 +166,7 @@ Describe 'Errors' {
             ($b.Features.Feature -join ',') | Should -BeExactly 'x,y,z'
             $b.Completed | Should -Be 0
             $b.Status | Should -Be 'Pending'
-            (Get-EntryNames $d) -join ',' | Should -BeExactly 'B.journal,B.json,B.lock'
+            (Get-EntryNames $d) -join ',' | Should -BeExactly 'B.journal,B.json,B.json.bak,B.lock'
         }
 
         It 'with -Force moves an unreadable batch file aside instead of destroying it' {
@@ -305,7 +305,7 @@ Describe 'Errors' {
             $err[0].Exception.Message | Should -BeLike '*1.2.0*'
             $err[0].Exception.Message | Should -BeLike "*$path*"
             (Get-FileHash -LiteralPath $path).Hash | Should -Be $hash
-            @(Get-ChildItem -LiteralPath $d -Force).Name -join ',' | Should -BeExactly 'B.journal,B.json,B.lock'
+            @(Get-ChildItem -LiteralPath $d -Force).Name -join ',' | Should -BeExactly 'B.journal,B.json,B.json.bak,B.lock'
         }
 
         It 'is reported by a listing that goes on with the other batches' {

@@ -45,6 +45,48 @@ Describe 'Import-BatchState' {
         $copy.Name | Should -Be 'Round trip'
     }
 
+    It 'round-trips every setting and dependency through ConvertTo-Json at its default depth, warning about the Data it cut short' {
+        $null = New-BatchState -Name 'Default depth' -Feature a, b, c, 'd e' -BatchId orig -StateDirectory $d -DependsOn @{ c = 'a', 'd e'; 'd e' = 'a' } `
+            -MaxAttempts 5 -RetryDelay 7 -MaxRetryDelay 90 -MaxConsecutiveFailures 4 -ContextTokenLimit 1000 -PermanentErrorType 'System.UnauthorizedAccessException'
+        Set-FeatureResult -BatchId orig -Feature a -Status Completed -Data @{ n = 1 } -ContextTokens 1200 -StateDirectory $d
+        Reset-BatchContext -BatchId orig -StateDirectory $d
+        Set-FeatureResult -BatchId orig -Feature b -Status Failed -ErrorMessage 'boom' -ContextTokens 30 -StateDirectory $d
+        $export = Join-Path (Split-Path -Parent $d) 'default-depth.json'
+        Get-BatchState -BatchId orig -StateDirectory $d | ConvertTo-Json -WarningAction SilentlyContinue | Set-Content -LiteralPath $export
+
+        $copy = Import-BatchState -LiteralPath $export -BatchId copy -StateDirectory $d -WarningVariable warnings -WarningAction SilentlyContinue
+        $orig = Get-BatchState -BatchId orig -StateDirectory $d
+        $settings = 'Name', 'MaxAttempts', 'RetryDelay', 'MaxRetryDelay', 'MaxConsecutiveFailures', 'ConsecutiveFailures', 'ContextTokens', 'ContextTokenLimit', 'ContextClears', 'Status', 'Completed', 'Failed', 'Pending'
+        foreach ($name in $settings) { "$name=$($copy.$name)" | Should -BeExactly "$name=$($orig.$name)" }
+        $copy.PermanentErrorTypes | Should -Be @('System.UnauthorizedAccessException')
+        $copy.ContextClearEvents[0].TokensBefore | Should -Be 1200
+        $copy.ContextClearEvents[0].At | Should -Be $orig.ContextClearEvents[0].At
+        $line = { "$($_.Feature)=$($_.Status)/$($_.Attempts)/$($_.LastError)/$($_.DependsOn -join '+')/$($_.RetryAt)" }
+        ($copy.Features | ForEach-Object $line) -join ',' | Should -BeExactly (($orig.Features | ForEach-Object $line) -join ',')
+        (Resume-BatchState -BatchId copy -StateDirectory $d -IncludeFailed:$false).Feature -join ',' | Should -Be 'd e'
+        # Data deeper than ConvertTo-Json's default depth of 2 arrives as the text it wrote, and the import says so.
+        $copy.Features[0].Data | Should -BeExactly '@{n=1}'
+        ($warnings -join "`n") | Should -Match "Data of feature 'a' is the text '@\{n=1\}'"
+        ($warnings -join "`n") | Should -Match 'ConvertTo-Json -Depth 10'
+    }
+
+    It 'imports every batch of an exported array, and refuses one -BatchId for several' {
+        $null = New-BatchState -Name one -Feature a -BatchId one -StateDirectory $d
+        $null = New-BatchState -Name two -Feature x, y -BatchId two -StateDirectory $d
+        Set-FeatureResult -BatchId two -Feature y -Status Completed -Data @{ deep = @{ deeper = 1 } } -StateDirectory $d
+        $export = Join-Path (Split-Path -Parent $d) 'all.json'
+        Get-BatchState -StateDirectory $d | ConvertTo-Json -Depth 10 | Set-Content -LiteralPath $export
+        $other = New-TestStateDirectory
+        try {
+            { Import-BatchState -LiteralPath $export -BatchId x -StateDirectory $other -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidBatchId,*'
+            $imported = Import-BatchState -LiteralPath $export -StateDirectory $other -WarningVariable warnings
+            $imported.BatchId -join ',' | Should -Be 'one,two'
+            $warnings | Should -BeNullOrEmpty
+            (Get-BatchState -BatchId two -StateDirectory $other).Features[1].Data.deep.deeper | Should -Be 1
+        }
+        finally { Remove-TestStateDirectory $other }
+    }
+
     It 'refuses an existing id without -Force, and a file in no known format' {
         $null = Import-BatchState -LiteralPath (Join-Path $fixtures 'origin-fresh-1.json') -StateDirectory $d
         { Import-BatchState -LiteralPath (Join-Path $fixtures 'origin-fresh-1.json') -StateDirectory $d -ErrorAction Stop } | Should -Throw -ErrorId 'BatchAlreadyExists,*'
@@ -73,6 +115,23 @@ Describe 'Test-BatchState and Repair-BatchState' {
     It 'finds nothing wrong with a sound batch' {
         @(Test-BatchState -StateDirectory $d).Count | Should -Be 0
         Test-BatchState -StateDirectory $d -Quiet | Should -BeTrue
+    }
+
+    It 'rebuilds a damaged snapshot whole from its backup and the journal, keeping the damaged file' {
+        $snapshot = Join-Path $d 'B.json'
+        '{ "schemaVersion": "1.2.0", "batchId": "B", "feat' | Set-Content -LiteralPath $snapshot -NoNewline   # a truncated rewrite, say
+        { Get-BatchState -BatchId B -StateDirectory $d -ErrorAction Stop } | Should -Throw -ErrorId 'StateFileCorrupt,*'
+        "$((Test-BatchState -BatchId B -StateDirectory $d).Kind)" | Should -Be 'ParseError'
+
+        $report = Repair-BatchState -BatchId B -StateDirectory $d -Confirm:$false
+        $report.Recovered | Should -BeTrue
+        $report.Lost | Should -BeNullOrEmpty
+        $b = Get-BatchState -BatchId B -StateDirectory $d
+        ($b.Features | ForEach-Object { "$($_.Feature)=$($_.Status)/$($_.LastError)" }) -join ',' | Should -Be 'a=Completed/,b=Completed/,c=Failed/later'
+        $aside = @(Get-ChildItem -LiteralPath $d -Filter 'B.json.corrupt-*')
+        $aside.Count | Should -Be 1
+        Get-Content -LiteralPath $aside[0].FullName -Raw | Should -BeExactly '{ "schemaVersion": "1.2.0", "batchId": "B", "feat'
+        Test-BatchState -BatchId B -StateDirectory $d -Quiet | Should -BeTrue
     }
 
     It 'reports a damaged journal as an object with its offset, changing nothing, then repairs it keeping what can be read' {

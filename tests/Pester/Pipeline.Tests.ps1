@@ -102,7 +102,7 @@ Describe 'Pipeline binding' {
             $null = New-BatchState -Name n -Feature a -BatchId B -StateDirectory $d
             $null = New-BatchState -Name n -Feature a -BatchId B2 -StateDirectory $d
             Set-FeatureResult -BatchId B -Feature a -Status Completed -StateDirectory $d
-            (Get-EntryNames $d) -join ',' | Should -BeExactly 'B.journal,B.json,B.lock,B2.journal,B2.json,B2.lock'
+            (Get-EntryNames $d) -join ',' | Should -BeExactly 'B.journal,B.json,B.json.bak,B.lock,B2.journal,B2.json,B2.json.bak,B2.lock'
             Get-BatchState -StateDirectory $d | Remove-BatchState -Confirm:$false
             @(Get-EntryNames $d) | Should -BeNullOrEmpty
             @(Get-BatchState -StateDirectory $d) | Should -BeNullOrEmpty
@@ -112,7 +112,7 @@ Describe 'Pipeline binding' {
             $null = New-BatchState -Name keep -Feature a -BatchId K -StateDirectory $d
             $null = New-BatchState -Name drop -Feature a -BatchId D -StateDirectory $d
             Get-BatchState -StateDirectory $d | Where-Object Name -EQ 'drop' | Remove-BatchState -Confirm:$false
-            (Get-EntryNames $d) -join ',' | Should -BeExactly 'K.journal,K.json,K.lock'
+            (Get-EntryNames $d) -join ',' | Should -BeExactly 'K.journal,K.json,K.json.bak,K.lock'
         }
     }
 

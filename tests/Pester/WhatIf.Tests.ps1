@@ -38,7 +38,7 @@ Describe '-WhatIf changes nothing on disk' {
         $null = New-BatchState -Name n -Feature c -BatchId C -StateDirectory $d
         Set-FeatureResult -BatchId B -Feature a -Status Failed -ErrorMessage x -StateDirectory $d
         $before = Get-DirectorySnapshot $d
-        $before.Count | Should -Be 6 # B and C: snapshot, journal, lock
+        $before.Count | Should -Be 8 # B and C: snapshot, its backup, journal, lock
 
         Remove-BatchState -BatchId B, C -StateDirectory $d -WhatIf
         Get-BatchState -StateDirectory $d | Remove-BatchState -WhatIf

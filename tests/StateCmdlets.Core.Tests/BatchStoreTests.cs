@@ -282,8 +282,8 @@ namespace StateCmdlets.Core.Tests
 
             var removed = NewStore().Remove("b1", CancellationToken.None).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal);
 
-            Assert.Equal(new[] { ".b1.json.abc.tmp", "b1.journal", "b1.json", "b1.json.v0.9.0.bak", "b1.lock" }, removed);
-            Assert.Equal(new[] { "b1.jsonx", "b10.journal", "b10.json", "b10.lock" }, Directory.GetFiles(_dir.State).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal));
+            Assert.Equal(new[] { ".b1.json.abc.tmp", "b1.journal", "b1.json", "b1.json.bak", "b1.json.v0.9.0.bak", "b1.lock" }, removed);
+            Assert.Equal(new[] { "b1.jsonx", "b10.journal", "b10.json", "b10.json.bak", "b10.lock" }, Directory.GetFiles(_dir.State).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal));
             Assert.Throws<BatchNotFoundException>(() => NewStore().Remove("b1", CancellationToken.None));
         }
 

@@ -23,7 +23,7 @@ namespace StateCmdlets.Core.Tests
         private Batch Import(string path, string? id = null)
         {
             var store = Store();
-            var imported = store.ReadForImport(path);
+            var imported = Assert.Single(store.ReadForImport(path));
             if (id != null) imported.BatchId = id;
             store.Import(imported, replace: false, CancellationToken.None);
             return Store().Load(imported.BatchId); // read back from disk
@@ -111,7 +111,7 @@ namespace StateCmdlets.Core.Tests
         {
             Import(Fixture("origin-fresh-1.json"));
             var store = Store();
-            var again = store.ReadForImport(Fixture("origin-fresh-1.json"));
+            var again = Assert.Single(store.ReadForImport(Fixture("origin-fresh-1.json")));
             Assert.Throws<BatchAlreadyExistsException>(() => store.Import(again, replace: false, CancellationToken.None));
             store.Import(again, replace: true, CancellationToken.None);
         }

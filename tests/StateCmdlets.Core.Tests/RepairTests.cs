@@ -81,13 +81,51 @@ namespace StateCmdlets.Core.Tests
         }
 
         [Fact]
+        public void A_damaged_snapshot_of_a_current_batch_is_rebuilt_whole_from_the_copy_of_the_last_fold_plus_the_journal()
+        {
+            var store = new BatchStore(_dir.State, new BatchStoreOptions { FileSystem = new FaultyFileSystem(), CompactionMinimumBytes = 0 });
+            var names = Enumerable.Range(0, 40).Select(i => "f" + i).ToArray();
+            store.Create(new BatchDefinition("repair", names) { BatchId = "b1" }, false, CancellationToken.None);
+            // Enough results for several folds (the journal outgrows the snapshot), and some after the last one.
+            for (int i = 0; i < 30; i++)
+                store.Record("b1", new FeatureResult(names[i], i % 3 == 0 ? FeatureStatus.Failed : FeatureStatus.Completed, i % 3 == 0 ? "no" : null), CancellationToken.None);
+            var before = Store().Load("b1");
+            Assert.True(File.Exists(_dir.File("b1.json.bak")));
+            Assert.NotEqual(new byte[0], File.ReadAllBytes(_dir.File("b1.journal")).Take(1));
+            File.WriteAllText(_dir.File("b1.json"), "{ \"schemaVersion\": \"1.2.0\", \"batchId\": \"b1\", trunc");
+
+            var report = Store().Repair("b1", CancellationToken.None);
+
+            Assert.True(report.Recovered);
+            Assert.Empty(report.Lost);
+            var after = Store().Load("b1");
+            Assert.Equal(before.Features.Select(f => (f.Name, f.Status, f.Attempts, f.LastError)), after.Features.Select(f => (f.Name, f.Status, f.Attempts, f.LastError)));
+            Assert.Single(Directory.GetFiles(_dir.State, "b1.json.corrupt-*"));
+            Assert.Empty(Store().Inspect("b1"));
+        }
+
+        [Fact]
+        public void Every_fold_keeps_a_copy_of_the_new_snapshot_as_the_backup()
+        {
+            Create("a", "b");
+            Assert.Equal(File.ReadAllBytes(_dir.File("b1.json")), File.ReadAllBytes(_dir.File("b1.json.bak")));
+            Done("a");
+            Store().Checkpoint("b1", CancellationToken.None);
+            Assert.Equal(File.ReadAllBytes(_dir.File("b1.json")), File.ReadAllBytes(_dir.File("b1.json.bak")));
+            Assert.Contains(_dir.File("b1.json.bak"), Store().Remove("b1", CancellationToken.None));
+            Assert.Empty(Directory.GetFiles(_dir.State));
+        }
+
+        [Fact]
         public void Without_a_good_backup_nothing_is_rebuilt_and_the_damaged_file_stays()
         {
             Create("a");
+            File.WriteAllText(_dir.File("b1.json.bak"), "{ also damaged");
             File.WriteAllText(_dir.File("b1.json"), "{");
             var report = Store().Repair("b1", CancellationToken.None);
             Assert.False(report.Recovered);
             Assert.Contains(report.Lost, l => l.Contains("No good backup"));
+            Assert.Contains(report.Lost, l => l.Contains("b1.json.bak' could not be read"));
             Assert.Equal("{", File.ReadAllText(_dir.File("b1.json")));
         }
 

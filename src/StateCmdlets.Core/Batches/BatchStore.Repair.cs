@@ -117,13 +117,18 @@ namespace StateCmdlets.Core.Batches
         {
             BatchSession? rebuilt = null;
             string? used = null;
-            var backups = _fs.ListFiles(files.Directory, "*")
-                .Where(n => n.StartsWith(files.SnapshotName + ".v", StringComparison.Ordinal) && n.EndsWith(".bak", StringComparison.Ordinal))
-                .Select(n => (Name: n, Version: SchemaVersion.TryParse(n.Substring(files.SnapshotName.Length + 2, n.Length - files.SnapshotName.Length - 6), out var v) ? v : default))
-                .OrderByDescending(b => b.Version);
-            foreach (var backup in backups)
+            // The copy of the last fold first (it goes with the current journal), then migration backups, newest first.
+            var names = _fs.ListFiles(files.Directory, "*");
+            var backups = names.Where(n => n == Path.GetFileName(files.LatestBackup))
+                .Concat(names
+                    .Where(n => n.StartsWith(files.SnapshotName + ".v", StringComparison.Ordinal) && n.EndsWith(".bak", StringComparison.Ordinal))
+                    .Select(n => (Name: n, Version: SchemaVersion.TryParse(n.Substring(files.SnapshotName.Length + 2, n.Length - files.SnapshotName.Length - 6), out var v) ? v : default))
+                    .OrderByDescending(b => b.Version)
+                    .Select(b => b.Name));
+            bool complete = false;
+            foreach (string name in backups)
             {
-                string path = Path.Combine(files.Directory, backup.Name);
+                string path = Path.Combine(files.Directory, name);
                 try
                 {
                     byte[] bytes = _fs.ReadAllBytes(path);
@@ -147,6 +152,7 @@ namespace StateCmdlets.Core.Batches
             {
                 var (generation, records, damaged) = JournalCodec.Salvage(Guard(files.Journal, "read", () => _fs.ReadAllBytes(files.Journal)), files.Journal);
                 // The journal of the backup's own generation continues it exactly; a later one is applied as it reads.
+                complete = generation != null && generation == rebuilt.Mark.Generation && damaged.Count == 0;
                 var usable = generation != null && generation == rebuilt.Mark.Generation ? records.Where(r => r.Sequence > rebuilt.Mark.Sequence).ToList() : records;
                 int applied = ApplyBestEffort(files, rebuilt, usable, report);
                 if (generation != rebuilt.Mark.Generation && applied > 0)
@@ -160,7 +166,7 @@ namespace StateCmdlets.Core.Batches
             rebuilt.Mark = default;
             Compact(files, rebuilt);
             report.Actions.Add($"Rebuilt '{files.Snapshot}' from the backup '{used}'.");
-            report.Lost.Add("Results recorded between the backup and the damage that the journal no longer held are lost.");
+            if (!complete) report.Lost.Add("Results recorded between the backup and the damage that the journal no longer held are lost.");
             report.Recovered = true;
         }
 

@@ -137,7 +137,7 @@ namespace StateCmdlets.Core.Batches
         }
 
         /// <summary>Reads another tool's batch file (never changing it) for <see cref="Import"/>.</summary>
-        public Batches.Import.ImportedBatch ReadForImport(string sourcePath)
+        public IReadOnlyList<Batches.Import.ImportedBatch> ReadForImport(string sourcePath)
         {
             byte[] bytes;
             try
@@ -170,7 +170,7 @@ namespace StateCmdlets.Core.Batches
             {
                 Extensions = imported.Extensions,
             };
-            batch.Restore(imported.ContextTokens, imported.ContextClears, 0, imported.CheckpointCount, imported.LastCheckpointAt);
+            batch.Restore(imported.ContextTokens, imported.ContextClears, imported.ConsecutiveFailures, imported.CheckpointCount, imported.LastCheckpointAt);
             batch.SetDependencies(imported.Dependencies);
             Guard(files.Directory, "create the state directory", () => _fs.EnsureDirectory(files.Directory));
             using (TakeLock(files, cancellationToken))
@@ -518,8 +518,9 @@ namespace StateCmdlets.Core.Batches
                 return;
             }
             if (session.JournalHeader != null) return;
-            // Missing or stale journal (a crash between a snapshot and its journal): start a fresh one.
-            StartJournal(files, session, session.Mark.Generation);
+            // Missing or stale journal (a crash between a snapshot and its journal): fold again, so the
+            // backup and the new journal share the snapshot's generation (rare, so the cost is no matter).
+            Compact(files, session);
         }
 
         /// <summary>A new journal, atomically: its header line, then zeros the next records are written over.</summary>
@@ -598,7 +599,11 @@ namespace StateCmdlets.Core.Batches
             session.Batch.SchemaVersion = SchemaVersion.Max(Options.Migrator.Current, session.FileVersion);
             var mark = new SnapshotMark(NewGeneration(), session.LastSequence);
             byte[] snapshot = BatchDocument.Serialize(session.Batch, mark);
-            Guard(files.Snapshot, "write", () => AtomicFile.Write(_fs, files.Snapshot, snapshot));
+            // The backup's folder fsync right after makes this rename durable too: one folder fsync, not two.
+            // Either snapshot goes with the old journal (which a newer snapshot marks stale).
+            Guard(files.Snapshot, "write", () => AtomicFile.Write(_fs, files.Snapshot, snapshot, flushDirectory: false));
+            // After the snapshot, so a crash in between leaves the previous backup with its own journal.
+            Guard(files.LatestBackup, "write", () => AtomicFile.Write(_fs, files.LatestBackup, snapshot));
             StartJournal(files, session, mark.Generation!);
 
             session.Mark = mark;

@@ -11,7 +11,11 @@ namespace StateCmdlets.Core.Storage
     /// </summary>
     public static class AtomicFile
     {
-        public static void Write(IFileSystem fileSystem, string path, byte[] content)
+        /// <param name="flushDirectory">
+        /// False only when another write into the same folder follows at once and fsyncs it (that one
+        /// fsync makes both renames durable).
+        /// </param>
+        public static void Write(IFileSystem fileSystem, string path, byte[] content, bool flushDirectory = true)
         {
             string directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? throw new ArgumentException($"'{path}' has no folder.", nameof(path));
             // Same folder as the target, so the rename never crosses file systems.
@@ -26,7 +30,7 @@ namespace StateCmdlets.Core.Storage
                 }
                 fileSystem.Replace(temp, path);
                 renamed = true;
-                fileSystem.FlushDirectory(directory);
+                if (flushDirectory) fileSystem.FlushDirectory(directory);
             }
             catch when (!renamed)
             {

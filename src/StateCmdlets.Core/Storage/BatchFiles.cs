@@ -33,6 +33,12 @@ namespace StateCmdlets.Core.Storage
 
         public string Lock { get; }
 
+        /// <summary>
+        /// A second copy of the newest snapshot, written at every fold: with the journal of the same
+        /// generation it holds every result, so Repair-BatchState can rebuild a damaged B.json whole.
+        /// </summary>
+        public string LatestBackup => Snapshot + ".bak";
+
         /// <summary>Where the original of a file migrated from <paramref name="version"/> is kept.</summary>
         public string Backup(SchemaVersion version) => Snapshot + ".v" + version + ".bak";
 
@@ -51,6 +57,7 @@ namespace StateCmdlets.Core.Storage
         public bool OwnsDataFile(string fileName) =>
             fileName == SnapshotName
             || fileName == Id + ".journal"
+            || fileName == SnapshotName + ".bak"
             || (fileName.StartsWith(SnapshotName + ".v", StringComparison.Ordinal) && fileName.EndsWith(".bak", StringComparison.Ordinal))
             || fileName.StartsWith(SnapshotName + ".corrupt-", StringComparison.Ordinal)
             || fileName.StartsWith(Id + ".journal.corrupt-", StringComparison.Ordinal)

@@ -40,14 +40,24 @@ namespace StateCmdlets.Commands
             var store = Store;
             foreach (string file in SourceFiles())
             {
-                ImportedBatch? imported = null;
-                if (!TryRun(() => imported = store.ReadForImport(file), file)) continue;
-                if (BatchId != null) imported!.BatchId = BatchId;
-                string action = $"Import {imported!.FeatureCount} feature(s) from {imported.Format} '{file}' as batch '{imported.BatchId}'" + (Force ? ", replacing any batch with this id" : string.Empty);
-                if (!ShouldProcess(store.StateDirectory, action)) continue;
-                Batch? batch = null;
-                if (TryRun(() => batch = store.Import(imported, Force, Cancellation), file))
-                    WriteObject(new BatchState(batch!, store.Files(batch!.BatchId)));
+                IReadOnlyList<ImportedBatch>? batches = null;
+                if (!TryRun(() => batches = store.ReadForImport(file), file)) continue;
+                if (BatchId != null && batches!.Count > 1)
+                {
+                    WriteError(ErrorRecordFactory.InvalidArgument("InvalidBatchId",
+                        $"'{file}' holds {batches.Count} batches; -BatchId can name only one. Import it without -BatchId to keep each batch's own id.", file));
+                    continue;
+                }
+                foreach (var imported in batches!)
+                {
+                    if (BatchId != null) imported.BatchId = BatchId;
+                    string action = $"Import {imported.FeatureCount} feature(s) from {imported.Format} '{file}' as batch '{imported.BatchId}'" + (Force ? ", replacing any batch with this id" : string.Empty);
+                    if (!ShouldProcess(store.StateDirectory, action)) continue;
+                    foreach (string warning in imported.Warnings) WriteWarning(warning);
+                    Batch? batch = null;
+                    if (TryRun(() => batch = store.Import(imported, Force, Cancellation), file))
+                        WriteObject(new BatchState(batch!, store.Files(batch!.BatchId)));
+                }
             }
         }
 

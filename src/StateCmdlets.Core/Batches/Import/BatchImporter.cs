@@ -18,10 +18,28 @@ namespace StateCmdlets.Core.Batches.Import
         private static readonly HashSet<string> OriginMapped = new HashSet<string>(StringComparer.Ordinal)
         { "batch_id", "features", "completed_features", "created_at", "updated_at" };
 
-        public static ImportedBatch Read(byte[] bytes, string path, DateTime utcNow)
+        /// <summary>
+        /// Every batch in the file: one, or several when the file holds an array of exported batches
+        /// (`Get-BatchState | ConvertTo-Json` with more than one batch).
+        /// </summary>
+        public static IReadOnlyList<ImportedBatch> Read(byte[] bytes, string path, DateTime utcNow)
         {
             using var document = JsonText.Parse(bytes, path);
             var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Array) return new[] { ReadOne(root, path, utcNow) };
+            var batches = new List<ImportedBatch>();
+            foreach (var item in root.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("BatchId", out _))
+                    throw new StateFileCorruptException(path, null, "the top level is an array of something other than exported batches (objects with BatchId and Features).");
+                batches.Add(ReadOne(item, path, utcNow));
+            }
+            if (batches.Count == 0) throw new StateFileCorruptException(path, null, "the top level is an empty array: there is no batch in it.");
+            return batches;
+        }
+
+        private static ImportedBatch ReadOne(JsonElement root, string path, DateTime utcNow)
+        {
             if (root.ValueKind != JsonValueKind.Object)
                 throw new StateFileCorruptException(path, null, "the top level is not a JSON object, so it is not a batch.");
             if (root.TryGetProperty("batch_id", out _)) return ReadOrigin(root, path, utcNow);
@@ -135,6 +153,25 @@ namespace StateCmdlets.Core.Batches.Import
             imported.Settings.MaxAttempts = (int)(r.Long(root, "MaxAttempts") ?? BatchSettings.DefaultMaxAttempts);
             imported.Settings.MaxConsecutiveFailures = (int)(r.Long(root, "MaxConsecutiveFailures") ?? BatchSettings.DefaultMaxConsecutiveFailures);
             imported.Settings.ContextTokenLimit = r.Long(root, "ContextTokenLimit") ?? BatchSettings.DefaultContextTokenLimit;
+            imported.Settings.RetryDelay = r.Duration(root, "RetryDelay") ?? TimeSpan.Zero;
+            imported.Settings.MaxRetryDelay = r.Duration(root, "MaxRetryDelay") ?? BatchSettings.DefaultMaxRetryDelay;
+            if (root.TryGetProperty("PermanentErrorTypes", out var types) && types.ValueKind == JsonValueKind.Array)
+                imported.Settings.PermanentErrorTypes = types.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.String).Select(t => t.GetString()!).ToArray();
+            imported.ConsecutiveFailures = (int)(r.Long(root, "ConsecutiveFailures") ?? 0);
+            foreach (var clear in r.Objects(root, "ContextClearEvents"))
+                imported.ContextClears.Add(new ContextClear(r.Date(clear, "At") ?? utcNow, r.Long(clear, "TokensBefore") ?? 0));
+            // The batch-level map survives ConvertTo-Json's default depth; each feature's own list only a deeper export.
+            bool batchLevelDependencies = root.TryGetProperty("DependsOn", out var dependsOn) && dependsOn.ValueKind == JsonValueKind.Object;
+            if (batchLevelDependencies)
+            {
+                foreach (var entry in dependsOn.EnumerateObject())
+                {
+                    if (entry.Value.ValueKind == JsonValueKind.Array)
+                        imported.Dependencies[entry.Name] = entry.Value.EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!).ToArray();
+                    else if (entry.Value.ValueKind == JsonValueKind.String)
+                        imported.Dependencies[entry.Name] = new[] { entry.Value.GetString()! };
+                }
+            }
             int index = 0;
             foreach (var item in r.Objects(root, "Features"))
             {
@@ -149,14 +186,41 @@ namespace StateCmdlets.Core.Batches.Import
                     Permanent = item.TryGetProperty("Permanent", out var p) && p.ValueKind == JsonValueKind.True,
                     RetryAt = r.Date(item, "RetryAt"),
                 };
-                // ConvertTo-Json's default depth turns deeper data into text; what is there is kept as it is.
-                if (item.TryGetProperty("Data", out var data) && data.ValueKind != JsonValueKind.Null) f.Data = data.Clone();
+                // ConvertTo-Json's default depth turns deeper data into text; what is there is kept as it is, with a warning.
+                if (item.TryGetProperty("Data", out var data) && data.ValueKind != JsonValueKind.Null)
+                {
+                    f.Data = data.Clone();
+                    if (TruncatedText(data) is string text) imported.Warnings.Add($"'{path}': the Data of feature '{name}' is the text '{text}', which is what ConvertTo-Json writes for an object deeper than its -Depth; it was imported as that text.");
+                }
                 imported.Features.Add(f);
-                if (item.TryGetProperty("DependsOn", out var on) && on.ValueKind == JsonValueKind.Array && on.GetArrayLength() > 0)
+                if (batchLevelDependencies || !item.TryGetProperty("DependsOn", out var on)) continue;
+                if (on.ValueKind == JsonValueKind.Array && on.GetArrayLength() > 0)
                     imported.Dependencies[name] = on.EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!).ToArray();
+                else if (on.ValueKind == JsonValueKind.String && on.GetString()!.Length > 0)
+                    imported.Warnings.Add($"'{path}': the dependencies of feature '{name}' are the text '{on.GetString()}' (an export cut short by ConvertTo-Json's -Depth); they were not imported.");
             }
-            if (root.TryGetProperty("Extensions", out var extensions) && extensions.ValueKind == JsonValueKind.Object) imported.Extensions = extensions.Clone();
+            if (root.TryGetProperty("Extensions", out var extensions) && extensions.ValueKind == JsonValueKind.Object)
+            {
+                imported.Extensions = extensions.Clone();
+                foreach (var p in extensions.EnumerateObject())
+                    if (TruncatedText(p.Value) is string text) imported.Warnings.Add($"'{path}': the extension field '{p.Name}' is the text '{text}', which is what ConvertTo-Json writes for an object deeper than its -Depth; it was imported as that text.");
+            }
+            if (imported.Warnings.Count > 0) imported.Warnings.Add($"'{path}': export with ConvertTo-Json -Depth 10 to keep nested data whole.");
             return imported;
+        }
+
+        /// <summary>
+        /// A string that is most likely what ConvertTo-Json wrote for an object past its -Depth:
+        /// "@{a=1; b=2}" for an object, "System.Collections.Hashtable" and the like for other types.
+        /// </summary>
+        private static string? TruncatedText(JsonElement value)
+        {
+            if (value.ValueKind != JsonValueKind.String) return null;
+            string text = value.GetString()!;
+            bool truncated = (text.StartsWith("@{", StringComparison.Ordinal) && text.EndsWith("}", StringComparison.Ordinal))
+                || text.StartsWith("System.Collections.", StringComparison.Ordinal)
+                || text == "System.Object[]";
+            return truncated ? text : null;
         }
 
         private static JsonElement? Extensions(JsonElement root, HashSet<string> mapped)
@@ -196,6 +260,16 @@ namespace StateCmdlets.Core.Batches.Import
             {
                 if (!obj.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.String) return null;
                 return JsonText.TryParseDate(v.GetString(), out var date) ? date : throw new StateFileCorruptException(_path, null, $"{name} '{v.GetString()}' is not a date.");
+            }
+
+            /// <summary>A TimeSpan as ConvertTo-Json writes it (an object with Ticks), as text ("00:00:05"), or as seconds.</summary>
+            internal TimeSpan? Duration(JsonElement obj, string name)
+            {
+                if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+                if (v.ValueKind == JsonValueKind.Object && v.TryGetProperty("Ticks", out var ticks) && ticks.TryGetInt64(out long t)) return TimeSpan.FromTicks(t);
+                if (v.ValueKind == JsonValueKind.String && TimeSpan.TryParse(v.GetString(), CultureInfo.InvariantCulture, out var span)) return span;
+                if (v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double seconds)) return TimeSpan.FromSeconds(seconds);
+                throw new StateFileCorruptException(_path, null, $"{name} {v.GetRawText()} is not a duration.");
             }
 
             internal long? Long(JsonElement obj, string name) =>

@@ -36,6 +36,11 @@ namespace StateCmdlets.Core.Batches.Import
 
         internal long ContextTokens { get; set; }
 
+        internal int ConsecutiveFailures { get; set; }
+
+        /// <summary>What was read but may not be what the source meant (an export cut short by ConvertTo-Json's depth).</summary>
+        public List<string> Warnings { get; } = new List<string>();
+
         internal List<ContextClear> ContextClears { get; } = new List<ContextClear>();
 
         internal int CheckpointCount { get; set; }
