@@ -117,6 +117,31 @@ namespace StateCmdlets.Core.Tests
         }
 
         [Fact]
+        public void A_damaged_backup_is_reported_kept_aside_and_written_afresh()
+        {
+            Create("a", "b");
+            Done("a");
+            byte[] damaged = Encoding.UTF8.GetBytes("{ \"schemaVersion\": \"1.2.0\", \"batchId\": ");
+            File.WriteAllBytes(_dir.File("b1.json.bak"), damaged);
+            var before = Snapshot();
+
+            var problem = Assert.Single(Store().Inspect("b1"));
+            Assert.Equal(StateProblemKind.DamagedBackup, problem.Kind);
+            Assert.Equal(_dir.File("b1.json.bak"), problem.Path);
+            Assert.Equal(before, Snapshot());
+
+            var report = Store().Repair("b1", CancellationToken.None);
+
+            Assert.True(report.Recovered);
+            Assert.Empty(report.Lost);
+            Assert.Equal(damaged, File.ReadAllBytes(Assert.Single(Directory.GetFiles(_dir.State, "b1.json.bak.corrupt-*"))));
+            Assert.Equal(File.ReadAllBytes(_dir.File("b1.json")), File.ReadAllBytes(_dir.File("b1.json.bak")));
+            Assert.Equal(1, Store().Load("b1").Completed);
+            Assert.Empty(Store().Inspect("b1"));
+            Assert.Contains(Store().Remove("b1", CancellationToken.None), p => p.Contains("b1.json.bak.corrupt-"));
+        }
+
+        [Fact]
         public void Without_a_good_backup_nothing_is_rebuilt_and_the_damaged_file_stays()
         {
             Create("a");

@@ -44,6 +44,22 @@ namespace StateCmdlets.Core.Batches
                     problems.Add(new StateProblem(batchId, StateProblemKind.VersionTooNew, e.Path ?? files.Snapshot, null, e.Message));
                 }
             }
+            if (names.Contains(Path.GetFileName(files.LatestBackup)))
+            {
+                try
+                {
+                    BatchDocument.Deserialize(Guard(files.LatestBackup, "read", () => _fs.ReadAllBytes(files.LatestBackup)), files.LatestBackup, files.Id, Options.Migrator, out _, out _);
+                }
+                catch (StateFileCorruptException e)
+                {
+                    problems.Add(new StateProblem(batchId, StateProblemKind.DamagedBackup, files.LatestBackup, e.Offset,
+                        e.Problem + " The batch itself is not affected; Repair-BatchState writes a fresh backup."));
+                }
+                catch (StateVersionTooNewException)
+                {
+                    // Reported for the snapshot, which a newer version wrote along with it.
+                }
+            }
             foreach (string name in names.Where(files.IsTempFile))
                 problems.Add(new StateProblem(batchId, StateProblemKind.OrphanTempFile, Path.Combine(files.Directory, name), null,
                     "a temporary file of an interrupted write (the write never replaced the real file)."));
@@ -82,6 +98,8 @@ namespace StateCmdlets.Core.Batches
                     report.Lost.Add("The batch was written by a newer version of StateCmdlets: nothing was changed. Update the module.");
                     return report;
                 }
+                // Every path below writes a fresh backup; the damaged one is kept aside first, like any damaged file.
+                if (kinds.Contains(StateProblemKind.DamagedBackup)) MoveAside(files.LatestBackup, report);
                 if (kinds.Contains(StateProblemKind.ParseError) || kinds.Contains(StateProblemKind.SchemaViolation) || kinds.Contains(StateProblemKind.MissingSnapshot))
                     RebuildFromBackup(files, report);
                 else if (kinds.Contains(StateProblemKind.JournalDamage))
@@ -90,6 +108,12 @@ namespace StateCmdlets.Core.Batches
                 {
                     WithSession(files, session => Compact(files, session));
                     report.Actions.Add("Folded the journal into a fresh snapshot, clearing a write a crash had interrupted.");
+                    report.Recovered = true;
+                }
+                else if (kinds.Contains(StateProblemKind.DamagedBackup))
+                {
+                    WithSession(files, session => Compact(files, session));
+                    report.Actions.Add($"Wrote a fresh backup '{files.LatestBackup}' (and snapshot) from the batch as it reads.");
                     report.Recovered = true;
                 }
                 else report.Recovered = true;

@@ -53,5 +53,8 @@ namespace StateCmdlets.Core.Batches
 
         /// <summary>Files of the batch exist but its snapshot does not.</summary>
         MissingSnapshot,
+
+        /// <summary>The backup copy of the snapshot (B.json.bak) does not read: the batch is fine, but a repair would have less to go on.</summary>
+        DamagedBackup,
     }
 }

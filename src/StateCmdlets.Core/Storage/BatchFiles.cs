@@ -60,6 +60,7 @@ namespace StateCmdlets.Core.Storage
             || fileName == SnapshotName + ".bak"
             || (fileName.StartsWith(SnapshotName + ".v", StringComparison.Ordinal) && fileName.EndsWith(".bak", StringComparison.Ordinal))
             || fileName.StartsWith(SnapshotName + ".corrupt-", StringComparison.Ordinal)
+            || fileName.StartsWith(SnapshotName + ".bak.corrupt-", StringComparison.Ordinal)
             || fileName.StartsWith(Id + ".journal.corrupt-", StringComparison.Ordinal)
             || IsTempFile(fileName);
 
