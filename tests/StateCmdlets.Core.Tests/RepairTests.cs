@@ -142,6 +142,46 @@ namespace StateCmdlets.Core.Tests
         }
 
         [Fact]
+        public void Another_batchs_journal_is_never_applied_and_the_loss_is_reported()
+        {
+            Create("a", "b", "c");
+            Done("c");
+            Store().Create(new BatchDefinition("other", new[] { "a", "b", "c" }) { BatchId = "other" }, false, CancellationToken.None);
+            Store().Record("other", new FeatureResult("a", FeatureStatus.Completed), CancellationToken.None);
+            Store().Record("other", new FeatureResult("b", FeatureStatus.Failed, "foreign failure"), CancellationToken.None);
+            File.Copy(_dir.File("other.journal"), _dir.File("b1.journal"), overwrite: true);
+            Assert.Equal(StateProblemKind.JournalDamage, Assert.Single(Store().Inspect("b1")).Kind);
+
+            var report = Store().Repair("b1", CancellationToken.None);
+
+            var batch = Store().Load("b1");
+            Assert.Equal(new[] { FeatureStatus.Pending, FeatureStatus.Pending, FeatureStatus.Pending }, batch.Features.Select(f => f.Status));
+            Assert.Contains(report.Lost, l => l.Contains("belongs to batch 'other'") && l.Contains("none of its 2 record(s) were applied"));
+            Assert.Single(Directory.GetFiles(_dir.State, "b1.journal.corrupt-*"));
+        }
+
+        [Fact]
+        public void An_empty_journal_is_damage_not_silence_and_repair_says_what_is_lost()
+        {
+            Create("a", "b");
+            Done("a");
+            File.WriteAllBytes(_dir.File("b1.journal"), Array.Empty<byte>());
+
+            var problem = Assert.Single(Store().Inspect("b1"));
+            Assert.Equal(StateProblemKind.JournalDamage, problem.Kind);
+            Assert.Contains("empty", problem.Message);
+            Assert.Throws<StateFileCorruptException>(() => Store().Load("b1"));
+            Assert.Throws<StateFileCorruptException>(() => Done("b"));
+
+            var report = Store().Repair("b1", CancellationToken.None);
+
+            Assert.True(report.Recovered);
+            Assert.Contains(report.Lost, l => l.Contains("no readable header and no readable record"));
+            Done("b");
+            Assert.Equal(1, Store().Load("b1").Completed);
+        }
+
+        [Fact]
         public void Without_a_good_backup_nothing_is_rebuilt_and_the_damaged_file_stays()
         {
             Create("a");

@@ -127,13 +127,34 @@ namespace StateCmdlets.Core.Batches
         {
             byte[] journal = Guard(files.Journal, "read", () => _fs.ReadAllBytes(files.Journal));
             var session = ReadSnapshotOnly(files);
-            var (_, records, damaged) = JournalCodec.Salvage(journal, files.Journal);
-            int applied = ApplyBestEffort(files, session, records, report);
+            var salvage = JournalCodec.Salvage(journal, files.Journal);
+            int applied = ApplyBestEffort(files, session, UsableRecords(files, salvage, report), report);
             MoveAside(files.Journal, report);
             Compact(files, session);
             report.Actions.Add($"Rebuilt the snapshot from '{files.Snapshot}' and {applied} readable journal record(s).");
-            foreach (long offset in damaged) report.Lost.Add($"The journal line at byte {offset} could not be read: the result it held is lost.");
             report.Recovered = true;
+        }
+
+        /// <summary>
+        /// The records of a salvaged journal that may be applied to this batch, saying in the report
+        /// what cannot be: unreadable lines, a header that does not read, another batch's journal.
+        /// </summary>
+        private static List<JournalRecord> UsableRecords(BatchFiles files, JournalSalvage salvage, RepairReport report)
+        {
+            foreach (long offset in salvage.Damaged) report.Lost.Add($"The journal line at byte {offset} could not be read: the result it held is lost.");
+            if (!salvage.HeaderRead)
+            {
+                report.Lost.Add(salvage.Records.Count == 0
+                    ? $"The journal '{files.Journal}' has no readable header and no readable record (it is empty or overwritten): every result recorded since the last fold is lost."
+                    : $"The journal '{files.Journal}' has no readable header: its {salvage.Records.Count} readable record(s) were applied as they read, and results in unreadable lines are lost.");
+                return salvage.Records;
+            }
+            if (salvage.BatchId != files.Id)
+            {
+                report.Lost.Add($"The journal '{files.Journal}' belongs to batch '{salvage.BatchId}', not '{files.Id}': none of its {salvage.Records.Count} record(s) were applied, and every result recorded for '{files.Id}' since the last fold is lost.");
+                return new List<JournalRecord>();
+            }
+            return salvage.Records;
         }
 
         /// <summary>Damaged or missing snapshot: the newest backup that reads, plus what the journal still has.</summary>
@@ -174,14 +195,15 @@ namespace StateCmdlets.Core.Batches
 
             if (_fs.FileExists(files.Journal))
             {
-                var (generation, records, damaged) = JournalCodec.Salvage(Guard(files.Journal, "read", () => _fs.ReadAllBytes(files.Journal)), files.Journal);
+                var salvage = JournalCodec.Salvage(Guard(files.Journal, "read", () => _fs.ReadAllBytes(files.Journal)), files.Journal);
+                var records = UsableRecords(files, salvage, report);
+                string? generation = salvage.HeaderRead && salvage.BatchId == files.Id ? salvage.Generation : null;
                 // The journal of the backup's own generation continues it exactly; a later one is applied as it reads.
-                complete = generation != null && generation == rebuilt.Mark.Generation && damaged.Count == 0;
+                complete = generation != null && generation == rebuilt.Mark.Generation && salvage.Damaged.Count == 0;
                 var usable = generation != null && generation == rebuilt.Mark.Generation ? records.Where(r => r.Sequence > rebuilt.Mark.Sequence).ToList() : records;
                 int applied = ApplyBestEffort(files, rebuilt, usable, report);
                 if (generation != rebuilt.Mark.Generation && applied > 0)
                     report.Actions.Add("The journal was written after the backup: its results were applied as they read (attempt counts may be off by the results the damaged snapshot held).");
-                foreach (long offset in damaged) report.Lost.Add($"The journal line at byte {offset} could not be read: the result it held is lost.");
                 report.Actions.Add($"Applied {applied} journal record(s) to the backup.");
                 MoveAside(files.Journal, report);
             }

@@ -73,7 +73,8 @@ namespace StateCmdlets.Core.Json
         internal static JournalContents Decode(byte[] bytes, string path, string batchId, string? expectedGeneration)
         {
             var contents = new JournalContents { Capacity = bytes.Length };
-            if (bytes.Length == 0) return contents;
+            // Never a crash's doing: a journal is created whole (written, fsynced, then renamed into place).
+            if (bytes.Length == 0) throw new StateFileCorruptException(path, 0, "the journal is empty: its header, and any result recorded since the last fold, are gone.");
             var lines = Split(bytes, 0);
             var first = lines[0];
             if (!first.Sealed) throw new StateFileCorruptException(path, 0, "the journal header is damaged.");
@@ -168,11 +169,13 @@ namespace StateCmdlets.Core.Json
         /// For repair: every line that is whole and readable, and the offsets of those that are not
         /// (the zeros allocated after the records aside). Never throws for damage.
         /// </summary>
-        internal static (string? Generation, List<JournalRecord> Records, List<long> Damaged) Salvage(byte[] bytes, string path)
+        internal static JournalSalvage Salvage(byte[] bytes, string path)
         {
             var records = new List<JournalRecord>();
             var damaged = new List<long>();
             string? generation = null;
+            string? batchId = null;
+            bool header = false;
             var lines = Split(bytes, 0);
             for (int i = 0; i < lines.Count; i++)
             {
@@ -191,7 +194,9 @@ namespace StateCmdlets.Core.Json
                     var root = document.RootElement;
                     if (i == 0 && root.TryGetProperty("journal", out _))
                     {
+                        header = true;
                         generation = root.TryGetProperty("generation", out var g) && g.ValueKind == JsonValueKind.String ? g.GetString() : null;
+                        batchId = root.TryGetProperty("batchId", out var b) && b.ValueKind == JsonValueKind.String ? b.GetString() : null;
                         continue;
                     }
                     records.Add(ReadRecord(root, path, line.Start));
@@ -201,7 +206,7 @@ namespace StateCmdlets.Core.Json
                     damaged.Add(line.Start);
                 }
             }
-            return (generation, records, damaged);
+            return new JournalSalvage(header, batchId, generation, records, damaged);
         }
 
         /// <summary>Appends ,"crc":"xxxxxxxx"} and a newline to a compact JSON object.</summary>
