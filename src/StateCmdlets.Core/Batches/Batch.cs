@@ -195,7 +195,8 @@ namespace StateCmdlets.Core.Batches
             feature.RetryAt = result.Status == FeatureStatus.Failed ? result.RetryAt : null;
             if (result.Data.HasValue) feature.Data = result.Data;
             Count(feature, +1);
-            ContextTokens += result.ContextTokens;
+            // Saturates rather than wrapping: a runaway count stays "over the limit", never negative.
+            ContextTokens = result.ContextTokens > long.MaxValue - ContextTokens ? long.MaxValue : ContextTokens + result.ContextTokens;
             // The circuit breaker counts failures in a row; a success closes it, a skip leaves it.
             if (result.Status == FeatureStatus.Failed) ConsecutiveFailures++;
             else if (result.Status == FeatureStatus.Completed) ConsecutiveFailures = 0;

@@ -76,6 +76,9 @@ namespace StateCmdlets.Core.Batches
         /// <summary>Whether the state directory exists at all (a typo in a path, or no batch made yet).</summary>
         public bool DirectoryExists => _fs.DirectoryExists(StateDirectory);
 
+        /// <summary>Whether a batch with this id has a snapshot (for -WhatIf messages; the write checks again under the lock).</summary>
+        public bool Exists(string batchId) => _fs.FileExists(Files(batchId).Snapshot);
+
         /// <summary>Reads a batch (snapshot, then journal) without locking. Older versions are migrated in memory only.</summary>
         public Batch Load(string batchId) => Read(Files(batchId)).Batch;
 
@@ -140,13 +143,15 @@ namespace StateCmdlets.Core.Batches
         public IReadOnlyList<Batches.Import.ImportedBatch> ReadForImport(string sourcePath)
         {
             byte[] bytes;
+            if (_fs.DirectoryExists(sourcePath))
+                throw new InvalidBatchDefinitionException("UnknownBatchFormat", $"'{sourcePath}' is a folder: give the batch state file itself.");
             try
             {
                 bytes = _fs.ReadAllBytes(sourcePath);
             }
             catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
             {
-                throw new StateIOException(sourcePath, "read", e);
+                throw new StateFiles.StateFileNotFoundException(sourcePath);
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
@@ -172,6 +177,15 @@ namespace StateCmdlets.Core.Batches
             };
             batch.Restore(imported.ContextTokens, imported.ContextClears, imported.ConsecutiveFailures, imported.CheckpointCount, imported.LastCheckpointAt);
             batch.SetDependencies(imported.Dependencies);
+            // What is written must read back: a value the reader refuses (a negative count, say) is the source's fault, said now.
+            try
+            {
+                BatchDocument.Deserialize(BatchDocument.Serialize(batch, default), files.Snapshot, batch.BatchId, Options.Migrator, out _, out _);
+            }
+            catch (StateFileCorruptException e)
+            {
+                throw new StateFileCorruptException(imported.SourcePath, null, $"it cannot become a valid batch: {e.Problem}");
+            }
             Guard(files.Directory, "create the state directory", () => _fs.EnsureDirectory(files.Directory));
             using (TakeLock(files, cancellationToken))
             {

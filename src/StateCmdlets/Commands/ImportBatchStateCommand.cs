@@ -51,7 +51,10 @@ namespace StateCmdlets.Commands
                 foreach (var imported in batches!)
                 {
                     if (BatchId != null) imported.BatchId = BatchId;
-                    string action = $"Import {imported.FeatureCount} feature(s) from {imported.Format} '{file}' as batch '{imported.BatchId}'" + (Force ? ", replacing any batch with this id" : string.Empty);
+                    bool exists = false;
+                    if (!TryRun(() => exists = store.Exists(imported.BatchId), imported.BatchId)) continue;
+                    string action = $"Import {imported.FeatureCount} feature(s) from {imported.Format} '{file}' as batch '{imported.BatchId}'"
+                        + (!exists ? string.Empty : Force ? ", replacing the existing batch with this id" : " (a batch with this id exists: without -Force this fails with BatchAlreadyExists)");
                     if (!ShouldProcess(store.StateDirectory, action)) continue;
                     foreach (string warning in imported.Warnings) WriteWarning(warning);
                     Batch? batch = null;
@@ -59,6 +62,18 @@ namespace StateCmdlets.Commands
                         WriteObject(new BatchState(batch!, store.Files(batch!.BatchId)));
                 }
             }
+        }
+
+        /// <summary>A source that does not read is the source's own problem: Repair-BatchState's advice does not apply to it.</summary>
+        protected override ErrorRecord ToErrorRecord(Core.StateException exception, object? target)
+        {
+            var record = base.ToErrorRecord(exception, target);
+            if (exception.ErrorId == "StateFileCorrupt" && target is string source && exception.Path == source)
+                record.ErrorDetails = new ErrorDetails(exception.Message)
+                {
+                    RecommendedAction = "The source file was only read, never changed. Correct it; for an exported BatchState, export it again with ConvertTo-Json -Depth 10.",
+                };
+            return record;
         }
 
         private IEnumerable<string> SourceFiles()

@@ -24,6 +24,19 @@ namespace StateCmdlets.Core.Batches.Import
         /// </summary>
         public static IReadOnlyList<ImportedBatch> Read(byte[] bytes, string path, DateTime utcNow)
         {
+            try
+            {
+                return ReadAll(bytes, path, utcNow);
+            }
+            catch (Exception e) when (e is InvalidOperationException || e is FormatException || e is OverflowException || e is KeyNotFoundException)
+            {
+                // A field of the wrong JSON type ("1" for an index, null for a number) the readers below did not foresee.
+                throw new StateFileCorruptException(path, null, $"a field has a value of the wrong type or range ({e.Message})", e);
+            }
+        }
+
+        private static IReadOnlyList<ImportedBatch> ReadAll(byte[] bytes, string path, DateTime utcNow)
+        {
             using var document = JsonText.Parse(bytes, path);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Array) return new[] { ReadOne(root, path, utcNow) };
@@ -53,7 +66,7 @@ namespace StateCmdlets.Core.Batches.Import
             var r = new Fields(path);
             string batchId = r.String(root, "batch_id")!;
             string? file = r.OptionalString(root, "features_file");
-            var imported = new ImportedBatch(batchId, string.IsNullOrEmpty(file) ? batchId : file!, "autonomous-dev BatchStateManager")
+            var imported = new ImportedBatch(batchId, string.IsNullOrEmpty(file) ? batchId : file!, "autonomous-dev BatchStateManager", path)
             {
                 CreatedAt = r.Date(root, "created_at"),
                 UpdatedAt = r.Date(root, "updated_at"),
@@ -81,14 +94,14 @@ namespace StateCmdlets.Core.Batches.Import
             var retries = new Dictionary<int, int>();
             if (root.TryGetProperty("retry_attempts", out var retryMap) && retryMap.ValueKind == JsonValueKind.Object)
                 foreach (var p in retryMap.EnumerateObject())
-                    if (int.TryParse(p.Name, NumberStyles.None, CultureInfo.InvariantCulture, out int i) && p.Value.TryGetInt32(out int n)) retries[i] = n;
+                    if (int.TryParse(p.Name, NumberStyles.None, CultureInfo.InvariantCulture, out int i) && Fields.TryIndex(p.Value, out int n)) retries[i] = n;
 
             // Failures first, then skips, then completions: a later, better outcome wins.
             foreach (var failure in r.Objects(root, "failed_features"))
             {
                 var f = At(r.Int(failure, "feature_index", "failed_features"), "failed_features");
                 f.Status = FeatureStatus.Failed;
-                f.LastError = r.OptionalString(failure, "error_message");
+                f.LastError = r.Text(failure, "error_message");
                 f.UpdatedAt = r.Date(failure, "timestamp") ?? f.UpdatedAt;
                 int retryCount = (int)(r.Long(failure, "retry_count") ?? 0);
                 f.Attempts = Math.Max(f.Attempts + 1, retryCount + 1);
@@ -97,14 +110,16 @@ namespace StateCmdlets.Core.Batches.Import
             {
                 var f = At(r.Int(skip, "feature_index", "skipped_features"), "skipped_features");
                 f.Status = FeatureStatus.Skipped;
-                f.LastError = r.OptionalString(skip, "reason");
+                f.LastError = r.Text(skip, "reason");
                 f.UpdatedAt = r.Date(skip, "timestamp") ?? f.UpdatedAt;
                 f.Attempts = Math.Max(f.Attempts, 1);
             }
-            if (root.TryGetProperty("completed_features", out var completed) && completed.ValueKind == JsonValueKind.Array)
+            if (root.TryGetProperty("completed_features", out var completed) && completed.ValueKind != JsonValueKind.Array && completed.ValueKind != JsonValueKind.Null)
+                throw new StateFileCorruptException(path, null, $"completed_features is not a list of feature indices (it is {completed.GetRawText()}).");
+            if (completed.ValueKind == JsonValueKind.Array)
                 foreach (var index in completed.EnumerateArray())
                 {
-                    if (!index.TryGetInt32(out int i)) throw new StateFileCorruptException(path, null, "completed_features holds something other than an index.");
+                    if (!Fields.TryIndex(index, out int i)) throw new StateFileCorruptException(path, null, $"completed_features holds {index.GetRawText()}, which is not a feature index.");
                     var f = At(i, "completed_features");
                     f.Status = FeatureStatus.Completed;
                     f.LastError = null;
@@ -130,7 +145,7 @@ namespace StateCmdlets.Core.Batches.Import
                     if (!int.TryParse(p.Name, NumberStyles.None, CultureInfo.InvariantCulture, out int i) || p.Value.ValueKind != JsonValueKind.Array)
                         throw new StateFileCorruptException(path, null, $"feature_dependencies['{p.Name}'] is not an index with a list of indices.");
                     imported.Dependencies[At(i, "feature_dependencies").Name] = p.Value.EnumerateArray()
-                        .Select(v => v.TryGetInt32(out int on) ? At(on, "feature_dependencies").Name : throw new StateFileCorruptException(path, null, "feature_dependencies holds something other than an index."))
+                        .Select(v => Fields.TryIndex(v, out int on) ? At(on, "feature_dependencies").Name : throw new StateFileCorruptException(path, null, $"feature_dependencies holds {v.GetRawText()}, which is not a feature index."))
                         .ToArray();
                 }
 
@@ -142,7 +157,7 @@ namespace StateCmdlets.Core.Batches.Import
         private static ImportedBatch ReadExport(JsonElement root, string path, DateTime utcNow)
         {
             var r = new Fields(path);
-            var imported = new ImportedBatch(r.String(root, "BatchId")!, r.OptionalString(root, "Name") ?? r.String(root, "BatchId")!, "exported BatchState")
+            var imported = new ImportedBatch(r.String(root, "BatchId")!, r.OptionalString(root, "Name") ?? r.String(root, "BatchId")!, "exported BatchState", path)
             {
                 CreatedAt = r.Date(root, "CreatedAt"),
                 UpdatedAt = r.Date(root, "UpdatedAt"),
@@ -202,11 +217,26 @@ namespace StateCmdlets.Core.Batches.Import
             if (root.TryGetProperty("Extensions", out var extensions) && extensions.ValueKind == JsonValueKind.Object)
             {
                 imported.Extensions = extensions.Clone();
-                foreach (var p in extensions.EnumerateObject())
-                    if (TruncatedText(p.Value) is string text) imported.Warnings.Add($"'{path}': the extension field '{p.Name}' is the text '{text}', which is what ConvertTo-Json writes for an object deeper than its -Depth; it was imported as that text.");
+                foreach (var (where, text) in TruncatedTexts(extensions, "Extensions"))
+                    imported.Warnings.Add($"'{path}': {where} is the text '{text}', which is what ConvertTo-Json writes for an object deeper than its -Depth; it was imported as that text.");
             }
             if (imported.Warnings.Count > 0) imported.Warnings.Add($"'{path}': export with ConvertTo-Json -Depth 10 to keep nested data whole.");
             return imported;
+        }
+
+        /// <summary>Every string anywhere under <paramref name="value"/> that <see cref="TruncatedText"/> flags, with its JSON path.</summary>
+        private static IEnumerable<(string Where, string Text)> TruncatedTexts(JsonElement value, string where)
+        {
+            if (TruncatedText(value) is string text) yield return (where, text);
+            if (value.ValueKind == JsonValueKind.Object)
+                foreach (var p in value.EnumerateObject())
+                    foreach (var found in TruncatedTexts(p.Value, where + "." + p.Name)) yield return found;
+            if (value.ValueKind == JsonValueKind.Array)
+            {
+                int i = 0;
+                foreach (var item in value.EnumerateArray())
+                    foreach (var found in TruncatedTexts(item, $"{where}[{i++}]")) yield return found;
+            }
         }
 
         /// <summary>
@@ -276,13 +306,29 @@ namespace StateCmdlets.Core.Batches.Import
                 obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long n) ? n : (long?)null;
 
             internal int Int(JsonElement obj, string name, string where) =>
-                obj.TryGetProperty(name, out var v) && v.TryGetInt32(out int n) ? n : throw new StateFileCorruptException(_path, null, $"a record of {where} has no {name}.");
+                obj.TryGetProperty(name, out var v) && TryIndex(v, out int n) ? n
+                : throw new StateFileCorruptException(_path, null, $"a record of {where} has no {name}" + (v.ValueKind == JsonValueKind.Undefined ? "." : $" it can use ({v.GetRawText()} is not an index)."));
+
+            /// <summary>A feature index: a whole number, or a string of digits (Python's str keys and values).</summary>
+            internal static bool TryIndex(JsonElement v, out int index)
+            {
+                index = 0;
+                if (v.ValueKind == JsonValueKind.Number) return v.TryGetInt32(out index) && index >= 0;
+                return v.ValueKind == JsonValueKind.String && int.TryParse(v.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out index);
+            }
+
+            /// <summary>A message: a string as it is, any other value (a number, an object) as its JSON text.</summary>
+            internal string? Text(JsonElement obj, string name) =>
+                !obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
+                : v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText();
 
             internal IEnumerable<JsonElement> Objects(JsonElement obj, string name)
             {
                 if (!obj.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.Array) yield break;
                 foreach (var item in v.EnumerateArray())
                 {
+                    if (item.ValueKind == JsonValueKind.String)
+                        throw new StateFileCorruptException(_path, null, $"{name} holds the text '{item.GetString()}' where an object belongs: ConvertTo-Json writes that past its -Depth (the default 2 is too shallow for an array of batches). Export again with ConvertTo-Json -Depth 10.");
                     if (item.ValueKind != JsonValueKind.Object) throw new StateFileCorruptException(_path, null, $"{name} holds something other than objects.");
                     yield return item;
                 }

@@ -7,12 +7,16 @@ namespace StateCmdlets.Core.Batches.Import
     /// <summary>A batch read from another tool's file, ready to be written as one of ours.</summary>
     public sealed class ImportedBatch
     {
-        internal ImportedBatch(string batchId, string name, string format)
+        internal ImportedBatch(string batchId, string name, string format, string sourcePath)
         {
             BatchId = batchId;
             Name = name;
             Format = format;
+            SourcePath = sourcePath;
         }
+
+        /// <summary>The file it was read from (only ever read).</summary>
+        public string SourcePath { get; }
 
         /// <summary>The id the batch gets; the source's own unless the caller chooses another.</summary>
         public string BatchId { get; set; }
