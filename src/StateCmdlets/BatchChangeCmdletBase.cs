@@ -10,7 +10,7 @@ namespace StateCmdlets
     /// </summary>
     public abstract class BatchChangeCmdletBase : LockingStateCmdletBase
     {
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(BatchIdCompleter))]
         public string BatchId { get; set; } = string.Empty;

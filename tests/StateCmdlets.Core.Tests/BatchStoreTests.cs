@@ -271,6 +271,37 @@ namespace StateCmdlets.Core.Tests
         }
 
         [Fact]
+        public void Batches_whose_ids_extend_each_other_never_claim_each_others_files()
+        {
+            // "a.journal"'s snapshot is a.journal.json; "a.json.v1.0.0"'s backup looks like a migration backup of "a".
+            Create("a", "x");
+            Create("a.journal", "x");
+            Create("a.json.v1.0.0", "x");
+            File.WriteAllText(_dir.File(".a.journal.json.0123456789ab.tmp"), "a.journal's write in progress");
+            File.WriteAllText(_dir.File(".a.json.0123456789ab.tmp"), "a's leftover");
+
+            Assert.Equal(new[] { _dir.File(".a.json.0123456789ab.tmp") },
+                NewStore().Inspect("a").Where(p => p.Kind == StateProblemKind.OrphanTempFile).Select(p => p.Path));
+            NewStore().Remove("a", CancellationToken.None);
+
+            Assert.Equal(new[] { ".a.journal.json.0123456789ab.tmp", "a.journal.journal", "a.journal.json", "a.journal.json.bak", "a.journal.lock",
+                                 "a.json.v1.0.0.journal", "a.json.v1.0.0.json", "a.json.v1.0.0.json.bak", "a.json.v1.0.0.lock" },
+                Directory.GetFiles(_dir.State).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal));
+            Assert.Equal(new[] { "a.journal", "a.json.v1.0.0" }, NewStore().ListBatchIdsWithAnyFile());
+        }
+
+        [Fact]
+        public void A_batch_whose_snapshot_is_missing_is_still_found_for_checking()
+        {
+            Create("b1", "a");
+            Create("b2", "a");
+            File.Delete(_dir.File("b1.json"));
+            Assert.Equal(new[] { "b2" }, NewStore().ListBatchIds());
+            Assert.Equal(new[] { "b1", "b2" }, NewStore().ListBatchIdsWithAnyFile());
+            Assert.Equal(StateProblemKind.MissingSnapshot, Assert.Single(NewStore().Inspect("b1")).Kind);
+        }
+
+        [Fact]
         public void Remove_deletes_every_file_of_the_batch_and_nothing_else()
         {
             Create("b1", "a");

@@ -116,12 +116,48 @@ namespace StateCmdlets.Core.Tests
             store.Import(again, replace: true, CancellationToken.None);
         }
 
+        [Fact]
+        public void Python_style_string_indices_and_odd_messages_are_read_as_meant()
+        {
+            Directory.CreateDirectory(_dir.Root);
+            string path = Path.Combine(_dir.Root, "strings.json");
+            File.WriteAllText(path, "{\"batch_id\": \"s1\", \"features\": [\"a\", \"b\", \"c\"], \"completed_features\": [\"0\"],"
+                + " \"failed_features\": [{\"feature_index\": \"1\", \"error_message\": 42}], \"retry_attempts\": {\"1\": \"2\"},"
+                + " \"feature_dependencies\": {\"2\": [\"1\"]}}", new UTF8Encoding(false));
+            var batch = Import(path);
+            Assert.Equal(FeatureStatus.Completed, batch.Find("a")!.Status);
+            var b = batch.Find("b")!;
+            Assert.Equal(FeatureStatus.Failed, b.Status);
+            Assert.Equal("42", b.LastError);
+            Assert.Equal(3, b.Attempts);
+            Assert.Equal(new[] { "b" }, batch.Find("c")!.DependsOn);
+        }
+
+        [Fact]
+        public void An_array_of_exported_batches_gives_each_one()
+        {
+            Directory.CreateDirectory(_dir.Root);
+            string path = Path.Combine(_dir.Root, "all.json");
+            File.WriteAllText(path, "[{\"BatchId\": \"x1\", \"Features\": [{\"Feature\": \"a\", \"Status\": 1}]}, {\"BatchId\": \"x2\", \"Features\": [{\"Feature\": \"b\", \"Status\": \"Failed\", \"Attempts\": 2, \"LastError\": \"no\"}]}]", new UTF8Encoding(false));
+            var all = Store().ReadForImport(path);
+            Assert.Equal(new[] { "x1", "x2" }, all.Select(b => b.BatchId));
+            foreach (var imported in all) Store().Import(imported, replace: false, CancellationToken.None);
+            Assert.Equal(FeatureStatus.Completed, Store().Load("x1").Find("a")!.Status);
+            Assert.Equal(2, Store().Load("x2").Find("b")!.Attempts);
+        }
+
         [Theory]
         [InlineData("[1, 2]", "StateFileCorrupt")]
         [InlineData("{\"something\": 1}", "UnknownBatchFormat")]
         [InlineData("{\"batch_id\": \"b\", \"features\": [\"a\"], \"completed_features\": [5]}", "StateFileCorrupt")]
         [InlineData("{\"batch_id\": \"b\", \"features\": [\"a\", \"b\"], \"feature_dependencies\": {\"0\": [1], \"1\": [0]}}", "DependencyCycle")]
         [InlineData("{\"batch_id\": \"b\", \"features\": [\"a\"", "StateFileCorrupt")]
+        [InlineData("{\"batch_id\": \"b\", \"features\": [\"a\"], \"context_token_estimate\": -5}", "StateFileCorrupt")]
+        [InlineData("{\"batch_id\": \"b\", \"features\": [\"a\"], \"completed_features\": {\"0\": true}}", "StateFileCorrupt")]
+        [InlineData("{\"batch_id\": \"b\", \"features\": [\"a\"], \"completed_features\": [\"x\"]}", "StateFileCorrupt")]
+        [InlineData("{\"batch_id\": \"b\", \"features\": [\"a\"], \"failed_features\": [{\"feature_index\": null}]}", "StateFileCorrupt")]
+        [InlineData("{\"batch_id\": \"b\", \"features\": [\"a\"], \"created_at\": 5, \"checkpoint_count\": \"many\", \"failed_features\": [{\"feature_index\": 0, \"retry_count\": \"x\"}]}", "StateFileCorrupt")]
+        [InlineData("{\"BatchId\": \"b\", \"Features\": [\"a\", \"b\"]}", "StateFileCorrupt")]
         public void Bad_input_is_a_clear_error_and_creates_nothing(string json, string errorId)
         {
             Directory.CreateDirectory(_dir.Root);
@@ -129,6 +165,7 @@ namespace StateCmdlets.Core.Tests
             File.WriteAllText(path, json, new UTF8Encoding(false));
             var error = Assert.ThrowsAny<StateException>(() => Import(path));
             Assert.Equal(errorId, error.ErrorId);
+            if (error is StateFileCorruptException) Assert.Equal(path, error.Path); // the source is named, not a batch file
             Assert.False(Directory.Exists(_dir.State) && Directory.GetFiles(_dir.State, "*.json").Length > 0);
         }
     }

@@ -24,7 +24,7 @@ namespace StateCmdlets.Core.Tests
             Store().Create(new BatchDefinition("retry", features) { BatchId = "b1", Settings = settings }, false, CancellationToken.None);
 
         private BatchSummary Fail(string feature, string? errorType = null, bool permanent = false) =>
-            Summary(Store().Record("b1", new FeatureResult(feature, FeatureStatus.Failed, "boom") { ErrorType = errorType, Permanent = permanent }, CancellationToken.None));
+            Summary(Store().Record("b1", new FeatureResult(feature, FeatureStatus.Failed, "boom") { ErrorTypes = errorType == null ? Array.Empty<string>() : new[] { errorType }, Permanent = permanent }, CancellationToken.None));
 
         private BatchSummary Summary(RecordOutcome _) => Store().Summary("b1", CancellationToken.None);
 

@@ -172,6 +172,9 @@ namespace StateCmdlets.Core.Batches
             return feature;
         }
 
+        /// <summary>Whether a failure with any of these exception types (an exception and its inner ones) is permanent for this batch.</summary>
+        public bool IsPermanentErrorType(IEnumerable<string> typeNames) => typeNames.Any(IsPermanentErrorType);
+
         /// <summary>Whether a failure of this exception type is permanent for this batch.</summary>
         public bool IsPermanentErrorType(string? typeName)
         {

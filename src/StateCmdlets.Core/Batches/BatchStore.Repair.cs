@@ -166,10 +166,9 @@ namespace StateCmdlets.Core.Batches
             var names = _fs.ListFiles(files.Directory, "*");
             var backups = names.Where(n => n == Path.GetFileName(files.LatestBackup))
                 .Concat(names
-                    .Where(n => n.StartsWith(files.SnapshotName + ".v", StringComparison.Ordinal) && n.EndsWith(".bak", StringComparison.Ordinal))
-                    .Select(n => (Name: n, Version: SchemaVersion.TryParse(n.Substring(files.SnapshotName.Length + 2, n.Length - files.SnapshotName.Length - 6), out var v) ? v : default))
-                    .OrderByDescending(b => b.Version)
-                    .Select(b => b.Name));
+                    .Where(files.IsMigrationBackup)
+                    .OrderByDescending(n => files.MigrationBackupVersion(n))
+                    .Select(n => n));
             bool complete = false;
             foreach (string name in backups)
             {

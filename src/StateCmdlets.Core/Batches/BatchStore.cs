@@ -82,6 +82,23 @@ namespace StateCmdlets.Core.Batches
         /// <summary>Reads a batch (snapshot, then journal) without locking. Older versions are migrated in memory only.</summary>
         public Batch Load(string batchId) => Read(Files(batchId)).Batch;
 
+        /// <summary>
+        /// Ids of every batch with any file in the state directory, a snapshot or not (a batch whose
+        /// snapshot is missing still has its journal or backup), sorted: what Test-BatchState checks.
+        /// </summary>
+        public IReadOnlyList<string> ListBatchIdsWithAnyFile()
+        {
+            var ids = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (string name in Guard(StateDirectory, "list", () => _fs.ListFiles(StateDirectory, "*")))
+            {
+                string? id = BatchFiles.IdFromSnapshotName(name)
+                    ?? BatchFiles.IdFromSnapshotName(name.EndsWith(".journal", StringComparison.Ordinal) ? name.Substring(0, name.Length - ".journal".Length) + BatchFiles.SnapshotExtension : string.Empty)
+                    ?? (name.EndsWith(".json.bak", StringComparison.Ordinal) ? BatchFiles.IdFromSnapshotName(name.Substring(0, name.Length - ".bak".Length)) : null);
+                if (id != null) ids.Add(id);
+            }
+            return ids.ToList();
+        }
+
         /// <summary>Ids of every batch snapshot in the state directory, sorted.</summary>
         public IReadOnlyList<string> ListBatchIds()
         {
@@ -111,7 +128,7 @@ namespace StateCmdlets.Core.Batches
                     DateTime now = Options.UtcNow();
                     if (result.Status == FeatureStatus.Failed)
                     {
-                        result.Permanent |= session.Batch.IsPermanentErrorType(result.ErrorType);
+                        result.Permanent |= session.Batch.IsPermanentErrorType(result.ErrorTypes);
                         if (!result.Permanent) result.RetryAt = Backoff.RetryAt(session.Batch.Settings, before.Attempts + 1, now);
                     }
                     Append(files, session, sequence => JournalCodec.EncodeRecord(sequence, result, now));
@@ -678,8 +695,7 @@ namespace StateCmdlets.Core.Batches
         {
             foreach (string name in _fs.ListFiles(files.Directory, "*"))
             {
-                bool leftover = (name.StartsWith(files.SnapshotName + ".v", StringComparison.Ordinal) && name.EndsWith(".bak", StringComparison.Ordinal))
-                    || AtomicFile.IsTempNameOf(name, files.SnapshotName);
+                bool leftover = files.IsMigrationBackup(name) || files.IsTempFile(name); // under the lock, every temp file is a crash's leftover
                 if (!leftover) continue;
                 string path = Path.Combine(files.Directory, name);
                 Guard(path, "delete", () => _fs.Delete(path));

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Text.Json;
 
 namespace StateCmdlets.Core.Batches
@@ -27,8 +28,12 @@ namespace StateCmdlets.Core.Batches
         /// <summary>A failure that retrying cannot fix: never handed out again.</summary>
         public bool Permanent { get; set; }
 
-        /// <summary>The .NET type of the failure's exception, matched against the batch's permanent error types.</summary>
-        public string? ErrorType { get; set; }
+        /// <summary>
+        /// The .NET types of the failure's exception and its inner exceptions (outermost first),
+        /// matched against the batch's permanent error types: PowerShell wraps a .NET method's
+        /// exception in a MethodInvocationException, and the type that matters is inside.
+        /// </summary>
+        public IReadOnlyList<string> ErrorTypes { get; set; } = Array.Empty<string>();
 
         /// <summary>Tokens this attempt used, added to the batch's context estimate.</summary>
         public long ContextTokens { get; set; }

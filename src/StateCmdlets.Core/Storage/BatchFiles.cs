@@ -48,21 +48,49 @@ namespace StateCmdlets.Core.Storage
         /// <summary>Where a damaged file of this batch (snapshot or journal) is moved aside.</summary>
         public static string CorruptCopyOf(string path, DateTime utcNow) => path + ".corrupt-" + utcNow.ToString("yyyyMMddTHHmmssfffZ", System.Globalization.CultureInfo.InvariantCulture);
 
-        /// <summary>Temporary files of an atomic write to one of this batch's files (snapshot, journal, backups).</summary>
-        public bool IsTempFile(string fileName) =>
-            fileName.StartsWith("." + Id + ".", StringComparison.Ordinal) && fileName.EndsWith(".tmp", StringComparison.Ordinal)
-            && (fileName.StartsWith("." + SnapshotName + ".", StringComparison.Ordinal) || fileName.StartsWith("." + Id + ".journal.", StringComparison.Ordinal));
+        /// <summary>
+        /// Temporary files of an atomic write to one of this batch's files: "." + the file's name +
+        /// "." + a random suffix + ".tmp". Matched on the whole target name, so the temp files of
+        /// batch "a.journal" are never taken for batch "a"'s.
+        /// </summary>
+        public bool IsTempFile(string fileName)
+        {
+            if (!fileName.StartsWith(".", StringComparison.Ordinal) || !fileName.EndsWith(".tmp", StringComparison.Ordinal)) return false;
+            string inner = fileName.Substring(1, fileName.Length - 5);
+            int dot = inner.LastIndexOf('.');
+            return dot > 0 && OwnsFinalFile(inner.Substring(0, dot));
+        }
 
         /// <summary>True for every file name this batch owns other than its lock file.</summary>
-        public bool OwnsDataFile(string fileName) =>
+        public bool OwnsDataFile(string fileName) => OwnsFinalFile(fileName) || IsTempFile(fileName);
+
+        /// <summary>A migration backup B.json.v&lt;version&gt;.bak (the version must parse, so batch "B.json.v1" is not taken for one).</summary>
+        public bool IsMigrationBackup(string fileName) => MigrationBackupVersion(fileName) != null;
+
+        /// <summary>The version a migration backup was taken from, or null when the name is not one.</summary>
+        public SchemaVersion? MigrationBackupVersion(string fileName)
+        {
+            string prefix = SnapshotName + ".v";
+            if (!fileName.StartsWith(prefix, StringComparison.Ordinal) || !fileName.EndsWith(".bak", StringComparison.Ordinal) || fileName.Length <= prefix.Length + 4) return null;
+            return SchemaVersion.TryParse(fileName.Substring(prefix.Length, fileName.Length - prefix.Length - 4), out var version) ? version : (SchemaVersion?)null;
+        }
+
+        private bool OwnsFinalFile(string fileName) =>
             fileName == SnapshotName
             || fileName == Id + ".journal"
             || fileName == SnapshotName + ".bak"
-            || (fileName.StartsWith(SnapshotName + ".v", StringComparison.Ordinal) && fileName.EndsWith(".bak", StringComparison.Ordinal))
-            || fileName.StartsWith(SnapshotName + ".corrupt-", StringComparison.Ordinal)
-            || fileName.StartsWith(SnapshotName + ".bak.corrupt-", StringComparison.Ordinal)
-            || fileName.StartsWith(Id + ".journal.corrupt-", StringComparison.Ordinal)
-            || IsTempFile(fileName);
+            || IsMigrationBackup(fileName)
+            || IsCorruptCopy(fileName, SnapshotName)
+            || IsCorruptCopy(fileName, SnapshotName + ".bak")
+            || IsCorruptCopy(fileName, Id + ".journal");
+
+        /// <summary>&lt;of&gt;.corrupt-&lt;yyyyMMddTHHmmssfffZ&gt;, as <see cref="CorruptCopyOf"/> names it.</summary>
+        private static bool IsCorruptCopy(string fileName, string of) =>
+            fileName.Length == of.Length + ".corrupt-".Length + CorruptStampLength
+            && fileName.StartsWith(of + ".corrupt-", StringComparison.Ordinal)
+            && fileName.EndsWith("Z", StringComparison.Ordinal);
+
+        private const int CorruptStampLength = 19; // yyyyMMddTHHmmssfffZ
 
         /// <summary>The batch id of a snapshot file name, or null when the name is not one.</summary>
         public static string? IdFromSnapshotName(string fileName)

@@ -22,7 +22,7 @@ namespace StateCmdlets.Commands
         [ArgumentCompleter(typeof(BatchNameCompleter))]
         public string[]? Name { get; set; }
 
-        [Parameter(Mandatory = true, ParameterSetName = ByIdSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, ParameterSetName = ByIdSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(BatchIdCompleter))]
         public string[] BatchId { get; set; } = new string[0];

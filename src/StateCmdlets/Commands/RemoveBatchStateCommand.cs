@@ -9,7 +9,7 @@ namespace StateCmdlets.Commands
     [OutputType(typeof(void))]
     public sealed class RemoveBatchStateCommand : LockingStateCmdletBase
     {
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(BatchIdCompleter))]
         public string[] BatchId { get; set; } = new string[0];

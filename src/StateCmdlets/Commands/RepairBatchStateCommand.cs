@@ -13,7 +13,7 @@ namespace StateCmdlets.Commands
     [OutputType(typeof(RepairReport))]
     public sealed class RepairBatchStateCommand : LockingStateCmdletBase
     {
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(BatchIdCompleter))]
         public string[] BatchId { get; set; } = new string[0];

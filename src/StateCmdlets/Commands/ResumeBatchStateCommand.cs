@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
@@ -20,7 +21,7 @@ namespace StateCmdlets.Commands
     {
         private bool _includeFailed = true;
 
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(BatchIdCompleter))]
         public string BatchId { get; set; } = string.Empty;
@@ -46,35 +47,45 @@ namespace StateCmdlets.Commands
             var store = Store;
             if (Reset && !TryRun(() => store.ResetBreaker(BatchId, Cancellation), BatchId)) return;
             var progress = new BatchProgress(BatchId);
+            // What each feature's attempt count was when it was handed out: it is handed out again
+            // (with -Wait) only once a new result says it failed, never just because nothing was recorded.
+            var handedOut = new Dictionary<string, int>(StringComparer.Ordinal);
+            bool loaded = false;
             try
             {
                 while (true)
                 {
                     Batch? batch = null;
                     if (!TryRun(() => batch = store.Load(BatchId), BatchId)) return;
+                    loaded = true;
                     if (batch!.IsSuspended)
                     {
                         WarnSuspended(batch.ConsecutiveFailures, batch.Settings.MaxConsecutiveFailures);
                         break;
                     }
-                    var pass = HandOut(store, batch, progress, out bool suspended, out DateTime? nextRetry);
-                    if (suspended || !Wait || nextRetry == null) break;
+                    var pass = HandOut(store, batch, progress, handedOut, out bool suspended, out DateTime? nextRetry);
+                    if (suspended || !Wait) break;
+                    // Failures recorded during the pass may be due again: look at the batch again at once.
+                    if (pass > 0) continue;
+                    if (nextRetry == null) break;
                     // Only backoffs are left: sleep until the first one passes (Ctrl+C stops the wait).
                     var delay = nextRetry.Value - DateTime.UtcNow;
                     WriteVerbose($"Waiting {Math.Max(0, delay.TotalSeconds):0.#} s for the next retry of batch '{BatchId}'.");
                     if (delay > TimeSpan.Zero && Cancellation.WaitHandle.WaitOne(delay)) throw new PipelineStoppedException();
-                    if (pass == 0 && delay <= TimeSpan.Zero) Thread.Sleep(10);
+                    if (delay <= TimeSpan.Zero) Thread.Sleep(10);
                 }
             }
             finally
             {
                 progress.Complete(this);
+                // Also when the pipeline ends early (Select-Object -First, an error downstream): the
+                // summary says where the batch stands and how to go on.
+                if (loaded) WriteSummary(store);
             }
-            WriteSummary(store);
         }
 
         /// <summary>One pass over what is left; returns how many features it emitted.</summary>
-        private int HandOut(Core.Batches.BatchStore store, Batch batch, BatchProgress progress, out bool suspended, out DateTime? nextRetry)
+        private int HandOut(Core.Batches.BatchStore store, Batch batch, BatchProgress progress, Dictionary<string, int> handedOut, out bool suspended, out DateTime? nextRetry)
         {
             suspended = false;
             nextRetry = null;
@@ -84,6 +95,7 @@ namespace StateCmdlets.Commands
             for (int i = 0; i < order.Count; i++)
             {
                 var feature = order[i];
+                if (handedOut.TryGetValue(feature.Name, out int attemptsThen) && feature.Attempts <= attemptsThen) continue;
                 Readiness? readiness = null;
                 if (!TryRun(() => readiness = store.ReadinessOf(batch.BatchId, feature.Name, _includeFailed, Cancellation), feature.Name)) continue;
                 switch (readiness!.Kind)
@@ -103,8 +115,9 @@ namespace StateCmdlets.Commands
                         continue;
                 }
                 progress.Report(this, total - (order.Count - i), total, feature.Name);
-                WriteObject(new FeatureState(batch.BatchId, store.StateDirectory, feature));
+                handedOut[feature.Name] = feature.Attempts;
                 emitted++;
+                WriteObject(new FeatureState(batch.BatchId, store.StateDirectory, feature));
             }
             return emitted;
         }
@@ -115,11 +128,18 @@ namespace StateCmdlets.Commands
         /// <summary>One line to the information stream: where the batch stands, and how to go on.</summary>
         private void WriteSummary(Core.Batches.BatchStore store)
         {
-            BatchSummary? s = null;
-            if (!TryRun(() => s = store.Summary(BatchId, Cancellation), BatchId)) return;
-            string text = string.Format(CultureInfo.InvariantCulture, "Completed {0}/{1}, {2} failed, {3} skipped", s!.Completed, s.Total, s.Failed, s.Skipped);
-            if (s.Remaining > 0) text += $"; resume with: Resume-BatchState -BatchId {BatchId}" + (s.Status == BatchStatus.Suspended ? " -Reset" : string.Empty);
-            WriteInformation(new InformationRecord(text, "Resume-BatchState"));
+            try
+            {
+                // Not through TryRun: while the pipeline is being stopped, an error record could not be written either.
+                var s = store.Summary(BatchId, CancellationToken.None);
+                string text = string.Format(CultureInfo.InvariantCulture, "Completed {0}/{1}, {2} failed, {3} skipped", s.Completed, s.Total, s.Failed, s.Skipped);
+                if (s.Remaining > 0) text += $"; resume with: Resume-BatchState -BatchId {BatchId}" + (s.Status == BatchStatus.Suspended ? " -Reset" : string.Empty);
+                WriteInformation(new InformationRecord(text, "Resume-BatchState"));
+            }
+            catch (Exception e) when (e is Core.StateException || e is PipelineStoppedException)
+            {
+                // Stopped with Ctrl+C, or the batch is gone: there is no summary to give.
+            }
         }
     }
 }

@@ -87,7 +87,7 @@ namespace StateCmdlets.Commands
             var result = new FeatureResult(Feature, Status, ErrorMessage ?? ErrorRecord?.Exception?.Message, data == null ? null : PowerShellJson.ToJson(data))
             {
                 Permanent = Permanent,
-                ErrorType = ErrorRecord?.Exception?.GetType().FullName,
+                ErrorTypes = ExceptionTypes(ErrorRecord?.Exception),
                 ContextTokens = ContextTokens,
             };
             var store = Store;
@@ -95,6 +95,14 @@ namespace StateCmdlets.Commands
             if (!TryRun(() => outcome = store.Record(BatchId, result, Cancellation), Feature)) return;
             ProgressOf(BatchId).Report(this, outcome!.Total - outcome.Remaining, outcome.Total, Feature);
             if (PassThru) WriteObject(new FeatureState(BatchId, store.StateDirectory, outcome.Feature));
+        }
+
+        /// <summary>The exception's type and its inner exceptions' (a .NET call's exception arrives wrapped in a MethodInvocationException).</summary>
+        private static string[] ExceptionTypes(Exception? exception)
+        {
+            var types = new System.Collections.Generic.List<string>();
+            for (var e = exception; e != null && types.Count < 16; e = e.InnerException) types.Add(e.GetType().FullName ?? e.GetType().Name);
+            return types.ToArray();
         }
 
         protected override void EndProcessing()

@@ -17,7 +17,7 @@ namespace StateCmdlets.Commands
         private bool _sound = true;
 
         /// <summary>The batches to check; all batches of the state directory when omitted.</summary>
-        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(BatchIdCompleter))]
         public string[]? BatchId { get; set; }
@@ -30,7 +30,7 @@ namespace StateCmdlets.Commands
         {
             var store = Store;
             IReadOnlyList<string> ids = BatchId ?? new string[0];
-            if (BatchId == null && !TryRun(() => ids = store.ListBatchIds(), store.StateDirectory)) return;
+            if (BatchId == null && !TryRun(() => ids = store.ListBatchIdsWithAnyFile(), store.StateDirectory)) return;
             foreach (string id in ids)
             {
                 IReadOnlyList<StateProblem>? problems = null;

@@ -288,7 +288,8 @@ namespace StateCmdlets.Core.Batches.Import
 
             internal DateTime? Date(JsonElement obj, string name)
             {
-                if (!obj.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.String) return null;
+                if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+                if (v.ValueKind != JsonValueKind.String) throw new StateFileCorruptException(_path, null, $"{name} {v.GetRawText()} is not a date.");
                 return JsonText.TryParseDate(v.GetString(), out var date) ? date : throw new StateFileCorruptException(_path, null, $"{name} '{v.GetString()}' is not a date.");
             }
 
@@ -302,8 +303,12 @@ namespace StateCmdlets.Core.Batches.Import
                 throw new StateFileCorruptException(_path, null, $"{name} {v.GetRawText()} is not a duration.");
             }
 
-            internal long? Long(JsonElement obj, string name) =>
-                obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long n) ? n : (long?)null;
+            internal long? Long(JsonElement obj, string name)
+            {
+                if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+                return v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long n) ? n
+                    : throw new StateFileCorruptException(_path, null, $"{name} {v.GetRawText()} is not a whole number.");
+            }
 
             internal int Int(JsonElement obj, string name, string where) =>
                 obj.TryGetProperty(name, out var v) && TryIndex(v, out int n) ? n
