@@ -73,6 +73,21 @@ Describe 'Pipeline binding' {
             (Get-EntryNames $decoy).Count | Should -Be 0
         }
 
+        It 'takes batch ids as strings from the pipeline, in every cmdlet that names batches' {
+            $null = New-BatchState -Name n -Feature a -BatchId S1 -StateDirectory $d
+            $null = New-BatchState -Name n -Feature b -BatchId S2 -StateDirectory $d
+            ('S1', 'S2' | Get-BatchState -StateDirectory $d).BatchId -join ',' | Should -BeExactly 'S1,S2'
+            ('S1', 'S2' | Resume-BatchState -StateDirectory $d).Feature -join ',' | Should -BeExactly 'a,b'
+            'S1', 'S2' | Test-BatchState -StateDirectory $d -Quiet | Should -BeTrue
+            @('S1', 'S2' | Repair-BatchState -StateDirectory $d -Confirm:$false).Recovered -join ',' | Should -Be 'True,True'
+            ('S1' | Checkpoint-BatchState -StateDirectory $d -PassThru).CheckpointCount | Should -Be 1
+            ('S1' | Reset-BatchContext -StateDirectory $d -PassThru).ContextClears | Should -Be 1
+            # the help's own example: ids of the batches with problems, piped on
+            @(Test-BatchState -StateDirectory $d | Select-Object -ExpandProperty BatchId -Unique | Repair-BatchState -StateDirectory $d -WhatIf).Count | Should -Be 0
+            'S1', 'S2' | Remove-BatchState -StateDirectory $d -Confirm:$false
+            @(Get-BatchState -StateDirectory $d).Count | Should -Be 0
+        }
+
         It 'resumes every batch Get-BatchState gives it' {
             $null = New-BatchState -Name n -Feature a -BatchId B1 -StateDirectory $d
             $null = New-BatchState -Name n -Feature b, c -BatchId B2 -StateDirectory $d

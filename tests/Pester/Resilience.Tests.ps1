@@ -68,6 +68,34 @@ Describe 'Failures: permanent, retried after a backoff, and the circuit breaker'
         (Get-BatchState -BatchId R -StateDirectory $d).Status | Should -Be 'Completed'
     }
 
+    It 'matches a permanent error type inside the MethodInvocationException PowerShell wraps a .NET exception in' {
+        $null = New-BatchState -Name n -Feature a, b -BatchId W -StateDirectory $d -PermanentErrorType DirectoryNotFoundException
+        try { [IO.File]::ReadAllText((Join-Path $d 'no/such/folder/file.txt')) }
+        catch { Set-FeatureResult -BatchId W -Feature a -Status Failed -ErrorRecord $_ -StateDirectory $d }
+        $a = (Get-BatchState -BatchId W -StateDirectory $d).Features[0]
+        $a.Permanent | Should -BeTrue
+        $a.LastError | Should -BeLike '*ReadAllText*'
+        (Resume-BatchState -BatchId W -StateDirectory $d).Feature | Should -Be 'b'
+    }
+
+    It 'with -Wait hands out again, after its backoff, a failure recorded during the same run, until its attempts are spent' {
+        $null = New-BatchState -Name n -Feature flaky, ok -BatchId F -StateDirectory $d -RetryDelay 0.2 -MaxRetryDelay 0.4 -MaxAttempts 3
+        $handed = @(Resume-BatchState -BatchId F -StateDirectory $d -Wait | ForEach-Object {
+            $item = $_
+            "$($item.Feature)/$($item.Attempts)"
+            try { if ($item.Feature -eq 'flaky') { throw 'still down' }; $item | Set-FeatureResult -Status Completed }
+            catch { $item | Set-FeatureResult -Status Failed -ErrorRecord $_ }
+        })
+        ($handed -join ',') | Should -BeExactly 'flaky/0,ok/0,flaky/1,flaky/2'
+        $flaky = (Get-BatchState -BatchId F -StateDirectory $d).Features[0]
+        "$($flaky.Status)/$($flaky.Attempts)" | Should -Be 'Failed/3'
+    }
+
+    It 'with -Wait does not hand a feature out again when nothing was recorded for it' {
+        $null = New-BatchState -Name n -Feature a, b -BatchId N -StateDirectory $d
+        (Resume-BatchState -BatchId N -StateDirectory $d -Wait).Feature -join ',' | Should -BeExactly 'a,b'
+    }
+
     It 'suspends the batch after failures in a row, says why, and -Reset resumes it' {
         $null = New-BatchState -Name n -Feature a, b, c, d -BatchId S -StateDirectory $d -MaxConsecutiveFailures 2
         $handed = @(Resume-BatchState -BatchId S -StateDirectory $d -WarningVariable warned -WarningAction SilentlyContinue |
@@ -90,6 +118,17 @@ Describe 'Failures: permanent, retried after a backoff, and the circuit breaker'
             if ($_.Feature -eq 'b') { $_ | Set-FeatureResult -Status Failed -ErrorMessage 'x' } else { $_ | Set-FeatureResult -Status Completed }
         }
         "$($info[-1])" | Should -BeExactly 'Completed 2/3, 1 failed, 0 skipped; resume with: Resume-BatchState -BatchId Y'
+    }
+
+    It 'writes the summary line also when the pipeline ends early: Select-Object -First, or an error downstream' {
+        $null = New-BatchState -Name n -Feature a, b, c, d, e -BatchId Z -StateDirectory $d
+        Resume-BatchState -BatchId Z -StateDirectory $d -InformationVariable first | Select-Object -First 2 | Set-FeatureResult -Status Completed
+        "$first" | Should -BeExactly 'Completed 2/5, 0 failed, 0 skipped; resume with: Resume-BatchState -BatchId Z'
+        $thrown = $null
+        try { Resume-BatchState -BatchId Z -StateDirectory $d -InformationVariable failed | ForEach-Object { throw 'downstream broke' } }
+        catch { $thrown = $_ }
+        "$thrown" | Should -BeExactly 'downstream broke'
+        "$failed" | Should -BeExactly 'Completed 2/5, 0 failed, 0 skipped; resume with: Resume-BatchState -BatchId Z'
     }
 }
 
