@@ -409,6 +409,27 @@ namespace StateCmdlets.Core.Tests
         }
 
         [Fact]
+        public void A_second_original_of_the_same_version_gets_a_backup_of_its_own()
+        {
+            Create("b1", "a");
+            byte[] first = File.ReadAllBytes(_dir.File("b1.json"));
+            NewStore(migrator: TestMigrator()).Migrate("b1", CancellationToken.None);
+            // The 1.2.0 file comes back (restored from elsewhere), different, and is migrated again.
+            NewStore().Create(new BatchDefinition("test b1", new[] { "a", "b" }) { BatchId = "b1" }, replace: true, CancellationToken.None);
+            File.WriteAllBytes(_dir.File("b1.json.v1.2.0.bak"), first); // Create -Force deleted the old backups; put the first back
+            byte[] second = File.ReadAllBytes(_dir.File("b1.json"));
+
+            var outcome = NewStore(migrator: TestMigrator()).Migrate("b1", CancellationToken.None);
+
+            Assert.Equal(first, File.ReadAllBytes(_dir.File("b1.json.v1.2.0.bak")));
+            Assert.Matches(@"b1\.json\.v1\.2\.0\.\d{8}T\d{9}Z\.bak$", outcome.BackupPath);
+            Assert.Equal(second, File.ReadAllBytes(outcome.BackupPath!));
+            var files = new BatchFiles(_dir.State, "b1");
+            Assert.True(files.IsMigrationBackup(Path.GetFileName(outcome.BackupPath!)));
+            Assert.Contains(outcome.BackupPath!, NewStore().Remove("b1", CancellationToken.None));
+        }
+
+        [Fact]
         public void The_first_write_to_an_older_file_backs_it_up()
         {
             Create("b1", "a");

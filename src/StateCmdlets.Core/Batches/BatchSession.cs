@@ -50,6 +50,9 @@ namespace StateCmdlets.Core.Batches
         /// <summary>The snapshot as read, kept only while it is older than the current version (for its backup).</summary>
         internal byte[]? OriginalBytes { get; set; }
 
+        /// <summary>Where the last migration's original was kept (reported by Invoke-StateMigration).</summary>
+        internal string? BackupPath { get; set; }
+
         /// <summary>The journal on disk was of another generation when this session was read.</summary>
         internal bool StaleJournalSeen { get; set; }
 

@@ -168,7 +168,8 @@ namespace StateCmdlets.Core.Batches
                 .Concat(names
                     .Where(files.IsMigrationBackup)
                     .OrderByDescending(n => files.MigrationBackupVersion(n))
-                    .Select(n => n));
+                    .ThenByDescending(n => n.Length) // a stamped second backup of a version is newer than the plain one
+                    .ThenByDescending(n => n, StringComparer.Ordinal));
             bool complete = false;
             foreach (string name in backups)
             {

@@ -356,7 +356,7 @@ namespace StateCmdlets.Core.Batches
                     if (!(from < Options.Migrator.Current))
                         return new MigrationOutcome(files.Snapshot, from, from, MigrationAction.UpToDate, null);
                     Compact(files, session);
-                    return new MigrationOutcome(files.Snapshot, from, session.Batch.SchemaVersion, MigrationAction.Migrated, files.Backup(from));
+                    return new MigrationOutcome(files.Snapshot, from, session.Batch.SchemaVersion, MigrationAction.Migrated, session.BackupPath ?? files.Backup(from));
                 });
             }
         }
@@ -621,11 +621,17 @@ namespace StateCmdlets.Core.Batches
             if (session.OriginalBytes != null && session.FileVersion < Options.Migrator.Current)
             {
                 string backup = files.Backup(session.FileVersion);
+                byte[] original = session.OriginalBytes;
+                // A backup of this version from an earlier migration holds another original (the file was
+                // replaced since): keep both, this one under a name of its own.
+                if (_fs.FileExists(backup) && !Guard(backup, "read", () => _fs.ReadAllBytes(backup)).SequenceEqual(original))
+                    backup = files.Backup(session.FileVersion, Options.UtcNow());
                 if (!_fs.FileExists(backup))
                 {
-                    Guard(backup, "write", () => AtomicFile.Write(_fs, backup, session.OriginalBytes));
+                    Guard(backup, "write", () => AtomicFile.Write(_fs, backup, original));
                     Trace($"Backed up '{files.Snapshot}' (version {session.FileVersion}) to '{backup}'.");
                 }
+                session.BackupPath = backup;
             }
             session.Batch.SchemaVersion = SchemaVersion.Max(Options.Migrator.Current, session.FileVersion);
             var mark = new SnapshotMark(NewGeneration(), session.LastSequence);

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using StateCmdlets.Core.Batches;
 using StateCmdlets.Core.Versioning;
 
@@ -42,11 +43,16 @@ namespace StateCmdlets.Core.Storage
         /// <summary>Where the original of a file migrated from <paramref name="version"/> is kept.</summary>
         public string Backup(SchemaVersion version) => Snapshot + ".v" + version + ".bak";
 
+        /// <summary>A second backup of the same version, when <see cref="Backup(SchemaVersion)"/> holds another original.</summary>
+        public string Backup(SchemaVersion version, DateTime utcNow) => Snapshot + ".v" + version + "." + Stamp(utcNow) + ".bak";
+
         /// <summary>Where an unreadable snapshot is moved aside (never deleted).</summary>
         public string CorruptCopy(DateTime utcNow) => CorruptCopyOf(Snapshot, utcNow);
 
         /// <summary>Where a damaged file of this batch (snapshot or journal) is moved aside.</summary>
-        public static string CorruptCopyOf(string path, DateTime utcNow) => path + ".corrupt-" + utcNow.ToString("yyyyMMddTHHmmssfffZ", System.Globalization.CultureInfo.InvariantCulture);
+        public static string CorruptCopyOf(string path, DateTime utcNow) => path + ".corrupt-" + Stamp(utcNow);
+
+        private static string Stamp(DateTime utcNow) => utcNow.ToString("yyyyMMddTHHmmssfffZ", System.Globalization.CultureInfo.InvariantCulture);
 
         /// <summary>
         /// Temporary files of an atomic write to one of this batch's files: "." + the file's name +
@@ -72,7 +78,12 @@ namespace StateCmdlets.Core.Storage
         {
             string prefix = SnapshotName + ".v";
             if (!fileName.StartsWith(prefix, StringComparison.Ordinal) || !fileName.EndsWith(".bak", StringComparison.Ordinal) || fileName.Length <= prefix.Length + 4) return null;
-            return SchemaVersion.TryParse(fileName.Substring(prefix.Length, fileName.Length - prefix.Length - 4), out var version) ? version : (SchemaVersion?)null;
+            string middle = fileName.Substring(prefix.Length, fileName.Length - prefix.Length - 4);
+            // B.json.v<version>.bak, or B.json.v<version>.<stamp>.bak for a second original of the same version.
+            int stamp = middle.Length - CorruptStampLength - 1;
+            if (stamp > 0 && middle[stamp] == '.' && middle.EndsWith("Z", StringComparison.Ordinal) && middle.Substring(stamp + 1).All(c => char.IsDigit(c) || c == 'T' || c == 'Z'))
+                middle = middle.Substring(0, stamp);
+            return SchemaVersion.TryParse(middle, out var version) ? version : (SchemaVersion?)null;
         }
 
         private bool OwnsFinalFile(string fileName) =>
