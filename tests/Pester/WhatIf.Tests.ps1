@@ -46,6 +46,22 @@ Describe '-WhatIf changes nothing on disk' {
         Get-DirectorySnapshot $d | Should -Be $before
     }
 
+    It 'Invoke-StateMigration -WhatIf says, per batch file, what each schema step would change' {
+        New-UnversionedBatch $d 'Old'
+        $script = Join-Path (Split-Path -Parent $d) 'whatif-migration.ps1'
+        Set-Content -LiteralPath $script -Value @'
+param($Module, $Directory)
+Import-Module $Module
+Invoke-StateMigration -StateDirectory $Directory -WhatIf
+'@
+        $run = Invoke-TestPwsh -ScriptPath $script -ArgumentList $env:STATECMDLETS_TEST_MODULE, $d
+        $run.ExitCode | Should -Be 0
+        $text = $run.StdOut -replace '\s+', ' '
+        $text | Should -BeLike "*What if:*Migrate from schema 1.0.0 to 1.2.0*Old.json*"
+        $text | Should -BeLike '*1.0.0 to 1.1.0 adds journalSequence*'
+        $text | Should -BeLike '*1.1.0 to 1.2.0 adds settings for retry backoff, the circuit breaker*'
+    }
+
     It 'Invoke-StateMigration -WhatIf leaves every file byte-identical' {
         $null = New-BatchState -Name n -Feature a -BatchId Cur -StateDirectory $d
         New-UnversionedBatch $d 'Old'

@@ -374,6 +374,8 @@ namespace StateCmdlets.Core.Tests
 
             public SchemaVersion To => new SchemaVersion(1, 3, 0);
 
+            public string Description => "1.2.0 to 1.3.0 adds settings.migratedBy";
+
             public JsonObject Apply(JsonObject document)
             {
                 document["settings"] ??= new JsonObject();

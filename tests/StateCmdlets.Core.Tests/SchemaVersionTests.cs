@@ -22,6 +22,8 @@ namespace StateCmdlets.Core.Tests
 
             public string Field { get; }
 
+            public string Description => $"{From} to {To} adds {Field}";
+
             public JsonObject Apply(JsonObject document)
             {
                 document[Field] = true;

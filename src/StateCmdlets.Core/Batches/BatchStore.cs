@@ -332,6 +332,9 @@ namespace StateCmdlets.Core.Batches
             return removed;
         }
 
+        /// <summary>What migrating a file of <paramref name="from"/> changes, one line per schema step (for -WhatIf).</summary>
+        public IReadOnlyList<string> DescribeMigration(SchemaVersion from) => Options.Migrator.Describe(from);
+
         /// <summary>What <see cref="Migrate"/> would do to the batch, without changing anything.</summary>
         public MigrationOutcome InspectVersion(string batchId)
         {

@@ -9,6 +9,9 @@ namespace StateCmdlets.Core.Versioning
 
         SchemaVersion To { get; }
 
+        /// <summary>What the step changes, in a few words, for -WhatIf ("adds the journal mark").</summary>
+        string Description { get; }
+
         /// <summary>Returns the document in version <see cref="To"/>; must not touch anything else.</summary>
         JsonObject Apply(JsonObject document);
     }

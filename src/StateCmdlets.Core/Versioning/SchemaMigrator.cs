@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Text.Json.Nodes;
 
 namespace StateCmdlets.Core.Versioning
@@ -52,6 +53,10 @@ namespace StateCmdlets.Core.Versioning
             }
             return document;
         }
+
+        /// <summary>What migrating from <paramref name="version"/> to <see cref="Current"/> changes, one line per step.</summary>
+        public IReadOnlyList<string> Describe(SchemaVersion version) =>
+            (IReadOnlyList<string>?)PathFrom(version)?.Select(step => step.Description).ToList() ?? Array.Empty<string>();
 
         private List<IMigrationStep>? PathFrom(SchemaVersion version)
         {

@@ -12,6 +12,8 @@ namespace StateCmdlets.Core.Versioning.Steps
 
         public SchemaVersion To => new SchemaVersion(1, 1, 0);
 
+        public string Description => "1.0.0 to 1.1.0 adds journalSequence (results recorded from then on go to the journal)";
+
         public JsonObject Apply(JsonObject document)
         {
             document.Remove("journalGeneration");

@@ -13,6 +13,8 @@ namespace StateCmdlets.Core.Versioning.Steps
 
         public SchemaVersion To => new SchemaVersion(1, 2, 0);
 
+        public string Description => "1.1.0 to 1.2.0 adds settings for retry backoff, the circuit breaker, permanent error types and the context budget (defaults that behave as before), and fields for dependencies, checkpoints and context clears";
+
         public JsonObject Apply(JsonObject document)
         {
             var settings = document["settings"] as JsonObject ?? new JsonObject();
