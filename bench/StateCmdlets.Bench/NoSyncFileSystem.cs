@@ -39,6 +39,14 @@ namespace StateCmdlets.Bench
 
         public bool DirectoryExists(string directory) => _disk.DirectoryExists(directory);
 
+        public string ResolveLinks(string path) => _disk.ResolveLinks(path);
+
+        public int? GetUnixMode(string path) => _disk.GetUnixMode(path);
+
+        public void SetUnixMode(string path, int mode) => _disk.SetUnixMode(path, mode);
+
+        public bool IsReadOnly(string path) => _disk.IsReadOnly(path);
+
         public ILockHandle AcquireLock(string path, TimeSpan timeout, CancellationToken cancellationToken) => _disk.AcquireLock(path, timeout, cancellationToken);
 
         private sealed class NoSyncFile : IWritableFile

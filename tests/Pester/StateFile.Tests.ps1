@@ -436,6 +436,104 @@ Describe 'Invoke-StateMigration -Step' {
     }
 }
 
+Describe 'Symbolic links and permissions' -Skip:($IsWindows -eq $true) {
+    # Windows needs privileges to make links; the xunit tests cover the read-only attribute there.
+    BeforeAll {
+        $steps = @{ '1.0.0' = { param($doc) $doc.tags = @('new'); '1.1.0' } }
+    }
+    BeforeEach {
+        $d = New-TestStateDirectory; $work = Split-Path -Parent $d
+        $real = Join-Path $d 'real.json'; $link = Join-Path $d 'link.json'
+    }
+    AfterEach { Remove-TestStateDirectory $d }
+
+    It 'Update-StateFile through a symbolic link changes the target, keeps the link, and locks next to the target' {
+        Save-StateFile -Path $real -InputObject @{ Runs = 1 }
+        $null = New-Item -ItemType SymbolicLink -Path $link -Target $real
+        Update-StateFile -Path $link -ScriptBlock { $_.Runs++ } -ErrorAction Stop
+        Save-StateFile -Path $link -InputObject @{ Runs = 5 } -ErrorAction Stop
+        (Get-Item -LiteralPath $link).LinkType | Should -Be 'SymbolicLink'
+        (Get-Item -LiteralPath $link).Target | Should -Be $real
+        (Read-StateFile -Path $real).Runs | Should -Be 5
+        @(Get-EntryNames $d) -join ',' | Should -BeExactly 'link.json,real.json,real.json.lock'
+        # A migration through the link keeps its backup next to the target too.
+        $r = Invoke-StateMigration -Path $link -Step $steps -Force -ErrorAction Stop
+        $r.Path | Should -Be $real
+        $r.BackupPath | Should -Be "$real.v1.0.0.bak"
+        (Read-StateFile -Path $link).tags | Should -Be 'new'
+        (Get-Item -LiteralPath $link).LinkType | Should -Be 'SymbolicLink'
+    }
+
+    It 'two paths to one file share one lock: Update-StateFile on the link times out while Use-StateLock holds the target' {
+        Save-StateFile -Path $real -InputObject @{ Runs = 0 }
+        $null = New-Item -ItemType SymbolicLink -Path $link -Target $real
+        $quick = New-WorkerScript $work 'quick.ps1' @'
+try { Update-StateFile -Path $Path -LockTimeout 1 -ScriptBlock { $_.Runs++ } -ErrorAction Stop; 'updated' }
+catch { $_.FullyQualifiedErrorId + '|' + $_.TargetObject }
+'@
+        Use-StateLock -Path $real -Timeout 5 -ScriptBlock {
+            $r = Invoke-TestPwsh -ScriptPath $quick -ArgumentList @('-Module', $env:STATECMDLETS_TEST_MODULE, '-Path', $link) -TimeoutSeconds 60
+            $r.StdOut.Trim() | Should -BeLike "StateLockTimeout,*|$real.lock"
+            # In this thread the other path is the same lock, refused at once.
+            { Update-StateFile -Path $link -LockTimeout 30 -ScriptBlock { $_.Runs++ } -ErrorAction Stop } | Should -Throw -ErrorId 'StateLockReentrant,*'
+        }
+        (Read-StateFile -Path $real).Runs | Should -Be 0
+        Update-StateFile -Path $link -LockTimeout 1 -ScriptBlock { $_.Runs++ } -ErrorAction Stop
+        (Read-StateFile -Path $real).Runs | Should -Be 1
+        "$link.lock" | Should -Not -Exist
+    }
+
+    It 'a symbolic link to nothing is StateFileNotFound for every command, creating nothing' {
+        $null = New-Item -ItemType SymbolicLink -Path $link -Target (Join-Path $d 'missing.json')
+        $null = Save-StateFile -Path $link -InputObject @{ a = 1 } -ErrorVariable e1 -ErrorAction SilentlyContinue
+        $null = Update-StateFile -Path $link -ScriptBlock { throw 'must not run' } -ErrorVariable e2 -ErrorAction SilentlyContinue
+        $null = Use-StateLock -Path $link -ScriptBlock { throw 'must not run' } -ErrorVariable e3 -ErrorAction SilentlyContinue
+        $null = Read-StateFile -LiteralPath $link -ErrorVariable e4 -ErrorAction SilentlyContinue
+        foreach ($err in @($e1) + @($e2) + @($e3) + @($e4)) {
+            $err.FullyQualifiedErrorId | Should -BeLike 'StateFileNotFound,*'
+            $err.Exception.Message | Should -BeLike "*$link*symbolic link*missing.json*does not exist*"
+        }
+        @($e1).Count + @($e2).Count + @($e3).Count + @($e4).Count | Should -Be 4
+        @(Get-EntryNames $d) -join ',' | Should -BeExactly 'link.json'
+    }
+
+    It 'a 0644 file stays 0644 after Save-StateFile, Update-StateFile and Invoke-StateMigration -Step; a new one is 0600' {
+        Save-StateFile -Path $real -InputObject @{ Runs = 1 }
+        Get-UnixMode $real | Should -Be '600'
+        [IO.File]::SetUnixFileMode($real, [IO.UnixFileMode]'UserRead, UserWrite, GroupRead, OtherRead')
+        Get-UnixMode $real | Should -Be '644'
+        Save-StateFile -Path $real -InputObject @{ Runs = 2 } -ErrorAction Stop
+        Get-UnixMode $real | Should -Be '644'
+        Update-StateFile -Path $real -ScriptBlock { $_.Runs++ } -ErrorAction Stop
+        Get-UnixMode $real | Should -Be '644'
+        $r = Invoke-StateMigration -Path $real -Step $steps -Force -ErrorAction Stop
+        "$($r.Action)" | Should -Be 'Migrated'
+        Get-UnixMode $real | Should -Be '644'
+        Get-UnixMode $r.BackupPath | Should -Be '600'
+        (Read-StateFile -Path $real).Runs | Should -Be 3
+    }
+
+    It 'a read-only (0444) file is refused with StateFileAccessDenied by Save, Update and migration, unchanged' {
+        Save-StateFile -Path $real -InputObject @{ Runs = 1 }
+        [IO.File]::SetUnixFileMode($real, [IO.UnixFileMode]'UserRead, GroupRead, OtherRead')
+        $before = (Get-FileHash -LiteralPath $real).Hash
+        $null = Save-StateFile -Path $real -InputObject @{ Runs = 2 } -ErrorVariable e1 -ErrorAction SilentlyContinue
+        $null = Update-StateFile -Path $real -ScriptBlock { throw 'must not run' } -ErrorVariable e2 -ErrorAction SilentlyContinue
+        $null = Invoke-StateMigration -Path $real -Step $steps -Force -ErrorVariable e3 -ErrorAction SilentlyContinue
+        foreach ($err in @($e1) + @($e2) + @($e3)) {
+            $err.FullyQualifiedErrorId | Should -BeLike 'StateFileAccessDenied,*'
+            $err.CategoryInfo.Category | Should -Be 'PermissionDenied'
+            $err.TargetObject | Should -Be $real
+            $err.Exception.Message | Should -BeLike "*'$real'*the file is read-only*"
+        }
+        @($e1).Count + @($e2).Count + @($e3).Count | Should -Be 3
+        (Get-FileHash -LiteralPath $real).Hash | Should -Be $before
+        Get-UnixMode $real | Should -Be '444'
+        @(Get-EntryNames $d) -join ',' | Should -BeExactly 'real.json,real.json.lock'
+        (Read-StateFile -Path $real).Runs | Should -Be 1
+    }
+}
+
 Describe 'about_StateCmdlets' {
     It 'has the STATE FILES FOR ANY SCRIPT section naming the four cmdlets' {
         $text = Get-Help -Name about_StateCmdlets | Out-String

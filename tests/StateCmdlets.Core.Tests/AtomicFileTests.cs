@@ -83,6 +83,40 @@ namespace StateCmdlets.Core.Tests
         }
 
         [Fact]
+        public void Replacing_keeps_the_old_files_mode_only_when_asked()
+        {
+            if (!UnixMode.Applies) return;
+            using var dir = new TempDirectory();
+            string path = Path.Combine(dir.Root, "a.json");
+            File.WriteAllBytes(path, Old);
+            UnixMode.Set(path, "644");
+
+            AtomicFile.Write(PhysicalFileSystem.Instance, path, New, keepPermissions: true);
+            Assert.Equal("644", UnixMode.Of(path));
+
+            // Batch files rely on the default: whatever was there, the new file is owner-only.
+            AtomicFile.Write(PhysicalFileSystem.Instance, path, Old);
+            Assert.Equal("600", UnixMode.Of(path));
+            Assert.Equal(Old, File.ReadAllBytes(path));
+        }
+
+        [Fact]
+        public void A_failure_setting_the_mode_leaves_the_old_file_and_its_mode_and_no_temp()
+        {
+            if (!UnixMode.Applies) return;
+            using var dir = new TempDirectory();
+            string path = Path.Combine(dir.Root, "a.json");
+            File.WriteAllBytes(path, Old);
+            UnixMode.Set(path, "644");
+
+            Assert.Throws<IOException>(() => AtomicFile.Write(new FaultyFileSystem { FailOn = "SetUnixMode" }, path, New, keepPermissions: true));
+
+            Assert.Equal(Old, File.ReadAllBytes(path));
+            Assert.Equal("644", UnixMode.Of(path));
+            Assert.Equal(new[] { "a.json" }, Directory.GetFiles(dir.Root).Select(Path.GetFileName));
+        }
+
+        [Fact]
         public void Temp_names_are_recognised_as_belonging_to_their_file_only()
         {
             string temp = AtomicFile.TempName("b.json");

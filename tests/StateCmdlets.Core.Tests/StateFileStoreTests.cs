@@ -56,11 +56,13 @@ namespace StateCmdlets.Core.Tests
 
         [Theory]
         [InlineData("CreateNew")]
+        [InlineData("SetUnixMode")]
         [InlineData("Write")]
         [InlineData("Flush")]
         [InlineData("Replace")]
         public void A_failed_save_leaves_the_old_file_byte_identical_and_no_temp_file(string step)
         {
+            if (step == "SetUnixMode" && !UnixMode.Applies) return; // Windows keeps no mode
             using var dir = new TempDirectory();
             string path = Path.Combine(dir.Root, "state.json");
             new StateFileStore().Save(path, Json("{\"old\":true}"), null, None);
@@ -246,17 +248,17 @@ namespace StateCmdlets.Core.Tests
         }
 
         [Fact]
-        public void State_lock_and_backup_files_are_owner_only_on_unix()
+        public void New_state_lock_and_backup_files_are_owner_only_on_unix()
         {
             if (!UnixMode.Applies) return;
             using var dir = new TempDirectory();
             string path = Path.Combine(dir.Root, "state.json");
-            File.WriteAllText(path, "{\"a\":1}");
             var store = new StateFileStore();
-            store.Update(path, c => c!.Value, null, None);
+            store.Update(path, _ => Json("{\"a\":1}"), null, None);
             Assert.Equal("600", UnixMode.Of(path));
             Assert.Equal("600", UnixMode.Of(path + ".lock"));
 
+            UnixMode.Set(path, "644"); // the backup is a new file all the same
             var migration = new StateFileMigration(new[] { new StateFileStep(new SchemaVersion(1, 0, 0), d => new StateFileStepResult(d, new SchemaVersion(1, 1, 0))) });
             var outcome = store.Migrate(path, migration, None);
             Assert.Equal("600", UnixMode.Of(outcome.BackupPath!));

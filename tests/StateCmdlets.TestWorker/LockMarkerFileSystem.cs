@@ -103,6 +103,14 @@ namespace StateCmdlets.TestWorker
 
         public bool DirectoryExists(string directory) => _inner.DirectoryExists(directory);
 
+        public string ResolveLinks(string path) => _inner.ResolveLinks(path);
+
+        public int? GetUnixMode(string path) => _inner.GetUnixMode(path);
+
+        public void SetUnixMode(string path, int mode) => _inner.SetUnixMode(path, mode);
+
+        public bool IsReadOnly(string path) => _inner.IsReadOnly(path);
+
         private sealed class Marked : ILockHandle
         {
             private readonly ILockHandle _held;

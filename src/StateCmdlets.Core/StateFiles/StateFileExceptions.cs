@@ -11,6 +11,18 @@ namespace StateCmdlets.Core.StateFiles
             : base("StateFileNotFound", $"State file '{path}' does not exist.", path)
         {
         }
+
+        /// <summary>A symbolic link to nothing: refused rather than replaced by a file of its own.</summary>
+        public StateFileNotFoundException(string path, string? missingTarget)
+            : base("StateFileNotFound",
+                $"State file '{path}' is a symbolic link to {(missingTarget == null ? "a file" : "'" + missingTarget + "'")}, which does not exist. Nothing was created or changed.",
+                path)
+        {
+            MissingTarget = missingTarget;
+        }
+
+        /// <summary>Where a dangling link points, when known.</summary>
+        public string? MissingTarget { get; }
     }
 
     /// <summary>A document that is not what the operation needs: a JSON object at the top level, or one new document.</summary>

@@ -12,7 +12,8 @@ namespace StateCmdlets.Core.StateFiles
     /// JSON state files of any shape, at any path. Readers take no lock and always see a whole
     /// file; every write is atomic and durable (<see cref="AtomicFile"/>) and made under an
     /// exclusive lock on the sidecar F.lock, so read-modify-write cycles from any number of
-    /// processes never lose an update.
+    /// processes never lose an update. A path through symbolic links means the file they lead to:
+    /// that file is replaced (keeping its permission bits) and its lock is taken.
     /// </summary>
     public sealed class StateFileStore
     {
@@ -32,7 +33,7 @@ namespace StateCmdlets.Core.StateFiles
         /// </summary>
         public System.Collections.Generic.IReadOnlyList<Batches.StateProblem> Inspect(string path)
         {
-            var files = new StateFilePaths(path);
+            var files = Locate(path);
             var problems = new System.Collections.Generic.List<Batches.StateProblem>();
             try
             {
@@ -64,7 +65,7 @@ namespace StateCmdlets.Core.StateFiles
         /// <summary>The whole document, without a lock. A missing file is <see cref="StateFileNotFoundException"/>.</summary>
         public JsonElement Read(string path)
         {
-            var files = new StateFilePaths(path);
+            var files = Locate(path);
             return Load(files) ?? throw new StateFileNotFoundException(files.Data);
         }
 
@@ -75,12 +76,13 @@ namespace StateCmdlets.Core.StateFiles
         /// </summary>
         public void Save(string path, JsonElement document, SchemaVersion? schemaVersion, CancellationToken cancellationToken)
         {
-            var files = new StateFilePaths(path);
+            var files = Locate(path);
             if (schemaVersion.HasValue) document = StateFileDocument.Stamp(document, schemaVersion.Value, files.Data);
             byte[] bytes = StateFileDocument.Serialize(document);
             RequireFolder(files);
             using (TakeLock(files, cancellationToken))
             {
+                RequireWritable(files);
                 if (schemaVersion.HasValue)
                 {
                     var existing = VersionOfExisting(files);
@@ -101,10 +103,11 @@ namespace StateCmdlets.Core.StateFiles
         public JsonElement Update(string path, Func<JsonElement?, JsonElement> change, SchemaVersion? schemaVersion, CancellationToken cancellationToken)
         {
             if (change == null) throw new ArgumentNullException(nameof(change));
-            var files = new StateFilePaths(path);
+            var files = Locate(path);
             RequireFolder(files);
             using (TakeLock(files, cancellationToken))
             {
+                RequireWritable(files);
                 var current = Load(files);
                 var stamp = schemaVersion;
                 if (current.HasValue)
@@ -134,7 +137,7 @@ namespace StateCmdlets.Core.StateFiles
         public T WithLock<T>(string path, Func<T> action, CancellationToken cancellationToken)
         {
             if (action == null) throw new ArgumentNullException(nameof(action));
-            var files = new StateFilePaths(path);
+            var files = Locate(path);
             RequireFolder(files);
             using (TakeLock(files, cancellationToken))
                 return action();
@@ -146,7 +149,7 @@ namespace StateCmdlets.Core.StateFiles
         /// </summary>
         public MigrationOutcome InspectMigration(string path, StateFileMigration migration)
         {
-            var files = new StateFilePaths(path);
+            var files = Locate(path);
             var document = Load(files) ?? throw new StateFileNotFoundException(files.Data);
             var from = Assess(files, document, migration);
             if (from.Need != MigrationNeed.Migrate) return new MigrationOutcome(files.Data, from.Version, from.Version, MigrationAction.UpToDate, null);
@@ -162,11 +165,12 @@ namespace StateCmdlets.Core.StateFiles
         /// </summary>
         public MigrationOutcome Migrate(string path, StateFileMigration migration, CancellationToken cancellationToken)
         {
-            var files = new StateFilePaths(path);
+            var files = Locate(path);
             // Checked before locking, so a typo leaves no stray lock file; checked again under it.
             if (!_fs.FileExists(files.Data)) throw new StateFileNotFoundException(files.Data);
             using (TakeLock(files, cancellationToken))
             {
+                RequireWritable(files);
                 byte[] original = ReadBytes(files) ?? throw new StateFileNotFoundException(files.Data);
                 var document = StateFileDocument.Parse(original, files.Data);
                 var from = Assess(files, document, migration);
@@ -240,8 +244,46 @@ namespace StateCmdlets.Core.StateFiles
         private void Write(StateFilePaths files, byte[] bytes)
         {
             var clock = Stopwatch.StartNew();
-            Guard(files.Data, "write", () => AtomicFile.Write(_fs, files.Data, bytes));
+            Guard(files.Data, "write", () => AtomicFile.Write(_fs, files.Data, bytes, keepPermissions: true));
             Trace($"Wrote '{files.Data}' ({bytes.Length} bytes, fsynced) in {clock.Elapsed.TotalMilliseconds:0.0} ms.");
+        }
+
+        /// <summary>
+        /// The files <paramref name="path"/> stands for, through symbolic links: replacing a link would
+        /// turn it into a file of its own, and a lock next to it would not exclude writers using the
+        /// target's path. A link to nothing is refused, creating nothing.
+        /// </summary>
+        private StateFilePaths Locate(string path)
+        {
+            var given = new StateFilePaths(path);
+            string target;
+            try
+            {
+                target = _fs.ResolveLinks(given.Data);
+            }
+            catch (FileNotFoundException e)
+            {
+                throw new StateFileNotFoundException(given.Data, e.FileName);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new StateIOException(given.Data, "follow the links of", e);
+            }
+            if (target == given.Data) return given;
+            if (string.IsNullOrEmpty(Path.GetFileName(target)))
+                throw new StateIOException(given.Data, "use", new IOException($"It leads to the folder '{target}', not a file."));
+            Trace($"'{given.Data}' leads to '{target}'.");
+            return new StateFilePaths(target);
+        }
+
+        /// <summary>
+        /// Like Set-Content, a read-only file is refused. The bits are checked here: the rename needs
+        /// only the folder's permission, and root passes every check anyway.
+        /// </summary>
+        private void RequireWritable(StateFilePaths files)
+        {
+            if (Guard(files.Data, "write", () => _fs.IsReadOnly(files.Data)))
+                throw new StateIOException(files.Data, "write", new UnauthorizedAccessException("the file is read-only (no write permission for this user). It was not changed."));
         }
 
         /// <summary>Like Set-Content, a save does not create folders: a typo in a path must not grow a tree.</summary>

@@ -15,16 +15,23 @@ namespace StateCmdlets.Core.Storage
         /// False only when another write into the same folder follows at once and fsyncs it (that one
         /// fsync makes both renames durable).
         /// </param>
-        public static void Write(IFileSystem fileSystem, string path, byte[] content, bool flushDirectory = true)
+        /// <param name="keepPermissions">
+        /// True to give the new file the permission bits of the one it replaces (a state file another
+        /// account reads); a new file, and every file without it, is owner-only (0600).
+        /// </param>
+        public static void Write(IFileSystem fileSystem, string path, byte[] content, bool flushDirectory = true, bool keepPermissions = false)
         {
             string directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? throw new ArgumentException($"'{path}' has no folder.", nameof(path));
             // Same folder as the target, so the rename never crosses file systems.
             string temp = Path.Combine(directory, TempName(Path.GetFileName(path)));
+            int? mode = keepPermissions ? fileSystem.GetUnixMode(path) : null;
             bool renamed = false;
             try
             {
                 using (var file = fileSystem.CreateNew(temp))
                 {
+                    // Before the fsync, so the mode is as durable as the content.
+                    if (mode.HasValue) fileSystem.SetUnixMode(temp, mode.Value);
                     file.Write(content, 0, content.Length);
                     file.Flush();
                 }

@@ -46,6 +46,26 @@ namespace StateCmdlets.Core.Storage
 
         bool DirectoryExists(string directory);
 
+        /// <summary>
+        /// The full path of the file <paramref name="path"/> really names, through symbolic links
+        /// (see <see cref="SymbolicLinks"/> for what each platform follows); a path that does not exist
+        /// yet comes back as it is. A link to nothing is <see cref="System.IO.FileNotFoundException"/>
+        /// whose FileName is the missing target, when known.
+        /// </summary>
+        string ResolveLinks(string path);
+
+        /// <summary>The permission bits (0777) of an existing file on Unix; null when missing, on Windows, or when the runtime cannot tell.</summary>
+        int? GetUnixMode(string path);
+
+        /// <summary>Sets a file's permission bits on Unix, whatever the umask (chmod); nothing on Windows.</summary>
+        void SetUnixMode(string path, int mode);
+
+        /// <summary>
+        /// True when this user must not write the existing file: the read-only attribute on Windows;
+        /// on Unix no write bit at all (even for root) or write permission denied. False when missing.
+        /// </summary>
+        bool IsReadOnly(string path);
+
         /// <summary>Takes the exclusive cross-process lock on a lock file (see <see cref="StateLock"/>).</summary>
         ILockHandle AcquireLock(string path, TimeSpan timeout, System.Threading.CancellationToken cancellationToken);
     }

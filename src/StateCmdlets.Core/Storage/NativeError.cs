@@ -31,6 +31,7 @@ namespace StateCmdlets.Core.Storage
                 case 21: return "is a directory";
                 case 28: return "no space left on device";
                 case 30: return "read-only file system";
+                case 40: return "too many levels of symbolic links";
                 case 122: return "disk quota exceeded";
                 default: return "see errno(3)";
             }

@@ -25,6 +25,28 @@ namespace StateCmdlets.Core.Storage
 
         public bool DirectoryExists(string directory) => Directory.Exists(directory);
 
+        public string ResolveLinks(string path) => IsWindows ? SymbolicLinks.ResolveWindows(path) : SymbolicLinks.ResolveUnix(path);
+
+        public int? GetUnixMode(string path) => IsWindows ? null : UnixPermissions.Of(path);
+
+        public void SetUnixMode(string path, int mode)
+        {
+            if (!IsWindows) UnixNative.Chmod(path, mode & UnixPermissions.PermissionBits);
+        }
+
+        public bool IsReadOnly(string path)
+        {
+            if (!IsWindows) return UnixPermissions.IsReadOnly(path);
+            try
+            {
+                return (File.GetAttributes(path) & FileAttributes.ReadOnly) != 0;
+            }
+            catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
+            {
+                return false;
+            }
+        }
+
         public byte[] ReadAllBytes(string path)
         {
             // Share everything: a reader must never block a writer's rename or append.

@@ -31,6 +31,8 @@ namespace StateCmdlets.Core.Storage
         internal const int ENOENT = 2;
         internal const int EACCES = 13;
         internal const int EEXIST = 17;
+        internal const int ENOTDIR = 20;
+        internal const int EINVAL = 22;
         internal static readonly int EWOULDBLOCK = IsMac ? 35 : 11;
 
         [DllImport(Libc, EntryPoint = "open", SetLastError = true)]
@@ -74,6 +76,20 @@ namespace StateCmdlets.Core.Storage
 
         [DllImport(Libc, EntryPoint = "chmod", SetLastError = true)]
         private static extern int ChmodRaw(byte[] path, int mode);
+
+        [DllImport(Libc, EntryPoint = "realpath", SetLastError = true)]
+        private static extern IntPtr RealpathRaw(byte[] path, byte[] resolved);
+
+        [DllImport(Libc, EntryPoint = "readlink", SetLastError = true)]
+        private static extern IntPtr ReadlinkRaw(byte[] path, byte[] buffer, UIntPtr size);
+
+        [DllImport(Libc, EntryPoint = "access", SetLastError = true)]
+        private static extern int AccessRaw(byte[] path, int mode);
+
+        private const int W_OK = 2;
+
+        // Larger than PATH_MAX on Linux (4096) and macOS (1024): realpath writes at most that.
+        private const int PathBuffer = 4097;
 
         [DllImport(Libc, EntryPoint = "getpid")]
         internal static extern int GetPid();
@@ -235,6 +251,40 @@ namespace StateCmdlets.Core.Storage
         {
             if (ChmodRaw(PathBytes(path), mode) != 0) throw NativeError.From(LastErrno(), "chmod", path);
         }
+
+        /// <summary>
+        /// realpath(3): the absolute path with every symbolic link, '.' and '..' resolved; null when a
+        /// component is missing. A caller-supplied buffer, since older macOS realpath refuses a null one.
+        /// </summary>
+        internal static string? RealPath(string path)
+        {
+            var buffer = new byte[PathBuffer];
+            if (RealpathRaw(PathBytes(path), buffer) == IntPtr.Zero)
+            {
+                int errno = LastErrno();
+                if (errno == ENOENT || errno == ENOTDIR) return null;
+                throw NativeError.From(errno, "realpath", path);
+            }
+            int length = Array.IndexOf(buffer, (byte)0);
+            return Encoding.UTF8.GetString(buffer, 0, length < 0 ? buffer.Length : length);
+        }
+
+        /// <summary>readlink(2): what a symbolic link points to, as written in it; null when the path is not a link or is missing.</summary>
+        internal static string? ReadLink(string path)
+        {
+            var buffer = new byte[PathBuffer];
+            long length = (long)ReadlinkRaw(PathBytes(path), buffer, (UIntPtr)(uint)buffer.Length);
+            if (length >= 0) return Encoding.UTF8.GetString(buffer, 0, (int)length);
+            int errno = LastErrno();
+            if (errno == EINVAL || errno == ENOENT || errno == ENOTDIR) return null;
+            throw NativeError.From(errno, "readlink", path);
+        }
+
+        /// <summary>
+        /// False when access(2) denies this user write permission (EACCES). Root is never denied, and
+        /// other failures (say, a read-only file system) are left for the write itself to report.
+        /// </summary>
+        internal static bool MayWrite(string path) => AccessRaw(PathBytes(path), W_OK) == 0 || LastErrno() != EACCES;
 
         /// <summary>
         /// (device, inode) of an open descriptor, or null where this layer cannot read struct stat

@@ -7,13 +7,18 @@ using Microsoft.Win32.SafeHandles;
 
 namespace StateCmdlets.Core.Storage
 {
-    /// <summary>The Win32 calls the core makes itself: replace-with-write-through and LockFileEx.</summary>
+    /// <summary>The Win32 calls the core makes itself: replace-with-write-through, LockFileEx and following links.</summary>
     internal static class WindowsNative
     {
         private const uint MOVEFILE_REPLACE_EXISTING = 0x1;
         private const uint MOVEFILE_WRITE_THROUGH = 0x8;
         private const uint LOCKFILE_FAIL_IMMEDIATELY = 0x1;
         private const uint LOCKFILE_EXCLUSIVE_LOCK = 0x2;
+        private const uint FILE_SHARE_ALL = 0x7; // read, write, delete
+        private const uint OPEN_EXISTING = 3;
+        private const uint FILE_FLAG_BACKUP_SEMANTICS = 0x02000000; // lets CreateFile open a folder too
+        private const int ERROR_FILE_NOT_FOUND = 2;
+        private const int ERROR_PATH_NOT_FOUND = 3;
         private const int ERROR_ACCESS_DENIED = 5;
         private const int ERROR_SHARING_VIOLATION = 32;
         private const int ERROR_LOCK_VIOLATION = 33;
@@ -31,6 +36,12 @@ namespace StateCmdlets.Core.Storage
 
         [DllImport("kernel32.dll", EntryPoint = "MoveFileExW", CharSet = CharSet.Unicode, SetLastError = true)]
         private static extern bool MoveFileEx(string existing, string replacement, uint flags);
+
+        [DllImport("kernel32.dll", EntryPoint = "CreateFileW", CharSet = CharSet.Unicode, SetLastError = true)]
+        private static extern SafeFileHandle CreateFile(string name, uint access, uint share, IntPtr security, uint disposition, uint flags, IntPtr template);
+
+        [DllImport("kernel32.dll", EntryPoint = "GetFinalPathNameByHandleW", CharSet = CharSet.Unicode, SetLastError = true)]
+        private static extern uint GetFinalPathNameByHandle(SafeFileHandle file, System.Text.StringBuilder buffer, uint length, uint flags);
 
         [DllImport("kernel32.dll", SetLastError = true)]
         private static extern bool LockFileEx(SafeFileHandle file, uint flags, uint reserved, uint lengthLow, uint lengthHigh, ref Overlapped overlapped);
@@ -55,6 +66,39 @@ namespace StateCmdlets.Core.Storage
                     throw new IOException($"Could not replace '{destination}': {new Win32Exception(error).Message}", error);
                 Thread.Sleep(delay);
                 delay = Math.Min(delay * 2, 100);
+            }
+        }
+
+        /// <summary>
+        /// Where a symbolic link (or junction) finally leads: the target is opened, following every
+        /// link, and asked its own path. A link to nothing is <see cref="FileNotFoundException"/>.
+        /// </summary>
+        internal static string FinalPath(string path)
+        {
+            using (var handle = CreateFile(path, 0, FILE_SHARE_ALL, IntPtr.Zero, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, IntPtr.Zero))
+            {
+                if (handle.IsInvalid)
+                {
+                    int error = Marshal.GetLastWin32Error();
+                    if (error == ERROR_FILE_NOT_FOUND || error == ERROR_PATH_NOT_FOUND)
+                        throw new FileNotFoundException($"'{path}' is a link whose target does not exist.");
+                    throw new IOException($"Could not follow the link '{path}': {new Win32Exception(error).Message}", error);
+                }
+                var buffer = new System.Text.StringBuilder(512);
+                uint length = GetFinalPathNameByHandle(handle, buffer, (uint)buffer.Capacity, 0);
+                if (length >= buffer.Capacity)
+                {
+                    // Too small: length is the size needed, terminating null included.
+                    buffer = new System.Text.StringBuilder((int)length + 1);
+                    length = GetFinalPathNameByHandle(handle, buffer, (uint)buffer.Capacity, 0);
+                }
+                if (length == 0 || length >= buffer.Capacity)
+                    throw new IOException($"Could not follow the link '{path}': {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+                // The answer is \\?\C:\... or \\?\UNC\server\share\...: back to the usual forms.
+                string final = buffer.ToString();
+                if (final.StartsWith(@"\\?\UNC\", StringComparison.Ordinal)) return @"\\" + final.Substring(8);
+                if (final.StartsWith(@"\\?\", StringComparison.Ordinal)) return final.Substring(4);
+                return final;
             }
         }
 

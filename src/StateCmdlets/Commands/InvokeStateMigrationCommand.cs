@@ -121,7 +121,8 @@ namespace StateCmdlets.Commands
                     WriteObject(inspected);
                     continue;
                 }
-                string backup = new StateFilePaths(file).Backup(inspected.FromVersion);
+                // inspected.Path, not file: through a symbolic link the backup goes next to the target.
+                string backup = new StateFilePaths(inspected.Path).Backup(inspected.FromVersion);
                 string action = $"Migrate from schema {inspected.FromVersion} to {inspected.ToVersion} (original kept as {backup})";
                 if (!Approved(file, action)) continue;
                 TryStateFile(() => WriteObject(store.Migrate(file, migration, Cancellation)), file);

@@ -11,7 +11,8 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
     /// An in-memory disk for one folder that knows what a crash could leave behind: file data not
     /// yet fsynced may be lost, kept, or (for a file never fsynced) empty or garbage of the right
     /// length; creates, renames and deletes not yet followed by a folder fsync may or may not have
-    /// happened. Locks are no-ops: one thread drives it.
+    /// happened. Locks are no-ops: one thread drives it. It has no links, and keeps each file's mode
+    /// (0600 when created) without modelling what a crash does to it.
     /// </summary>
     public sealed class SimulatedDisk : IFileSystem
     {
@@ -158,6 +159,19 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
 
         public ILockHandle AcquireLock(string path, TimeSpan timeout, CancellationToken cancellationToken) => new NoLock();
 
+        public string ResolveLinks(string path) => path;
+
+        public int? GetUnixMode(string path) => _names.TryGetValue(NameOf(path), out var node) ? node.Mode : (int?)null;
+
+        public void SetUnixMode(string path, int mode)
+        {
+            var node = Find(path);
+            BeforeChange?.Invoke();
+            node.Mode = mode;
+        }
+
+        public bool IsReadOnly(string path) => _names.TryGetValue(NameOf(path), out var node) && (node.Mode & 0x92) == 0;
+
         // ---- the model ----
 
         private Node Find(string path) =>
@@ -294,6 +308,8 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
             internal byte[] Durable { get; set; } = Array.Empty<byte>();
 
             internal bool Synced { get; set; }
+
+            internal int Mode { get; set; } = 0x180; // 0600, as the real disk creates files
         }
 
         private sealed class DirectoryChange

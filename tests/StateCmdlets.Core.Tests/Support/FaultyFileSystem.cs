@@ -13,7 +13,7 @@ namespace StateCmdlets.Core.Tests.Support
     {
         private readonly IFileSystem _inner = PhysicalFileSystem.Instance;
 
-        /// <summary>Operation to fail: CreateNew, OpenAppend, OpenWrite, Write, Flush, Truncate, Replace, FlushDirectory, Delete.</summary>
+        /// <summary>Operation to fail: CreateNew, SetUnixMode, OpenAppend, OpenWrite, Write, Flush, Truncate, Replace, FlushDirectory, Delete.</summary>
         public string? FailOn { get; set; }
 
         /// <summary>Runs before each Replace, with the source path (to inspect the temp file).</summary>
@@ -87,6 +87,18 @@ namespace StateCmdlets.Core.Tests.Support
         public IReadOnlyList<string> ListFiles(string directory, string pattern) => _inner.ListFiles(directory, pattern);
 
         public void EnsureDirectory(string directory) => _inner.EnsureDirectory(directory);
+
+        public string ResolveLinks(string path) => _inner.ResolveLinks(path);
+
+        public int? GetUnixMode(string path) => _inner.GetUnixMode(path);
+
+        public void SetUnixMode(string path, int mode)
+        {
+            Step("SetUnixMode", path);
+            _inner.SetUnixMode(path, mode);
+        }
+
+        public bool IsReadOnly(string path) => _inner.IsReadOnly(path);
 
         private sealed class File : IWritableFile
         {
