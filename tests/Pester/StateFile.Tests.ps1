@@ -198,7 +198,7 @@ Describe 'Update-StateFile' {
     ) {
         Save-StateFile -Path $f -InputObject ([ordered]@{ Balance = 100; Log = @() })
         $before = Get-DirectorySnapshot $d
-        # Non-terminating: the statement goes on, and the caller's own preference is not 'Stop'.
+        # As in a script: Pester's own 'Stop' would stop the block by itself.
         $ErrorActionPreference = 'Continue'
         $out = Update-StateFile -Path $f -ScriptBlock $Block -PassThru -ErrorVariable err -ErrorAction SilentlyContinue
         $out | Should -BeNullOrEmpty
@@ -285,6 +285,48 @@ for ($i = 0; $i -lt $Count; $i++) {
         Write-Host "    8 processes x 200 Update-StateFile: counter = $runs"
         $runs | Should -Be 1600
         @(Get-EntryNames $d) -join ',' | Should -BeExactly 'state.json,state.json.lock'
+    }
+}
+
+Describe 'A failing block in a plain script' {
+    # Inside Pester every test runs within a try, which makes PowerShell stop a block at its first
+    # statement-terminating error by itself; a plain script has none, so run one in a child pwsh.
+    BeforeEach { $d = New-TestStateDirectory }
+    AfterEach { Remove-TestStateDirectory $d }
+
+    It 'Update-StateFile and Invoke-StateMigration -Step write nothing, and report a non-terminating error' {
+        $script = Join-Path (Split-Path -Parent $d) 'plain.ps1'
+        Set-Content -LiteralPath $script -Encoding utf8 -Value @'
+param([string] $Module, [string] $Folder)
+Import-Module $Module
+Set-Location -LiteralPath $Folder
+Save-StateFile a.json @{ Balance = 100; Log = @() }
+Update-StateFile a.json { $_.Balance -= 30; [int]::Parse('x'); $_.Log += 'debited 30' } -ErrorVariable updateErrors 2>$null
+Save-StateFile m.json @{ A = 1 }
+Invoke-StateMigration m.json -Step @{ '1.0.0' = { param($doc) $doc.A = 2; $doc.Missing.X = 1; '1.1.0' } } -Force -ErrorVariable migrateErrors 2>$null
+'went on'
+[pscustomobject]@{
+    UpdateErrors  = @($updateErrors | ForEach-Object FullyQualifiedErrorId)
+    MigrateErrors = @($migrateErrors | ForEach-Object FullyQualifiedErrorId)
+    A             = Get-Content -LiteralPath a.json -Raw | ConvertFrom-Json
+    M             = Get-Content -LiteralPath m.json -Raw | ConvertFrom-Json
+    Files         = @(Get-ChildItem -Force -Name | Sort-Object)
+} | ConvertTo-Json -Compress -Depth 5
+'@
+        $r = Invoke-TestPwsh -ScriptPath $script -ArgumentList @('-Module', $env:STATECMDLETS_TEST_MODULE, '-Folder', $d) -What 'plain script'
+        $r.ExitCode | Should -Be 0 -Because $r.StdErr
+        $lines = @($r.StdOut -split '\r?\n' | Where-Object { $_ })
+        $lines[0] | Should -Be 'went on'
+        $result = $lines[-1] | ConvertFrom-Json
+        @($result.UpdateErrors).Count | Should -Be 1
+        $result.UpdateErrors[0] | Should -BeLike 'StateUpdateFailed,*'
+        $result.A.Balance | Should -Be 100
+        @($result.A.Log).Count | Should -Be 0
+        @($result.MigrateErrors).Count | Should -Be 1
+        $result.MigrateErrors[0] | Should -BeLike 'InvalidMigrationStep,*'
+        $result.M.A | Should -Be 1
+        $result.M.PSObject.Properties.Name | Should -Not -Contain 'schemaVersion'
+        ($result.Files -join ',') | Should -BeExactly 'a.json,a.json.lock,m.json,m.json.lock'
     }
 }
 
@@ -561,6 +603,8 @@ Describe 'Invoke-StateMigration -Step' {
     ) {
         Save-StateFile -Path $f -InputObject @{ A = 1 }
         $before = Get-DirectorySnapshot $d
+        # As in a script: Pester's own 'Stop' would stop the step by itself.
+        $ErrorActionPreference = 'Continue'
         foreach ($whatIf in $false, $true) {
             $out = @(Invoke-StateMigration -Path $f -Step @{ '1.0.0' = $Step } -Force -WhatIf:$whatIf -ErrorVariable err -ErrorAction SilentlyContinue)
             $out.Count | Should -Be 0
