@@ -51,6 +51,10 @@ namespace StateCmdlets
                     return ErrorCategory.InvalidData;
                 case "InvalidMigrationStep":
                     return ErrorCategory.InvalidResult;
+                case "StateUpdateFailed":
+                    return ErrorCategory.InvalidOperation;
+                case "StateFileIsFolder":
+                    return ErrorCategory.InvalidArgument;
                 case "BatchAlreadyExists":
                     return ErrorCategory.ResourceExists;
                 case "StateLockTimeout":
@@ -84,6 +88,10 @@ namespace StateCmdlets
                 case "StateMigrationRequired":
                 case "StateVersionUnknown":
                     return "Migrate the file with Invoke-StateMigration -Path <file> -Step, with a step from the file's version.";
+                case "StateUpdateFailed":
+                    return "Fix the error in the script block (the message says which; Exception.InnerException.ErrorRecord has the details). Nothing was written, so running the update again is safe.";
+                case "StateFileIsFolder":
+                    return "Give the path of a file, such as <folder>/state.json, not of a folder.";
                 default:
                     return null;
             }

@@ -22,9 +22,14 @@ namespace StateCmdlets
 
         protected StateFileStore Store => _store ??= new StateFileStore(new StateFileOptions { LockTimeout = EffectiveLockTimeout, Trace = WriteVerbose });
 
+        /// <summary>True once a path could not be resolved to a file (its error was written): Test-StateFile -Quiet is then false.</summary>
+        protected bool UnresolvedPathReported { get; private set; }
+
         /// <summary>
         /// The file-system paths of existing files a -Path (wildcards) or -LiteralPath names. A path
-        /// that matches nothing is a StateFileNotFound error; folders a wildcard matches are skipped.
+        /// that matches nothing is a StateFileNotFound error. What a wildcard matches skips folders
+        /// and the module's own files (locks, backups, temp files, copies set aside); a path
+        /// without wildcards is taken as it is.
         /// </summary>
         protected IEnumerable<string> ResolveToRead(string path, bool literal)
         {
@@ -42,7 +47,7 @@ namespace StateCmdlets
             }
             catch (SessionStateException e)
             {
-                WriteError(new ErrorRecord(e, "StateFileNotFound", ErrorCategory.ObjectNotFound, path));
+                ReportUnresolved(new ErrorRecord(e, "StateFileNotFound", ErrorCategory.ObjectNotFound, path));
                 yield break;
             }
             if (!IsFileSystem(provider, path)) yield break;
@@ -50,6 +55,11 @@ namespace StateCmdlets
             foreach (string file in resolved)
             {
                 if (wildcard && System.IO.Directory.Exists(file)) continue;
+                if (wildcard && StateFilePaths.IsAuxiliaryFileName(System.IO.Path.GetFileName(file)))
+                {
+                    WriteVerbose($"Skipped '{file}': a lock, backup, temporary or set-aside file, not a state file (name it without wildcards to read it).");
+                    continue;
+                }
                 yield return file;
             }
         }
@@ -65,7 +75,7 @@ namespace StateCmdlets
             }
             catch (SessionStateException e)
             {
-                WriteError(new ErrorRecord(e, "StateFileNotFound", ErrorCategory.ObjectNotFound, path));
+                ReportUnresolved(new ErrorRecord(e, "StateFileNotFound", ErrorCategory.ObjectNotFound, path));
                 return null;
             }
             if (!IsFileSystem(provider, path)) return null;
@@ -85,10 +95,16 @@ namespace StateCmdlets
 
         protected override ErrorRecord ToErrorRecord(StateException exception, object? target) => ErrorRecordFactory.FromStateFile(exception, target);
 
+        private void ReportUnresolved(ErrorRecord error)
+        {
+            UnresolvedPathReported = true;
+            WriteError(error);
+        }
+
         private bool IsFileSystem(ProviderInfo provider, string path)
         {
             if (string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase)) return true;
-            WriteError(ErrorRecordFactory.InvalidArgument("StateFileNotFileSystem",
+            ReportUnresolved(ErrorRecordFactory.InvalidArgument("StateFileNotFileSystem",
                 $"'{path}' is on the {provider.Name} provider; state files live in the file system.", path));
             return false;
         }

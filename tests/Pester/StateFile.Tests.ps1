@@ -164,7 +164,7 @@ Describe 'Update-StateFile' {
         $r = Update-StateFile -Path $f -ScriptBlock { param($state) $state.Runs += 10 } -PassThru
         $r.Runs | Should -Be 11
         (Read-StateFile -Path $f).Runs | Should -Be 11
-        # Without -InitialValue a missing file starts as an empty object; with -AsHashtable keys are just assigned.
+        # Without -InitialValue a missing file starts as an empty ordered hashtable: keys are just assigned.
         $g = Join-Path $d 'new.json'
         (Update-StateFile -Path $g -AsHashtable -PassThru -ScriptBlock { $_.Runs = 1 + $_.Runs }).Runs | Should -Be 1
     }
@@ -181,11 +181,71 @@ Describe 'Update-StateFile' {
         $null = Update-StateFile -Path $f -ScriptBlock { $_.Runs++; 'oops' } -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidStateDocument,*'
         $err[0].Exception.Message | Should -BeLike '*Out-Null*'
-        { Update-StateFile -Path $f -ScriptBlock { $_.Runs++; throw 'boom' } } | Should -Throw 'boom'
+        { Update-StateFile -Path $f -ScriptBlock { $_.Runs++; throw 'boom' } -ErrorAction Stop } | Should -Throw -ErrorId 'StateUpdateFailed,*'
         (Get-FileHash -LiteralPath $f).Hash | Should -Be $before
         # The lock was released: the next update does not wait.
         Update-StateFile -Path $f -LockTimeout 0 -ScriptBlock { $_.Runs++ }
         (Read-StateFile -Path $f).Runs | Should -Be 2
+    }
+
+    It 'writes nothing when the block fails part-way: <Kind>' -ForEach @(
+        @{ Kind = 'a method that throws (MethodInvocationException)'; Block = { $_.Balance -= 30; [int]::Parse('x'); $_.Log += 'debited 30' }; Says = '*Parse*' }
+        @{ Kind = 'a property that cannot be set (SetValueInvocationException)'; Block = { $_.Balance -= 30; $_.Missing++; $_.Log += 'debited 30' }; Says = '*Missing*' }
+        @{ Kind = 'a property of nothing'; Block = { $_.Balance -= 30; $_.Nested.X = 1; $_.Log += 'debited 30' }; Says = "*property 'X' cannot be found*" }
+        @{ Kind = 'Write-Error (non-terminating)'; Block = { $_.Balance -= 30; Write-Error 'insufficient funds'; $_.Log += 'debited 30' }; Says = '*insufficient funds*' }
+        @{ Kind = "a cmdlet's non-terminating error"; Block = { $_.Balance -= 30; Get-Item -LiteralPath '/no/such/statecmdlets/file'; $_.Log += 'debited 30' }; Says = '*/no/such/statecmdlets/file*' }
+        @{ Kind = 'throw'; Block = { $_.Balance -= 30; throw 'boom'; $_.Log += 'debited 30' }; Says = '*boom*' }
+    ) {
+        Save-StateFile -Path $f -InputObject ([ordered]@{ Balance = 100; Log = @() })
+        $before = Get-DirectorySnapshot $d
+        # As in a script: Pester's own 'Stop' would stop the block by itself.
+        $ErrorActionPreference = 'Continue'
+        $out = Update-StateFile -Path $f -ScriptBlock $Block -PassThru -ErrorVariable err -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'StateUpdateFailed,*'
+        $err[0].TargetObject | Should -Be $f
+        $err[0].Exception.Message | Should -BeLike "*$f*"
+        $err[0].Exception.Message | Should -BeLike $Says
+        $err[0].Exception.InnerException | Should -BeOfType ([System.Management.Automation.RuntimeException])
+        Get-DirectorySnapshot $d | Should -Be $before
+        $doc = Read-StateFile -Path $f
+        $doc.Balance | Should -Be 100
+        @($doc.Log).Count | Should -Be 0
+        # The lock was released.
+        Update-StateFile -Path $f -LockTimeout 0 -ScriptBlock { $_.Balance -= 30; $_.Log += 'debited 30' } -ErrorAction Stop
+        (Read-StateFile -Path $f).Balance | Should -Be 70
+    }
+
+    It 'a block that fails for one file still updates the others' {
+        $g = Join-Path $d 'other.json'
+        Save-StateFile -Path $f -InputObject @{ Runs = 1; Fail = $true }
+        Save-StateFile -Path $g -InputObject @{ Runs = 1; Fail = $false }
+        Update-StateFile -Path $f, $g -ScriptBlock { $_.Runs++; if ($_.Fail) { throw 'this one fails' } } -ErrorVariable err -ErrorAction SilentlyContinue
+        $err.Count | Should -Be 1
+        $err[0].TargetObject | Should -Be $f
+        (Read-StateFile -Path $f).Runs | Should -Be 1
+        (Read-StateFile -Path $g).Runs | Should -Be 2
+    }
+
+    It "runs the spec's example on a missing file without -InitialValue, and again: Runs = 2" {
+        Push-Location -LiteralPath $d
+        try {
+            Update-StateFile -Path c.json -ScriptBlock { $_.Runs++ } -ErrorAction Stop
+            (Get-Content -LiteralPath (Join-Path $d 'c.json') -Raw | ConvertFrom-Json -AsHashtable).Runs | Should -Be 1
+            Update-StateFile -Path c.json -ScriptBlock { $_.Runs++ } -ErrorAction Stop
+            (Read-StateFile -Path c.json).Runs | Should -Be 2
+        }
+        finally { Pop-Location }
+        ((Read-StateFile -Path (Join-Path $d 'c.json')).PSObject.Properties.Name -join ',') | Should -BeExactly 'Runs'
+    }
+
+    It 'starts a missing file as an empty ordered hashtable whose keys ignore case' {
+        $seen = Update-StateFile -Path $f -PassThru -ScriptBlock { $script:firstType = $_.GetType().FullName; $_.runs = 1; $_.Runs++ }
+        $script:firstType | Should -Be 'System.Collections.Specialized.OrderedDictionary'
+        # One key, whatever case wrote it last.
+        @($seen.PSObject.Properties.Name).Count | Should -Be 1
+        $seen.Runs | Should -Be 2
     }
 
     It 'with -SchemaVersion refuses a file of a newer major version, untouched' {
@@ -225,6 +285,108 @@ for ($i = 0; $i -lt $Count; $i++) {
         Write-Host "    8 processes x 200 Update-StateFile: counter = $runs"
         $runs | Should -Be 1600
         @(Get-EntryNames $d) -join ',' | Should -BeExactly 'state.json,state.json.lock'
+    }
+}
+
+Describe 'A failing block in a plain script' {
+    # Inside Pester every test runs within a try, which makes PowerShell stop a block at its first
+    # statement-terminating error by itself; a plain script has none, so run one in a child pwsh.
+    BeforeEach { $d = New-TestStateDirectory }
+    AfterEach { Remove-TestStateDirectory $d }
+
+    It 'Update-StateFile and Invoke-StateMigration -Step write nothing, and report a non-terminating error' {
+        $script = Join-Path (Split-Path -Parent $d) 'plain.ps1'
+        Set-Content -LiteralPath $script -Encoding utf8 -Value @'
+param([string] $Module, [string] $Folder)
+Import-Module $Module
+Set-Location -LiteralPath $Folder
+Save-StateFile a.json @{ Balance = 100; Log = @() }
+Update-StateFile a.json { $_.Balance -= 30; [int]::Parse('x'); $_.Log += 'debited 30' } -ErrorVariable updateErrors 2>$null
+Save-StateFile m.json @{ A = 1 }
+Invoke-StateMigration m.json -Step @{ '1.0.0' = { param($doc) $doc.A = 2; $doc.Missing.X = 1; '1.1.0' } } -Force -ErrorVariable migrateErrors 2>$null
+'went on'
+[pscustomobject]@{
+    UpdateErrors  = @($updateErrors | ForEach-Object FullyQualifiedErrorId)
+    MigrateErrors = @($migrateErrors | ForEach-Object FullyQualifiedErrorId)
+    A             = Get-Content -LiteralPath a.json -Raw | ConvertFrom-Json
+    M             = Get-Content -LiteralPath m.json -Raw | ConvertFrom-Json
+    Files         = @(Get-ChildItem -Force -Name | Sort-Object)
+} | ConvertTo-Json -Compress -Depth 5
+'@
+        $r = Invoke-TestPwsh -ScriptPath $script -ArgumentList @('-Module', $env:STATECMDLETS_TEST_MODULE, '-Folder', $d) -What 'plain script'
+        $r.ExitCode | Should -Be 0 -Because $r.StdErr
+        $lines = @($r.StdOut -split '\r?\n' | Where-Object { $_ })
+        $lines[0] | Should -Be 'went on'
+        $result = $lines[-1] | ConvertFrom-Json
+        @($result.UpdateErrors).Count | Should -Be 1
+        $result.UpdateErrors[0] | Should -BeLike 'StateUpdateFailed,*'
+        $result.A.Balance | Should -Be 100
+        @($result.A.Log).Count | Should -Be 0
+        @($result.MigrateErrors).Count | Should -Be 1
+        $result.MigrateErrors[0] | Should -BeLike 'InvalidMigrationStep,*'
+        $result.M.A | Should -Be 1
+        $result.M.PSObject.Properties.Name | Should -Not -Contain 'schemaVersion'
+        ($result.Files -join ',') | Should -BeExactly 'a.json,a.json.lock,m.json,m.json.lock'
+    }
+}
+
+Describe 'Test-StateFile' {
+    BeforeEach { $d = New-TestStateDirectory; $f = Join-Path $d 'state.json' }
+    AfterEach { Remove-TestStateDirectory $d }
+
+    It '-Quiet is $true for a sound file, and $false when a named file does not exist (-Path or -LiteralPath)' {
+        Save-StateFile -Path $f -InputObject @{ a = 1 }
+        Test-StateFile -Path $f -Quiet | Should -BeTrue
+        $missing = Join-Path $d 'none.json'
+        $calls = { [CmdletBinding()] param() Test-StateFile -Path $missing -Quiet },
+        { [CmdletBinding()] param() Test-StateFile -LiteralPath $missing -Quiet },
+        { [CmdletBinding()] param() Test-StateFile -Path $f, $missing -Quiet }
+        foreach ($call in $calls) {
+            $out = @(& $call -ErrorVariable err -ErrorAction SilentlyContinue)
+            $out.Count | Should -Be 1 -Because "$call"
+            $out[0] | Should -BeFalse -Because "$call"
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'StateFileNotFound,*' -Because "$call"
+        }
+        @(Get-EntryNames $d) -join ',' | Should -BeExactly 'state.json,state.json.lock'
+    }
+}
+
+Describe 'A path naming a folder' {
+    BeforeEach {
+        $d = New-TestStateDirectory
+        $null = New-Item -ItemType Directory -Path (Join-Path $d 'sub')
+        Push-Location -LiteralPath $d
+    }
+    AfterEach {
+        Pop-Location
+        Remove-TestStateDirectory $d
+    }
+
+    It '<Name> <Path> is a non-terminating StateFileIsFolder naming it, and creates nothing' -ForEach @(
+        foreach ($path in './sub', './sub/') {
+            @{ Name = 'Read-StateFile'; Path = $path; Call = { [CmdletBinding()] param($p) Read-StateFile -Path $p } }
+            @{ Name = 'Read-StateFile -LiteralPath'; Path = $path; Call = { [CmdletBinding()] param($p) Read-StateFile -LiteralPath $p } }
+            @{ Name = 'Save-StateFile'; Path = $path; Call = { [CmdletBinding()] param($p) Save-StateFile -Path $p -InputObject @{ a = 1 } } }
+            @{ Name = 'Update-StateFile'; Path = $path; Call = { [CmdletBinding()] param($p) Update-StateFile -Path $p -ScriptBlock { $_.Runs++ } } }
+            @{ Name = 'Use-StateLock'; Path = $path; Call = { [CmdletBinding()] param($p) Use-StateLock -Path $p -ScriptBlock { 'ran' } } }
+            @{ Name = 'Test-StateFile'; Path = $path; Call = { [CmdletBinding()] param($p) Test-StateFile -Path $p } }
+            @{ Name = 'Invoke-StateMigration -Step'; Path = $path; Call = { [CmdletBinding()] param($p) Invoke-StateMigration -Path $p -Step @{ '1.0.0' = { '1.1.0' } } -Force } }
+        }
+    ) {
+        $out = @(& $Call $Path -ErrorVariable err -ErrorAction SilentlyContinue)
+        $out.Count | Should -Be 0
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'StateFileIsFolder,*'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        "$($err[0].TargetObject)".TrimEnd('/', '\') | Should -Be (Join-Path $d 'sub')
+        $err[0].Exception.Message | Should -BeLike '*sub*names a folder*'
+        @(Get-EntryNames $d) -join ',' | Should -BeExactly 'sub'
+        @(Get-EntryNames (Join-Path $d 'sub')).Count | Should -Be 0
+    }
+
+    It 'Test-StateFile -Quiet is $false for it' {
+        Test-StateFile -Path ./sub -Quiet -ErrorAction SilentlyContinue | Should -BeFalse
+        Test-StateFile -Path ./sub/ -Quiet -ErrorAction SilentlyContinue | Should -BeFalse
     }
 }
 
@@ -433,6 +595,117 @@ Describe 'Invoke-StateMigration -Step' {
         $err[0].FullyQualifiedErrorId | Should -BeLike 'StateVersionUnknown,*'
         Get-DirectorySnapshot $d | Should -Be $before
         { Invoke-StateMigration -Path $f -Step @{ 'one' = { '1.1.0' } } -Force } | Should -Throw -ErrorId 'InvalidMigrationStep,*'
+    }
+    It 'writes nothing when a step fails part-way: <Kind>' -ForEach @(
+        @{ Kind = 'a property of nothing'; Step = { param($doc) $doc.A = 2; $doc.Missing.X = 1; '1.1.0' }; Says = "*property 'X' cannot be found*" }
+        @{ Kind = 'Write-Error (non-terminating)'; Step = { param($doc) $doc.A = 2; Write-Error 'step says no'; '1.1.0' }; Says = '*step says no*' }
+        @{ Kind = 'a method that throws'; Step = { param($doc) $doc.A = 2; $doc.N = [int]::Parse('x'); '1.1.0' }; Says = '*Parse*' }
+    ) {
+        Save-StateFile -Path $f -InputObject @{ A = 1 }
+        $before = Get-DirectorySnapshot $d
+        # As in a script: Pester's own 'Stop' would stop the step by itself.
+        $ErrorActionPreference = 'Continue'
+        foreach ($whatIf in $false, $true) {
+            $out = @(Invoke-StateMigration -Path $f -Step @{ '1.0.0' = $Step } -Force -WhatIf:$whatIf -ErrorVariable err -ErrorAction SilentlyContinue)
+            $out.Count | Should -Be 0
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidMigrationStep,*'
+            $err[0].TargetObject | Should -Be $f
+            $err[0].Exception.Message | Should -BeLike "*$f*step from 1.0.0 failed*"
+            $err[0].Exception.Message | Should -BeLike $Says
+            Get-DirectorySnapshot $d | Should -Be $before
+        }
+        (Read-StateFile -Path $f).A | Should -Be 1
+    }
+
+    It 'a second migration from the same version keeps that original too, under a new name it reports' {
+        $s = Join-Path $d 's.json'
+        $drop = @{ '1.0.0' = { param($doc) $doc.Remove('Secret'); '1.1.0' } }
+        Save-StateFile $s @{ Secret = 'first' }
+        $first = Invoke-StateMigration $s -Step $drop -Force -ErrorAction Stop
+        $first.BackupPath | Should -Be "$s.v1.0.0.bak"
+        Save-StateFile $s @{ Secret = 'second-important' }
+        $original = (Get-FileHash -LiteralPath $s).Hash
+        $second = Invoke-StateMigration $s -Step $drop -Force -ErrorAction Stop
+
+        "$($second.Action)" | Should -Be 'Migrated'
+        $second.BackupPath | Should -Not -Be "$s.v1.0.0.bak"
+        $second.BackupPath | Should -Match ('^' + [regex]::Escape("$s.v1.0.0.") + '\d{8}T\d{9}Z\.bak$')
+        (Get-FileHash -LiteralPath $second.BackupPath).Hash | Should -Be $original
+        (Read-StateFile -LiteralPath $second.BackupPath).Secret | Should -BeExactly 'second-important'
+        (Read-StateFile -LiteralPath "$s.v1.0.0.bak").Secret | Should -BeExactly 'first'
+        if ($IsLinuxHost) { Get-UnixMode $second.BackupPath | Should -Be '600' }
+
+        # The same original once more: the backup that holds it is reused, no third copy.
+        Save-StateFile $s @{ Secret = 'first' }
+        $third = Invoke-StateMigration $s -Step $drop -Force -ErrorAction Stop
+        $third.BackupPath | Should -Be "$s.v1.0.0.bak"
+        @(Get-ChildItem -LiteralPath $d -Filter 's.json.v*.bak').Count | Should -Be 2
+    }
+
+    It 'a wildcard skips lock files, backups, temp files and copies set aside; a literal path is honoured' {
+        $x = Join-Path $d 'x.json'
+        Save-StateFile -Path $x -InputObject @{ count = 1 }
+        $null = Invoke-StateMigration -Path $x -Step $steps -Force -ErrorAction Stop
+        Save-StateFile -Path $f -InputObject @{ count = 2 }
+        Set-Content -LiteralPath (Join-Path $d '.x.json.0123456789ab.tmp') -Value 'half a write'
+        Set-Content -LiteralPath (Join-Path $d 'x.json.corrupt-20260101T000000000Z') -Value '{ damaged'
+        Set-Content -LiteralPath (Join-Path $d 'x.json.v1.0.0.20260101T000000000Z.bak') -Value '{"count": 0}'
+        $null = New-Item -ItemType Directory -Path (Join-Path $d 'folder')
+        $names = @(Get-EntryNames $d)
+        $names | Should -Contain 'x.json.v1.0.0.bak'
+        $names | Should -Contain 'x.json.lock'
+        $names | Should -Contain 'app.json.lock'
+        $auxiliary = @{}
+        foreach ($name in $names | Where-Object { $_ -notin 'app.json', 'x.json', 'folder' }) { $auxiliary[$name] = (Get-FileHash -LiteralPath (Join-Path $d $name)).Hash }
+
+        $r = @(Invoke-StateMigration -Path (Join-Path $d '*') -Step $steps -Force -ErrorVariable err -ErrorAction SilentlyContinue)
+        $err.Count | Should -Be 0
+        ($r | ForEach-Object { '{0}={1}' -f (Split-Path -Leaf $_.Path), $_.Action } | Sort-Object) -join ',' | Should -BeExactly 'app.json=Migrated,x.json=UpToDate'
+        # Only app.json's backup is new; every auxiliary file is as it was.
+        @(Get-EntryNames $d) -join ',' | Should -BeExactly (@($names + 'app.json.v1.0.0.bak' | Sort-Object) -join ',')
+        foreach ($name in $auxiliary.Keys) { (Get-FileHash -LiteralPath (Join-Path $d $name)).Hash | Should -Be $auxiliary[$name] -Because $name }
+
+        $read = @(Read-StateFile -Path (Join-Path $d '*') -ErrorVariable err -ErrorAction SilentlyContinue)
+        $err.Count | Should -Be 0
+        $read.Count | Should -Be 2
+        ($read.runs | Sort-Object) -join ',' | Should -Be '1,2'
+
+        # Test-StateFile reports the temp file as x.json's orphan, and no other file as a state file.
+        $problems = @(Test-StateFile -Path (Join-Path $d '*') -ErrorVariable err -ErrorAction SilentlyContinue)
+        $err.Count | Should -Be 0
+        ($problems | ForEach-Object { "$($_.Kind) $(Split-Path -Leaf $_.Path)" }) -join ',' | Should -BeExactly 'OrphanTempFile .x.json.0123456789ab.tmp'
+
+        # Named without wildcards, each is read as it is.
+        (Read-StateFile -LiteralPath (Join-Path $d 'x.json.v1.0.0.bak')).count | Should -Be 1
+        (Read-StateFile -Path (Join-Path $d 'x.json.v1.0.0.20260101T000000000Z.bak')).count | Should -Be 0
+        $null = Read-StateFile -Path (Join-Path $d 'x.json.corrupt-20260101T000000000Z') -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'StateFileCorrupt,*'
+    }
+
+    It '-WhatIf says what would change: removed, added and changed paths, a long list cut short' {
+        Save-StateFile -Path $f -InputObject ([ordered]@{ A = @{ X = 1; Y = 'same' }; B = 2; Keep = 'k' })
+        $many = Join-Path $d 'many.json'
+        Save-StateFile -Path $many -InputObject @{ n = 0 }
+        $script = Join-Path (Split-Path -Parent $d) 'whatif.ps1'
+        Set-Content -LiteralPath $script -Encoding utf8 -Value @'
+param([string] $Module, [string] $Path, [string] $Many)
+$ErrorActionPreference = 'Stop'
+Import-Module $Module
+Invoke-StateMigration -Path $Path -Step @{ '1.0.0' = { param($doc) $doc.Remove('B'); $doc.C = 3; $doc.A.X = 2; '1.1.0' } } -WhatIf
+Invoke-StateMigration -LiteralPath $Many -Step @{ '1.0.0' = { param($doc) foreach ($i in 1..15) { $doc["k$i"] = $i }; '1.1.0' } } -WhatIf
+Invoke-StateMigration -LiteralPath $Many -Step @{ '1.0.0' = { param($doc) '1.1.0' } } -WhatIf
+'@
+        $before = Get-DirectorySnapshot $d
+        $r = Invoke-TestPwsh -ScriptPath $script -ArgumentList @('-Module', $env:STATECMDLETS_TEST_MODULE, '-Path', $f, '-Many', $many) -What 'Invoke-StateMigration -WhatIf'
+        $r.ExitCode | Should -Be 0 -Because $r.StdErr
+        $lines = @(($r.StdOut -replace '\s*\r?\n\s*', ' ') -split '(?=What if:)' | Where-Object { $_ -like 'What if:*' })
+        $lines.Count | Should -Be 3
+        $lines[0] | Should -BeLike '*Migrate from schema 1.0.0 to 1.1.0, which would remove B, add C, change A.X; original kept as*app.json.v1.0.0.bak*'
+        $lines[0] | Should -BeLike "*target*app.json*"
+        $lines[1] | Should -BeLike '*which would add k1, k2, k3, k4, k5, k6, k7, k8, k9, k10 and 5 more;*'
+        $lines[2] | Should -BeLike '*which would change nothing but schemaVersion;*'
+        Get-DirectorySnapshot $d | Should -Be $before
     }
 }
 

@@ -152,15 +152,141 @@ namespace StateCmdlets.Core.Tests
             Assert.Equal(MigrationAction.UpToDate, store.Migrate(path, withTarget, CancellationToken.None).Action);
         }
 
+        /// <summary>1.0.0 -> 1.1.0 drops "Secret".</summary>
+        private static StateFileMigration DropSecret() => new StateFileMigration(new[]
+        {
+            new StateFileStep(V100, doc =>
+            {
+                var o = JsonNode.Parse(doc.GetRawText())!.AsObject();
+                o.Remove("Secret");
+                return new StateFileStepResult(Element(o), V110);
+            }),
+        });
+
         [Fact]
-        public void An_existing_backup_of_that_version_is_kept_as_it_is()
+        public void A_second_migration_from_the_same_version_keeps_both_originals()
+        {
+            using var dir = new TempDirectory();
+            string path = Path.Combine(dir.Root, "s.json");
+            var clock = new DateTime(2026, 1, 2, 3, 4, 5, 6, DateTimeKind.Utc);
+            var store = new StateFileStore(new StateFileOptions { UtcNow = () => clock });
+
+            File.WriteAllText(path, "{\"Secret\":\"first\"}");
+            var first = store.Migrate(path, DropSecret(), CancellationToken.None);
+            Assert.Equal(path + ".v1.0.0.bak", first.BackupPath);
+
+            File.WriteAllText(path, "{\"Secret\":\"second-important\"}");
+            byte[] second = File.ReadAllBytes(path);
+            var again = store.Migrate(path, DropSecret(), CancellationToken.None);
+
+            Assert.Equal(MigrationAction.Migrated, again.Action);
+            Assert.Equal(path + ".v1.0.0.20260102T030405006Z.bak", again.BackupPath);
+            Assert.Equal(second, File.ReadAllBytes(again.BackupPath!));
+            Assert.Equal("{\"Secret\":\"first\"}", File.ReadAllText(first.BackupPath!));
+            Assert.Equal("{\"schemaVersion\":\"1.1.0\"}", JsonSerializer.Serialize(store.Read(path)));
+
+            // A third original in the same millisecond does not take the second's name either.
+            File.WriteAllText(path, "{\"Secret\":\"third\"}");
+            var third = store.Migrate(path, DropSecret(), CancellationToken.None);
+            Assert.Equal(path + ".v1.0.0.20260102T030405007Z.bak", third.BackupPath);
+            Assert.Equal("{\"Secret\":\"third\"}", File.ReadAllText(third.BackupPath!));
+            Assert.Equal(second, File.ReadAllBytes(again.BackupPath!));
+        }
+
+        [Fact]
+        public void A_backup_already_holding_the_very_same_original_is_reused()
+        {
+            using var dir = new TempDirectory();
+            string path = Path.Combine(dir.Root, "s.json");
+            File.WriteAllText(path, "{\"Secret\":\"same\"}");
+            File.Copy(path, path + ".v1.0.0.bak");
+            var fs = new FaultyFileSystem();
+
+            var outcome = new StateFileStore(new StateFileOptions { FileSystem = fs }).Migrate(path, DropSecret(), CancellationToken.None);
+
+            Assert.Equal(path + ".v1.0.0.bak", outcome.BackupPath);
+            Assert.Equal("{\"Secret\":\"same\"}", File.ReadAllText(outcome.BackupPath!));
+            // Only the state file itself was written.
+            Assert.Equal(new[] { "s.json" }, fs.Operations.Where(o => o.StartsWith("Replace ", StringComparison.Ordinal)).Select(o => o.Substring(8)));
+            Assert.Equal(new[] { "s.json", "s.json.lock", "s.json.v1.0.0.bak" }, Directory.GetFiles(dir.Root).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal));
+        }
+
+        [Fact]
+        public void A_new_backup_is_fsynced_and_in_place_before_the_file_is_replaced()
+        {
+            using var dir = new TempDirectory();
+            string path = Path.Combine(dir.Root, "s.json");
+            File.WriteAllText(path, "{\"Secret\":\"now\"}");
+            File.WriteAllText(path + ".v1.0.0.bak", "{\"Secret\":\"earlier\"}");
+            var fs = new FaultyFileSystem();
+            var store = new StateFileStore(new StateFileOptions { FileSystem = fs, UtcNow = () => new DateTime(2026, 1, 2, 3, 4, 5, 6, DateTimeKind.Utc) });
+
+            store.Migrate(path, DropSecret(), CancellationToken.None);
+
+            var ops = fs.Operations;
+            int flushBackup = ops.FindIndex(o => o.StartsWith("Flush .s.json.v1.0.0.20260102T030405006Z.bak.", StringComparison.Ordinal));
+            int placeBackup = ops.IndexOf("Replace s.json.v1.0.0.20260102T030405006Z.bak");
+            int replaceFile = ops.IndexOf("Replace s.json");
+            Assert.True(flushBackup >= 0 && flushBackup < placeBackup && placeBackup < replaceFile, string.Join(" | ", ops));
+            Assert.Equal("FlushDirectory " + Path.GetFileName(dir.Root), ops[placeBackup + 1]);
+        }
+
+        [Fact]
+        public void Inspect_plans_the_backup_and_lists_what_would_change()
         {
             using var dir = new TempDirectory();
             string path = Path.Combine(dir.Root, "state.json");
-            File.WriteAllText(path, "{\"count\":1}");
-            File.WriteAllText(path + ".v1.0.0.bak", "older backup");
-            new StateFileStore().Migrate(path, Steps(), CancellationToken.None);
-            Assert.Equal("older backup", File.ReadAllText(path + ".v1.0.0.bak"));
+            File.WriteAllText(path, "{\"count\":7,\"name\":\"x\"}");
+            File.WriteAllText(path + ".v1.0.0.bak", "another original");
+            byte[] before = File.ReadAllBytes(path);
+            var store = new StateFileStore(new StateFileOptions { UtcNow = () => new DateTime(2026, 1, 2, 3, 4, 5, 6, DateTimeKind.Utc) });
+
+            var plan = store.InspectMigration(path, Steps());
+
+            Assert.Equal(path + ".v1.0.0.20260102T030405006Z.bak", plan.BackupPath);
+            Assert.Equal(new[] { "count" }, plan.Changes!.Removed);
+            Assert.Equal(new[] { "runs", "tags" }, plan.Changes.Added);
+            Assert.Empty(plan.Changes.Changed);
+            Assert.Equal("remove count, add runs, tags", plan.Changes.Describe());
+            Assert.Equal(before, File.ReadAllBytes(path));
+            Assert.Equal(new[] { "state.json", "state.json.v1.0.0.bak" }, Directory.GetFiles(dir.Root).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal));
+
+            File.WriteAllText(path, "{\"schemaVersion\":\"1.2.0\"}");
+            var current = store.InspectMigration(path, Steps());
+            Assert.Equal(MigrationAction.UpToDate, current.Action);
+            Assert.Null(current.BackupPath);
+            Assert.Null(current.Changes);
+        }
+
+        [Fact]
+        public void Changes_are_json_paths_of_removed_added_and_changed_values()
+        {
+            var before = Element(JsonNode.Parse("{\"schemaVersion\":\"1.0.0\",\"A\":{\"X\":1,\"Y\":[1,2],\"Z\":{\"k\":true}},\"B\":2,\"n\":1.0,\"odd name\":\"a\",\"list\":[{\"p\":1}],\"same\":{\"u\":1,\"v\":2}}")!);
+            var after = Element(JsonNode.Parse("{\"schemaVersion\":\"1.1.0\",\"same\":{\"v\":2,\"u\":1},\"A\":{\"X\":2,\"Y\":[1,2],\"W\":null,\"Z\":{\"k\":false}},\"C\":3,\"n\":1,\"odd name\":\"b\",\"list\":[{\"p\":2}]}")!);
+
+            var changes = StateFileChanges.Between(before, after, "schemaVersion");
+
+            Assert.Equal(new[] { "B" }, changes.Removed);
+            Assert.Equal(new[] { "A.W", "C" }, changes.Added);
+            // 1.0 and 1 are one number; property order is no change; an array changes as a whole.
+            Assert.Equal(new[] { "A.X", "A.Z.k", "['odd name']", "list" }, changes.Changed);
+            Assert.Equal("remove B, add A.W, C, change A.X, A.Z.k, ['odd name'], list", changes.Describe());
+            Assert.Equal("remove B, add A.W, C and 4 more", changes.Describe(3));
+            Assert.Contains("schemaVersion", StateFileChanges.Between(before, after).Changed);
+            Assert.Equal(0, StateFileChanges.Between(before, before).Count);
+            Assert.Equal(string.Empty, StateFileChanges.Between(before, before).Describe());
+        }
+
+        [Fact]
+        public void A_long_list_of_changes_is_cut_short()
+        {
+            var before = Element(JsonNode.Parse("{}")!);
+            var after = new JsonObject();
+            for (int i = 0; i < 25; i++) after["k" + i] = i;
+
+            string text = StateFileChanges.Between(before, Element(after)).Describe();
+
+            Assert.Equal("add k0, k1, k2, k3, k4, k5, k6, k7, k8, k9 and 15 more", text);
         }
 
         [Fact]

@@ -247,6 +247,95 @@ namespace StateCmdlets.Core.Tests
             Assert.True(Task.Run(() => quick.WithLock(path, () => true, None)).Wait(TimeSpan.FromSeconds(10)));
         }
 
+        public static TheoryData<string, string> FolderPaths => new TheoryData<string, string>
+        {
+            // (what is called, how the folder is named)
+            { "Read", "sub" }, { "Read", "sub/" },
+            { "Save", "sub" }, { "Save", "sub/" },
+            { "Update", "sub" }, { "Update", "sub/" },
+            { "WithLock", "sub" }, { "WithLock", "sub/" },
+            { "Inspect", "sub" }, { "Inspect", "sub/" },
+            { "InspectMigration", "sub" }, { "InspectMigration", "sub/" },
+            { "Migrate", "sub" }, { "Migrate", "sub/" },
+            { "Save", "new/" },
+        };
+
+        [Theory]
+        [MemberData(nameof(FolderPaths))]
+        public void A_path_naming_a_folder_is_StateFileIsFolder_and_creates_nothing(string operation, string name)
+        {
+            using var dir = new TempDirectory();
+            Directory.CreateDirectory(Path.Combine(dir.Root, "sub"));
+            string path = Path.Combine(dir.Root, name.Replace('/', Path.DirectorySeparatorChar));
+            var store = new StateFileStore();
+            var migration = new StateFileMigration(new[] { new StateFileStep(new SchemaVersion(1, 0, 0), d => new StateFileStepResult(d, new SchemaVersion(1, 1, 0))) });
+            bool ran = false;
+            Action call = operation switch
+            {
+                "Read" => () => store.Read(path),
+                "Save" => () => store.Save(path, Json("{\"a\":1}"), null, None),
+                "Update" => () => store.Update(path, c => { ran = true; return Json("{}"); }, null, None),
+                "WithLock" => () => store.WithLock(path, () => ran = true, None),
+                "Inspect" => () => store.Inspect(path),
+                "InspectMigration" => () => store.InspectMigration(path, migration),
+                _ => () => store.Migrate(path, migration, None),
+            };
+
+            var error = Assert.Throws<StateFileIsFolderException>(call);
+
+            Assert.Equal("StateFileIsFolder", error.ErrorId);
+            Assert.Equal(Path.GetFullPath(path), error.Path);
+            Assert.Contains("names a folder", error.Message);
+            Assert.False(ran);
+            // No stray sub.lock (or anything else) next to the folder, nothing in it.
+            Assert.Equal(new[] { "sub" }, Directory.GetFileSystemEntries(dir.Root).Select(Path.GetFileName));
+            Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(dir.Root, "sub")));
+        }
+
+        [Theory]
+        [InlineData("state.json.lock")]
+        [InlineData("state.json.v1.0.0.bak")]
+        [InlineData("state.json.v12.3.40.bak")]
+        [InlineData("state.json.v1.0.0.20260102T030405006Z.bak")]
+        [InlineData(".state.json.0123456789ab.tmp")]
+        [InlineData("state.json.corrupt-20260102T030405006Z")]
+        [InlineData("B.json.bak.corrupt-20260102T030405006Z")]
+        public void The_modules_own_files_are_auxiliary(string name)
+        {
+            Assert.True(StateFilePaths.IsAuxiliaryFileName(name));
+        }
+
+        [Theory]
+        [InlineData("state.json")]
+        [InlineData("state")]
+        [InlineData("backup.json")]
+        [InlineData("notes.bak")]
+        [InlineData("state.json.v1.0.bak")]
+        [InlineData("state.json.vnext.bak")]
+        [InlineData("state.json.v1.0.0.yesterday.bak")]
+        [InlineData("lockfile.json")]
+        [InlineData("report.tmp")]
+        [InlineData(".state.json.tmp")]
+        [InlineData(".hidden.json")]
+        [InlineData("corrupt-report.json")]
+        public void State_files_are_not_auxiliary(string name)
+        {
+            Assert.False(StateFilePaths.IsAuxiliaryFileName(name));
+        }
+
+        [Fact]
+        public void The_names_the_store_makes_are_all_auxiliary()
+        {
+            var files = new StateFilePaths(Path.Combine(Path.GetTempPath(), "app.json"));
+            var version = new SchemaVersion(2, 10, 3);
+            var at = new DateTime(2026, 1, 2, 3, 4, 5, 6, DateTimeKind.Utc);
+            foreach (string path in new[] { files.Lock, files.Backup(version), files.Backup(version, at), BatchFiles.CorruptCopyOf(files.Data, at) })
+                Assert.True(StateFilePaths.IsAuxiliaryFileName(Path.GetFileName(path)), path);
+            Assert.True(StateFilePaths.IsAuxiliaryFileName(AtomicFile.TempName(files.FileName)));
+            Assert.Equal(files.Data + ".v2.10.3.20260102T030405006Z.bak", files.Backup(version, at));
+            Assert.False(StateFilePaths.IsAuxiliaryFileName(files.FileName));
+        }
+
         [Fact]
         public void New_state_lock_and_backup_files_are_owner_only_on_unix()
         {

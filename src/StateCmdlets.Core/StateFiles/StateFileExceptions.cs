@@ -25,6 +25,30 @@ namespace StateCmdlets.Core.StateFiles
         public string? MissingTarget { get; }
     }
 
+    /// <summary>A state file path that names a folder (an existing one, or a path ending in a separator).</summary>
+    public sealed class StateFileIsFolderException : StateException
+    {
+        public StateFileIsFolderException(string path)
+            : base("StateFileIsFolder", $"'{path}' names a folder, not a state file: give the path of a file in it. Nothing was read, created or changed.", path)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Update-StateFile's script block raised an error (any error: it runs with
+    /// ErrorActionPreference Stop), so the document it left half-changed is not written.
+    /// </summary>
+    public sealed class StateUpdateFailedException : StateException
+    {
+        public StateUpdateFailedException(string path, string problem, System.Exception? inner = null)
+            : base("StateUpdateFailed", $"Updating state file '{path}': the script block failed: {problem} Nothing was written; the file was not changed.", path, inner)
+        {
+            Problem = problem;
+        }
+
+        public string Problem { get; }
+    }
+
     /// <summary>A document that is not what the operation needs: a JSON object at the top level, or one new document.</summary>
     public sealed class InvalidStateDocumentException : StateException
     {

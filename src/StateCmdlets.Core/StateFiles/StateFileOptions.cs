@@ -12,6 +12,9 @@ namespace StateCmdlets.Core.StateFiles
 
         public IFileSystem FileSystem { get; set; } = PhysicalFileSystem.Instance;
 
+        /// <summary>The clock that names a migration's extra backups; tests set it.</summary>
+        public Func<DateTime> UtcNow { get; set; } = () => DateTime.UtcNow;
+
         /// <summary>Receives one line per lock taken and file written (the cmdlets' -Verbose).</summary>
         public Action<string>? Trace { get; set; }
     }

@@ -145,23 +145,28 @@ namespace StateCmdlets.Core.StateFiles
 
         /// <summary>
         /// What <see cref="Migrate"/> would do, without a lock and without writing: the steps run on
-        /// the document in memory, so the outcome names the version they lead to.
+        /// the document in memory, so the plan names the version they lead to, the backup the
+        /// original would go to, and what would change in the document.
         /// </summary>
-        public MigrationOutcome InspectMigration(string path, StateFileMigration migration)
+        public StateFileMigrationPlan InspectMigration(string path, StateFileMigration migration)
         {
             var files = Locate(path);
-            var document = Load(files) ?? throw new StateFileNotFoundException(files.Data);
+            byte[] original = ReadBytes(files) ?? throw new StateFileNotFoundException(files.Data);
+            var document = StateFileDocument.Parse(original, files.Data);
             var from = Assess(files, document, migration);
-            if (from.Need != MigrationNeed.Migrate) return new MigrationOutcome(files.Data, from.Version, from.Version, MigrationAction.UpToDate, null);
+            if (from.Need != MigrationNeed.Migrate) return new StateFileMigrationPlan(files.Data, from.Version, from.Version, null, null);
             var result = migration.Run(document, from.Version, files.Data);
-            return new MigrationOutcome(files.Data, from.Version, result.Version, MigrationAction.NeedsMigration, null);
+            // schemaVersion is left out: the plan's two versions say how it changes.
+            var changes = StateFileChanges.Between(document, result.Document, SchemaMigrator.VersionProperty);
+            return new StateFileMigrationPlan(files.Data, from.Version, result.Version, BackupFor(files, from.Version, original), changes);
         }
 
         /// <summary>
         /// Migrates the file under its lock: the steps run, an exact copy of the original is written
-        /// (fsynced) to F.v&lt;old&gt;.bak unless that backup exists, then the result replaces F
-        /// atomically. A file from a newer major version, or of a version no step starts from, is
-        /// refused untouched, and so is any failure of a step.
+        /// (fsynced) to F.v&lt;old&gt;.bak, or to a new F.v&lt;old&gt;.&lt;time&gt;.bak when that name
+        /// holds another original, then the result replaces F atomically. A file from a newer major
+        /// version, or of a version no step starts from, is refused untouched, and so is any
+        /// failure of a step.
         /// </summary>
         public MigrationOutcome Migrate(string path, StateFileMigration migration, CancellationToken cancellationToken)
         {
@@ -177,8 +182,12 @@ namespace StateCmdlets.Core.StateFiles
                 if (from.Need != MigrationNeed.Migrate) return new MigrationOutcome(files.Data, from.Version, from.Version, MigrationAction.UpToDate, null);
 
                 var result = migration.Run(document, from.Version, files.Data);
-                string backup = files.Backup(from.Version);
-                if (!_fs.FileExists(backup))
+                string backup = BackupFor(files, from.Version, original);
+                if (_fs.FileExists(backup))
+                {
+                    Trace($"'{backup}' already holds this original of '{files.Data}' (version {from.Version}).");
+                }
+                else
                 {
                     Guard(backup, "write", () => AtomicFile.Write(_fs, backup, original));
                     Trace($"Backed up '{files.Data}' (version {from.Version}) to '{backup}'.");
@@ -188,6 +197,40 @@ namespace StateCmdlets.Core.StateFiles
             }
         }
 
+        /// <summary>
+        /// Where the original of a migration from <paramref name="version"/> goes: F.v&lt;old&gt;.bak
+        /// when it is free or already holds these very bytes; otherwise a new name with the time in
+        /// it, so the original of an earlier migration from the same version is never lost.
+        /// </summary>
+        private string BackupFor(StateFilePaths files, SchemaVersion version, byte[] original)
+        {
+            string backup = files.Backup(version);
+            var at = Options.UtcNow();
+            while (_fs.FileExists(backup) && !HoldsExactly(backup, original))
+            {
+                backup = files.Backup(version, at);
+                at = at.AddMilliseconds(1); // the same millisecond taken already: the next one
+            }
+            return backup;
+        }
+
+        /// <summary>True when the file holds exactly <paramref name="bytes"/>; an unreadable file does not (it is never overwritten).</summary>
+        private bool HoldsExactly(string path, byte[] bytes)
+        {
+            try
+            {
+                return _fs.ReadAllBytes(path).AsSpan().SequenceEqual(bytes);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                return false;
+            }
+        }
+
+        /// <summary>
+        /// The paths of a state file, refusing one that names a folder (checked before any lock is
+        /// taken, so no stray F.lock appears next to the folder).
+        /// </summary>
         private (SchemaVersion Version, MigrationNeed Need) Assess(StateFilePaths files, JsonElement document, StateFileMigration migration)
         {
             var version = StateFileDocument.VersionOf(document, files.Data);
@@ -210,8 +253,8 @@ namespace StateCmdlets.Core.StateFiles
 
         private byte[]? ReadBytes(StateFilePaths files)
         {
-            if (_fs.DirectoryExists(files.Data))
-                throw new StateIOException(files.Data, "read", new IOException("It is a folder, not a file."));
+            // Checked again: the folder may have appeared since Paths() looked.
+            if (_fs.DirectoryExists(files.Data)) throw new StateFileIsFolderException(files.Data);
             try
             {
                 return _fs.ReadAllBytes(files.Data);
@@ -269,9 +312,10 @@ namespace StateCmdlets.Core.StateFiles
             {
                 throw new StateIOException(given.Data, "follow the links of", e);
             }
+            if (_fs.DirectoryExists(target)) throw new StateFileIsFolderException(given.Data);
             if (target == given.Data) return given;
             if (string.IsNullOrEmpty(Path.GetFileName(target)))
-                throw new StateIOException(given.Data, "use", new IOException($"It leads to the folder '{target}', not a file."));
+                throw new StateFileIsFolderException(given.Data);
             Trace($"'{given.Data}' leads to '{target}'.");
             return new StateFilePaths(target);
         }

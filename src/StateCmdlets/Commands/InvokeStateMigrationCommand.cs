@@ -107,26 +107,36 @@ namespace StateCmdlets.Commands
             }
         }
 
-        /// <summary>State files through the user's steps: inspect (steps run in memory), ask, then migrate under the lock.</summary>
+        /// <summary>
+        /// State files through the user's steps: inspect (the steps run on a copy in memory), ask
+        /// (-WhatIf and -Confirm say what would change), then migrate under the lock.
+        /// </summary>
         private void MigrateStateFiles()
         {
             var store = new StateFileStore(new StateFileOptions { LockTimeout = EffectiveLockTimeout, Trace = WriteVerbose });
             foreach (string file in ResolvedFiles())
             {
                 var migration = Migration(file);
-                MigrationOutcome? inspected = null;
-                if (!TryStateFile(() => inspected = store.InspectMigration(file, migration), file)) continue;
-                if (inspected!.Action == MigrationAction.UpToDate)
+                StateFileMigrationPlan? plan = null;
+                if (!TryStateFile(() => plan = store.InspectMigration(file, migration), file)) continue;
+                if (plan!.Action == MigrationAction.UpToDate)
                 {
-                    WriteObject(inspected);
+                    WriteObject(plan.ToOutcome());
                     continue;
                 }
-                // inspected.Path, not file: through a symbolic link the backup goes next to the target.
-                string backup = new StateFilePaths(inspected.Path).Backup(inspected.FromVersion);
-                string action = $"Migrate from schema {inspected.FromVersion} to {inspected.ToVersion} (original kept as {backup})";
-                if (!Approved(file, action)) continue;
+                if (!Approved(file, Describe(plan))) continue;
                 TryStateFile(() => WriteObject(store.Migrate(file, migration, Cancellation)), file);
             }
+        }
+
+        /// <summary>
+        /// The operation as -WhatIf and -Confirm show it (the file is the target): "Migrate from
+        /// schema 1.0.0 to 1.1.0, which would remove B, add C, change A.X; original kept as F.v1.0.0.bak".
+        /// </summary>
+        private static string Describe(StateFileMigrationPlan plan)
+        {
+            string changes = plan.Changes == null || plan.Changes.Count == 0 ? "which would change nothing but schemaVersion" : "which would " + plan.Changes.Describe();
+            return $"Migrate from schema {plan.FromVersion} to {plan.ToVersion}, {changes}; original kept as {plan.BackupPath}";
         }
 
         /// <summary>The steps for one file (they name it in their errors).</summary>
@@ -135,20 +145,14 @@ namespace StateCmdlets.Commands
 
         /// <summary>
         /// One step on one document: an ordered hashtable the step changes in place; its only output
-        /// is the new version. Anything else is refused, so stray output cannot pass for a version.
+        /// is the new version. Anything else is refused, so stray output cannot pass for a version,
+        /// and any error in the step stops it, so a half-done step is never written.
         /// </summary>
         private static StateFileStepResult RunStep(SchemaVersion from, ScriptBlock block, JsonElement document, string file)
         {
             object? doc = PowerShellJson.FromJson(document, asHashtable: true);
-            Collection<PSObject> output;
-            try
-            {
-                output = block.InvokeWithContext((Dictionary<string, ScriptBlock>?)null, new List<PSVariable> { new PSVariable("_", doc) }, doc);
-            }
-            catch (RuntimeException e) when (!(e is PipelineStoppedException))
-            {
-                throw new InvalidMigrationStepException(file, $"the step from {from} failed: {e.Message}", e);
-            }
+            Collection<PSObject> output = UserScriptBlock.Invoke(block, doc,
+                (problem, error) => new InvalidMigrationStepException(file, $"the step from {from} failed: {problem}", error));
             object? only = output.Count == 1 ? output[0]?.BaseObject : null;
             if (only == null || !SchemaVersion.TryParse(Convert.ToString(only, System.Globalization.CultureInfo.InvariantCulture), out var next))
             {
@@ -239,7 +243,11 @@ namespace StateCmdlets.Commands
             }
         }
 
-        /// <summary>The files -Path (wildcards) or -LiteralPath name; a path matching nothing is StateFileNotFound.</summary>
+        /// <summary>
+        /// The files -Path (wildcards) or -LiteralPath name; a path matching nothing is StateFileNotFound.
+        /// With -Step, what a wildcard matches skips folders and the module's own files next to
+        /// state files (locks, backups, temp files, copies set aside): only state files are migrated.
+        /// </summary>
         private IEnumerable<string> ResolvedFiles()
         {
             bool wildcards = ParameterSetName == PathSet || ParameterSetName == StepPathSet;
@@ -257,7 +265,16 @@ namespace StateCmdlets.Commands
                     WriteError(new ErrorRecord(e, "StateFileNotFound", ErrorCategory.ObjectNotFound, path));
                     continue;
                 }
-                foreach (string file in resolved) yield return file;
+                bool skipAuxiliary = _steps != null && wildcards && WildcardPattern.ContainsWildcardCharacters(path);
+                foreach (string file in resolved)
+                {
+                    if (skipAuxiliary && (System.IO.Directory.Exists(file) || StateFilePaths.IsAuxiliaryFileName(System.IO.Path.GetFileName(file))))
+                    {
+                        WriteVerbose($"Skipped '{file}': not a state file (a folder, or a lock, backup, temporary or set-aside file).");
+                        continue;
+                    }
+                    yield return file;
+                }
             }
         }
     }

@@ -7,7 +7,7 @@ namespace StateCmdlets.Commands
     /// <summary>
     /// Checks JSON state files without changing anything: one object per problem (not JSON, a
     /// malformed schemaVersion, temporary files of interrupted writes, a missing lock file), or
-    /// with -Quiet just $true when every file is sound.
+    /// with -Quiet just $true when every file named is there and sound.
     /// </summary>
     [Cmdlet(VerbsDiagnostic.Test, "StateFile", DefaultParameterSetName = PathSet)]
     [OutputType(typeof(StateProblem), typeof(bool))]
@@ -52,7 +52,8 @@ namespace StateCmdlets.Commands
 
         protected override void EndProcessing()
         {
-            if (Quiet) WriteObject(_sound);
+            // A path that named no file (its error is written) was not validated: not sound.
+            if (Quiet) WriteObject(_sound && !UnresolvedPathReported);
         }
     }
 }

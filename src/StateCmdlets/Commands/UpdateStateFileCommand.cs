@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Collections.Specialized;
 using System.Management.Automation;
 using System.Text.Json;
@@ -27,7 +26,7 @@ namespace StateCmdlets.Commands
         [Parameter(Mandatory = true, Position = 1)]
         public ScriptBlock? ScriptBlock { get; set; }
 
-        /// <summary>The document to start from when the file does not exist (default: an empty object).</summary>
+        /// <summary>The document to start from when the file does not exist (default: an empty ordered hashtable).</summary>
         [Parameter]
         public object? InitialValue { get; set; }
 
@@ -51,7 +50,7 @@ namespace StateCmdlets.Commands
                 string? file = ResolveToWrite(path);
                 if (file == null || !ShouldProcess(file, "Update state file")) continue;
                 JsonElement written = default;
-                // A failure of the script block itself is not caught: it stops the command as it would in ForEach-Object.
+                // Any error in the block is StateUpdateFailed (non-terminating): the other files still get their turn.
                 if (TryRun(() => written = Store.Update(file, current => Apply(current, file), _version, Cancellation), file) && PassThru)
                     WriteObject(PowerShellJson.FromJson(written, AsHashtable));
             }
@@ -61,7 +60,7 @@ namespace StateCmdlets.Commands
         private JsonElement Apply(JsonElement? current, string file)
         {
             object? document = current.HasValue ? PowerShellJson.FromJson(current.Value, AsHashtable) : Initial();
-            var output = ScriptBlock!.InvokeWithContext((Dictionary<string, ScriptBlock>?)null, new List<PSVariable> { new PSVariable("_", document) }, document);
+            var output = UserScriptBlock.Invoke(ScriptBlock!, document, (problem, error) => new StateUpdateFailedException(file, problem, error));
             if (output.Count > 1)
                 throw new InvalidStateDocumentException(file, $"the script block output {output.Count} objects; it must output nothing (having changed $_ in place) or one object, the new document. Pipe other output to Out-Null.");
             object? next = output.Count == 1 ? output[0] : document;
@@ -73,11 +72,15 @@ namespace StateCmdlets.Commands
             return json;
         }
 
-        /// <summary>-InitialValue goes through JSON too, so $_ has the same shape whether the file existed or not.</summary>
+        /// <summary>
+        /// -InitialValue goes through JSON too, so $_ has the same shape whether the file existed or
+        /// not. Without it: an empty ordered hashtable (keys ignore case, as [ordered]@{}), which takes
+        /// new keys, so { $_.Runs++ } works on the first run too; a PSCustomObject would not.
+        /// </summary>
         private object Initial()
         {
-            if (InitialValue != null) return PowerShellJson.FromJson(PowerShellJson.ToJson(InitialValue), AsHashtable) ?? new PSObject();
-            return AsHashtable ? new OrderedDictionary(StringComparer.OrdinalIgnoreCase) : (object)new PSObject();
+            if (InitialValue != null) return PowerShellJson.FromJson(PowerShellJson.ToJson(InitialValue), AsHashtable) ?? new OrderedDictionary(StringComparer.OrdinalIgnoreCase);
+            return new OrderedDictionary(StringComparer.OrdinalIgnoreCase);
         }
 
         private static string Describe(object? value)
