@@ -84,7 +84,17 @@ namespace StateCmdlets.Commands
                 // The feature's data, bound by property name, is what is stored already: keep it as is.
                 if (!_onCommandLine.Contains(nameof(Data))) data = null;
             }
-            var result = new FeatureResult(Feature, Status, ErrorMessage ?? ErrorRecord?.Exception?.Message, data == null ? null : PowerShellJson.ToJson(data))
+            System.Text.Json.JsonElement? json = null;
+            try
+            {
+                if (data != null) json = PowerShellJson.ToJson(data, WriteWarning);
+            }
+            catch (JsonConversionException e)
+            {
+                WriteError(ErrorRecordFactory.InvalidArgument("InvalidFeatureData", $"The -Data for feature '{Feature}' cannot be stored: {e.Message} Nothing was recorded.", Feature));
+                return;
+            }
+            var result = new FeatureResult(Feature, Status, ErrorMessage ?? ErrorRecord?.Exception?.Message, json)
             {
                 Permanent = Permanent,
                 ErrorType = ErrorRecord?.Exception?.GetType().FullName,

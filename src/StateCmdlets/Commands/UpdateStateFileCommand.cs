@@ -60,23 +60,26 @@ namespace StateCmdlets.Commands
         /// <summary>Runs the script block on the current document (under the lock) and gives back the new one.</summary>
         private JsonElement Apply(JsonElement? current, string file)
         {
-            object? document = current.HasValue ? PowerShellJson.FromJson(current.Value, AsHashtable) : Initial();
+            object? document = current.HasValue ? PowerShellJson.FromJson(current.Value, AsHashtable, file) : Initial(file);
             var output = ScriptBlock!.InvokeWithContext((Dictionary<string, ScriptBlock>?)null, new List<PSVariable> { new PSVariable("_", document) }, document);
             if (output.Count > 1)
                 throw new InvalidStateDocumentException(file, $"the script block output {output.Count} objects; it must output nothing (having changed $_ in place) or one object, the new document. Pipe other output to Out-Null.");
             object? next = output.Count == 1 ? output[0] : document;
-            var json = PowerShellJson.ToJson(next);
+            var json = PowerShellJson.ToJson(next, file, WriteWarning);
             if (json.ValueKind != JsonValueKind.Object)
                 throw new InvalidStateDocumentException(file, output.Count == 1
                     ? $"the script block output {Describe(next)}, not a document; it must output nothing (having changed $_ in place) or one object (a hashtable or PSCustomObject). Pipe other output to Out-Null."
                     : $"the document is {Describe(next)}, not an object.");
+            // Written, it must read back the way this command reads it, or the next run would fail on it.
+            string? unreadable = AsHashtable ? null : JsonToPowerShell.FindNameProblem(json);
+            if (unreadable != null) throw new InvalidStateDocumentException(file, "the new document would not read back as PowerShell objects: " + unreadable);
             return json;
         }
 
         /// <summary>-InitialValue goes through JSON too, so $_ has the same shape whether the file existed or not.</summary>
-        private object Initial()
+        private object Initial(string file)
         {
-            if (InitialValue != null) return PowerShellJson.FromJson(PowerShellJson.ToJson(InitialValue), AsHashtable) ?? new PSObject();
+            if (InitialValue != null) return PowerShellJson.FromJson(PowerShellJson.ToJson(InitialValue, file, WriteWarning), AsHashtable, file) ?? new PSObject();
             return AsHashtable ? new OrderedDictionary(StringComparer.OrdinalIgnoreCase) : (object)new PSObject();
         }
 
