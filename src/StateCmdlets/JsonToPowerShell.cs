@@ -11,7 +11,7 @@ namespace StateCmdlets
     /// ignoring case as in [ordered]@{}), arrays object[], numbers as <see cref="JsonNumbers"/>
     /// says. What a PSCustomObject cannot hold (an empty or reserved property name) is a
     /// <see cref="JsonConversionException"/> naming its JSON path; a hashtable holds it. Strings
-    /// keep a lone surrogate as it is (a .NET string can hold one), noted in <see cref="LoneSurrogateAt"/>.
+    /// and names keep a lone surrogate as it is (a .NET string can hold one).
     /// </summary>
     internal sealed class JsonToPowerShell
     {
@@ -32,9 +32,6 @@ namespace StateCmdlets
             _asHashtable = asHashtable;
             _fallBackToHashtable = fallBackToHashtable;
         }
-
-        /// <summary>The JSON path of the first string or name read with a lone surrogate in it, or null.</summary>
-        internal string? LoneSurrogateAt { get; private set; }
 
         internal object? Read(JsonElement element)
         {
@@ -71,41 +68,57 @@ namespace StateCmdlets
         /// Why a PSCustomObject cannot have a property of this name (with its path, and what to do
         /// instead), or null when it can. The one rule, for reading and for checking what is written.
         /// </summary>
-        internal static string? NameProblem(string name, JsonPath path)
+        private static string? NameProblem(string name, JsonPath path)
         {
             if (name.Length == 0) return $"the property name at {path} is empty, which a PowerShell object cannot hold; read the file with -AsHashtable.";
-            if (IsReserved(name)) return $"the property name \"{name}\" at {path} is reserved in PowerShell objects (as are {string.Join(", ", ReservedNames)}, in any case); read the file with -AsHashtable.";
+            if (IsReserved(name)) return $"the property name \"{name}\" at {path} is one PowerShell objects reserve ({string.Join(", ", ReservedNames)}, in any case); read the file with -AsHashtable.";
             return null;
         }
 
-        /// <summary>The first name anywhere in <paramref name="element"/> a PSCustomObject cannot hold, described, or null.</summary>
-        internal static string? FindNameProblem(JsonElement element) => FindNameProblem(element, new JsonPath());
+        /// <summary>
+        /// The first thing in <paramref name="element"/> that Read-StateFile without -AsHashtable
+        /// cannot take as it is, described with its JSON path, or null: a name a PSCustomObject
+        /// cannot hold, and unless <paramref name="namesOnly"/>, a lone surrogate (read, but refused
+        /// by many other JSON readers, and in a name impossible to write back). Builds no objects.
+        /// </summary>
+        internal static string? FindUnsupported(JsonElement element, bool namesOnly) => FindUnsupported(element, namesOnly, new JsonPath());
 
-        private static string? FindNameProblem(JsonElement element, JsonPath path)
+        private static string? FindUnsupported(JsonElement element, bool namesOnly, JsonPath path)
         {
-            if (element.ValueKind == JsonValueKind.Array)
+            switch (element.ValueKind)
             {
-                int index = 0;
-                foreach (var item in element.EnumerateArray())
-                {
-                    path.PushIndex(index++);
-                    string? inner = FindNameProblem(item, path);
-                    if (inner != null) return inner;
-                    path.Pop();
-                }
+                case JsonValueKind.Array:
+                    int index = 0;
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        path.PushIndex(index++);
+                        string? inner = FindUnsupported(item, namesOnly, path);
+                        if (inner != null) return inner;
+                        path.Pop();
+                    }
+                    return null;
+                case JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        string name = JsonStringLiteral.PropertyName(property);
+                        path.PushProperty(name);
+                        string? inner = NameProblem(name, path)
+                            ?? (!namesOnly && JsonStringLiteral.HasLoneSurrogate(name) ? LoneSurrogate("property name", path) : null)
+                            ?? FindUnsupported(property.Value, namesOnly, path);
+                        if (inner != null) return inner;
+                        path.Pop();
+                    }
+                    return null;
+                case JsonValueKind.String when !namesOnly && JsonStringLiteral.HasLoneSurrogate(JsonStringLiteral.StringValue(element)):
+                    return LoneSurrogate("string", path);
+                default:
+                    return null;
             }
-            else if (element.ValueKind == JsonValueKind.Object)
-            {
-                foreach (var property in element.EnumerateObject())
-                {
-                    path.PushProperty(JsonStringLiteral.PropertyName(property));
-                    string? inner = NameProblem(JsonStringLiteral.PropertyName(property), path) ?? FindNameProblem(property.Value, path);
-                    if (inner != null) return inner;
-                    path.Pop();
-                }
-            }
-            return null;
         }
+
+        private static string LoneSurrogate(string what, JsonPath path) =>
+            $"the {what} at {path} holds a lone surrogate (half of a UTF-16 pair, such as the \\ud800 Python writes for text that is not Unicode): Read-StateFile keeps it as it is, but many JSON readers refuse it"
+            + (what == "string" ? "." : ", and Save-StateFile and Update-StateFile cannot write it back.");
 
         private static bool IsReserved(string name) => Array.Exists(ReservedNames, r => string.Equals(r, name, StringComparison.OrdinalIgnoreCase));
 
@@ -174,12 +187,6 @@ namespace StateCmdlets
             {
                 throw new JsonConversionException($"a property name in the object at {_path} is not valid UTF-8 text.");
             }
-            if (LoneSurrogateAt == null && JsonStringLiteral.HasLoneSurrogate(name))
-            {
-                _path.PushProperty(name);
-                LoneSurrogateAt = _path.ToString();
-                _path.Pop();
-            }
             return name;
         }
 
@@ -195,7 +202,6 @@ namespace StateCmdlets
                 // State files are checked for UTF-8 as they are read; other JSON (a batch's) may not be.
                 throw new JsonConversionException($"the string at {_path} is not valid UTF-8 text.");
             }
-            if (LoneSurrogateAt == null && JsonStringLiteral.HasLoneSurrogate(text)) LoneSurrogateAt = _path.ToString();
             return text;
         }
     }

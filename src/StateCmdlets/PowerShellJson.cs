@@ -50,23 +50,7 @@ namespace StateCmdlets
         /// </summary>
         internal static object? FromJsonLenient(JsonElement element) => new JsonToPowerShell(asHashtable: false, fallBackToHashtable: true).Read(element);
 
-        /// <summary>
-        /// What Read-StateFile (without -AsHashtable) cannot take from <paramref name="element"/>
-        /// as it is, described with its JSON path, or null: Test-StateFile's check.
-        /// </summary>
-        internal static string? FindUnsupported(JsonElement element)
-        {
-            var reader = new JsonToPowerShell(asHashtable: false);
-            try
-            {
-                reader.Read(element);
-            }
-            catch (JsonConversionException e)
-            {
-                return e.Message;
-            }
-            if (reader.LoneSurrogateAt == null) return null;
-            return $"the value at {reader.LoneSurrogateAt} holds a lone surrogate (half of a UTF-16 pair, such as the \\ud800 Python writes for text that is not Unicode): Read-StateFile keeps it as it is, but many JSON readers refuse it, and in a property name it cannot be written back.";
-        }
+        /// <summary>What Read-StateFile (without -AsHashtable) cannot take as it is, described, or null: Test-StateFile's check.</summary>
+        internal static string? FindUnsupported(JsonElement element) => JsonToPowerShell.FindUnsupported(element, namesOnly: false);
     }
 }

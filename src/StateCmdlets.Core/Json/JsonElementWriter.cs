@@ -18,10 +18,10 @@ namespace StateCmdlets.Core.Json
                 element.WriteTo(writer);
                 return;
             }
-            WriteEach(writer, element);
+            WriteEach(writer, element, inArray: false);
         }
 
-        private static void WriteEach(Utf8JsonWriter writer, JsonElement element)
+        private static void WriteEach(Utf8JsonWriter writer, JsonElement element, bool inArray)
         {
             switch (element.ValueKind)
             {
@@ -30,20 +30,22 @@ namespace StateCmdlets.Core.Json
                     foreach (var property in element.EnumerateObject())
                     {
                         writer.WritePropertyName(property.Name); // a lone surrogate in a name has no way out: state files refuse it first
-                        WriteEach(writer, property.Value);
+                        WriteEach(writer, property.Value, inArray: false);
                     }
                     writer.WriteEndObject();
                     return;
                 case JsonValueKind.Array:
                     writer.WriteStartArray();
-                    foreach (var item in element.EnumerateArray()) WriteEach(writer, item);
+                    foreach (var item in element.EnumerateArray()) WriteEach(writer, item, inArray: true);
                     writer.WriteEndArray();
                     return;
                 case JsonValueKind.String:
                     string text = JsonStringLiteral.StringValue(element);
                     // Utf8JsonWriter would put U+FFFD in place of a lone surrogate: write its escape as it came.
-                    if (JsonStringLiteral.HasLoneSurrogate(text)) writer.WriteRawValue(JsonStringLiteral.Encode(text), skipInputValidation: true);
-                    else writer.WriteStringValue(text);
+                    if (!JsonStringLiteral.HasLoneSurrogate(text)) writer.WriteStringValue(text);
+                    // A raw value gets no line break of its own: an array element is given the one it would have had.
+                    else if (inArray && writer.Options.Indented) writer.WriteRawValue(Environment.NewLine + new string(' ', 2 * writer.CurrentDepth) + JsonStringLiteral.Encode(text), skipInputValidation: true);
+                    else writer.WriteRawValue(JsonStringLiteral.Encode(text), skipInputValidation: true);
                     return;
                 default:
                     element.WriteTo(writer);

@@ -71,7 +71,7 @@ namespace StateCmdlets.Commands
                     ? $"the script block output {Describe(next)}, not a document; it must output nothing (having changed $_ in place) or one object (a hashtable or PSCustomObject). Pipe other output to Out-Null."
                     : $"the document is {Describe(next)}, not an object.");
             // Written, it must read back the way this command reads it, or the next run would fail on it.
-            string? unreadable = AsHashtable ? null : JsonToPowerShell.FindNameProblem(json);
+            string? unreadable = AsHashtable ? null : JsonToPowerShell.FindUnsupported(json, namesOnly: true);
             if (unreadable != null) throw new InvalidStateDocumentException(file, "the new document would not read back as PowerShell objects: " + unreadable);
             return json;
         }
