@@ -69,8 +69,8 @@ namespace StateCmdlets
             if (converter._asText > 0 && warn != null)
             {
                 warn(converter._asText == 1
-                    ? $"The value at {converter._firstAsText} was written as its text, not its properties: a .NET object inside {MaxObjectNesting} others, or met before, is written as its text. Save hashtables or [pscustomobject]s to keep more."
-                    : $"{converter._asText} values were written as their text, not their properties, the first at {converter._firstAsText}: a .NET object inside {MaxObjectNesting} others, or met before, is written as its text. Save hashtables or [pscustomobject]s to keep more.");
+                    ? $"The value at {converter._firstAsText} was written as its text, not its properties: a .NET object inside {MaxObjectNesting} other .NET objects, or met before, is written as its text. Save hashtables or [pscustomobject]s to keep more."
+                    : $"{converter._asText} values were written as their text, not their properties, the first at {converter._firstAsText}: a .NET object inside {MaxObjectNesting} other .NET objects, or met before, is written as its text. Save hashtables or [pscustomobject]s to keep more.");
             }
             using var document = JsonDocument.Parse(stream.ToArray(), ReadBack);
             return document.RootElement.Clone();

@@ -207,7 +207,7 @@ namespace StateCmdlets.Core.StateFiles
                 if (names.TryGetValue(name, out string? first)) return Repeated(path, first, name) + " Written, the file could not be read back.";
                 names.Add(name, name);
                 path.PushProperty(name);
-                // Utf8JsonWriter can write a lone surrogate in no property name (values are written as escapes).
+                // Utf8JsonWriter cannot write a lone surrogate in a name (in a value its escape is written raw).
                 if (JsonStringLiteral.HasLoneSurrogate(name)) return $"the property name at {path} holds a lone surrogate (half of a UTF-16 pair), which cannot be written as a JSON name.";
                 string? inner = FindUnwritableName(property.Value, path);
                 if (inner != null) return inner;
