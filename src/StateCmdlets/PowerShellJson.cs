@@ -13,8 +13,11 @@ namespace StateCmdlets
     /// </summary>
     internal static class PowerShellJson
     {
-        /// <summary>Throws <see cref="JsonConversionException"/> for what cannot be written.</summary>
-        internal static JsonElement ToJson(object? value, Action<string>? warn = null) => PowerShellToJson.Convert(value, warn);
+        /// <summary>
+        /// Throws <see cref="JsonConversionException"/> for what cannot be written; with
+        /// <paramref name="allowCaseTwins"/>, not for two names differing only in case.
+        /// </summary>
+        internal static JsonElement ToJson(object? value, Action<string>? warn = null, bool allowCaseTwins = false) => PowerShellToJson.Convert(value, warn, allowCaseTwins);
 
         internal static JsonElement ToJson(object? value, string file, Action<string>? warn)
         {

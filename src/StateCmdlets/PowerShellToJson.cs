@@ -39,6 +39,7 @@ namespace StateCmdlets
         private const PSMemberTypes Readable = PSMemberTypes.Property | PSMemberTypes.NoteProperty | PSMemberTypes.AliasProperty | PSMemberTypes.ScriptProperty | PSMemberTypes.CodeProperty;
 
         private readonly Utf8JsonWriter _writer;
+        private readonly bool _allowCaseTwins;
         private readonly JsonPath _path = new JsonPath();
 
         // What is being written, each with the path depth where it started: meeting one again is a cycle.
@@ -51,19 +52,24 @@ namespace StateCmdlets
         private int _asText;
         private string? _firstAsText;
 
-        private PowerShellToJson(Utf8JsonWriter writer) => _writer = writer;
+        private PowerShellToJson(Utf8JsonWriter writer, bool allowCaseTwins)
+        {
+            _writer = writer;
+            _allowCaseTwins = allowCaseTwins;
+        }
 
         /// <summary>
         /// <paramref name="value"/> as a JSON element. <paramref name="warn"/> hears, once, of
-        /// values written as their text rather than their properties.
+        /// values written as their text rather than their properties. <paramref name="allowCaseTwins"/>
+        /// lets two names differing only in case through (a feature's Data: the last one wins when read).
         /// </summary>
-        internal static JsonElement Convert(object? value, Action<string>? warn)
+        internal static JsonElement Convert(object? value, Action<string>? warn, bool allowCaseTwins = false)
         {
             using var stream = new MemoryStream();
             PowerShellToJson converter;
             using (var writer = new Utf8JsonWriter(stream, WriterOptions))
             {
-                converter = new PowerShellToJson(writer);
+                converter = new PowerShellToJson(writer, allowCaseTwins);
                 converter.Write(value, 0, 0);
             }
             if (converter._asText > 0 && warn != null)
@@ -181,9 +187,9 @@ namespace StateCmdlets
 
         private void WriteMember(Dictionary<string, string> names, string name, object? value, int depth, int nesting)
         {
-            if (names.TryGetValue(name, out string? first))
+            if (names.TryGetValue(name, out string? first) && !_allowCaseTwins)
                 throw new JsonConversionException($"{Where()} has the property names \"{first}\" and \"{name}\", which differ only in case: PowerShell cannot tell them apart, so the file could not be read back.");
-            names.Add(name, name);
+            names[name] = name;
             _path.PushProperty(name);
             if (JsonStringLiteral.HasLoneSurrogate(name))
                 throw new JsonConversionException($"the property name at {_path} holds a lone surrogate (half of a UTF-16 pair), which cannot be written as a JSON name.");

@@ -87,7 +87,8 @@ namespace StateCmdlets.Commands
             System.Text.Json.JsonElement? json = null;
             try
             {
-                if (data != null) json = PowerShellJson.ToJson(data, WriteWarning);
+                // Names differing only in case have always been stored in Data (the last one wins when read).
+                if (data != null) json = PowerShellJson.ToJson(data, WriteWarning, allowCaseTwins: true);
             }
             catch (JsonConversionException e)
             {
