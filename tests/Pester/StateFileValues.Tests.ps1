@@ -252,6 +252,7 @@ Describe 'Text that is not quite Unicode' {
         $r = Read-StateFile -Path $f -ErrorAction Stop
         [int]$r.x[1] | Should -Be 0xD800
         [int]$r.list[0][0] | Should -Be 0xDFFF
+        [int](Read-StateFile -Path $f -AsHashtable -ErrorAction Stop)['x'][1] | Should -Be 0xD800
 
         Update-StateFile -Path $f -ScriptBlock { $_.n++ } -ErrorAction Stop
         $text = Get-Content -LiteralPath $f -Raw
