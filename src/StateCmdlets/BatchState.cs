@@ -101,7 +101,7 @@ namespace StateCmdlets
         public DateTime? LastCheckpointAt { get; }
 
         /// <summary>Fields of an imported file that have no place in this model, kept verbatim.</summary>
-        public object? Extensions => _extensions.HasValue ? PowerShellJson.FromJson(_extensions.Value) : null;
+        public object? Extensions => _extensions.HasValue ? PowerShellJson.FromJsonLenient(_extensions.Value) : null;
 
         public string SchemaVersion { get; }
 

@@ -66,7 +66,7 @@ namespace StateCmdlets
             {
                 if (!_converted)
                 {
-                    _convertedData = _data.HasValue ? PowerShellJson.FromJson(_data.Value) : null;
+                    _convertedData = _data.HasValue ? PowerShellJson.FromJsonLenient(_data.Value) : null;
                     _converted = true;
                 }
                 return _convertedData;

@@ -1,168 +1,59 @@
 using System;
-using System.Collections;
-using System.Globalization;
-using System.IO;
-using System.Management.Automation;
-using System.Text.Encodings.Web;
 using System.Text.Json;
+using StateCmdlets.Core.StateFiles;
 
 namespace StateCmdlets
 {
     /// <summary>
-    /// A feature's Data between PowerShell objects and JSON: hashtables and PSCustomObjects
-    /// become JSON objects, lists become arrays, dates ISO 8601 strings; JSON objects come back as
-    /// PSCustomObjects, so $_.Data.Sha256 works.
+    /// A feature's Data and a state file's document between PowerShell objects and JSON (see
+    /// <see cref="PowerShellToJson"/> and <see cref="JsonToPowerShell"/>): hashtables and
+    /// PSCustomObjects become JSON objects, lists arrays, dates ISO 8601 strings; JSON objects
+    /// come back as PSCustomObjects, so $_.Data.Sha256 works. The overloads taking a file turn a
+    /// value that cannot cross into that file's InvalidStateDocument error.
     /// </summary>
     internal static class PowerShellJson
     {
-        /// <summary>Deeper than any sensible result record; beyond it values are written as their text.</summary>
-        internal const int MaxDepth = 32;
+        /// <summary>
+        /// Throws <see cref="JsonConversionException"/> for what cannot be written; with
+        /// <paramref name="allowCaseTwins"/>, not for two names differing only in case.
+        /// </summary>
+        internal static JsonElement ToJson(object? value, Action<string>? warn = null, bool allowCaseTwins = false) => PowerShellToJson.Convert(value, warn, allowCaseTwins);
 
-        private static readonly JsonWriterOptions WriterOptions = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-        internal static JsonElement ToJson(object? value)
+        internal static JsonElement ToJson(object? value, string file, Action<string>? warn)
         {
-            using var stream = new MemoryStream();
-            using (var writer = new Utf8JsonWriter(stream, WriterOptions))
+            try
             {
-                Write(writer, value, 0);
+                return PowerShellToJson.Convert(value, warn);
             }
-            using var document = JsonDocument.Parse(stream.ToArray());
-            return document.RootElement.Clone();
+            catch (JsonConversionException e)
+            {
+                throw new InvalidStateDocumentException(file, e.Message);
+            }
         }
-
-        internal static object? FromJson(JsonElement element) => FromJson(element, asHashtable: false);
 
         /// <summary>With <paramref name="asHashtable"/>, JSON objects become ordered hashtables (keys ignore case, as in [ordered]@{}).</summary>
-        internal static object? FromJson(JsonElement element, bool asHashtable)
+        internal static object? FromJson(JsonElement element, bool asHashtable, string file)
         {
-            switch (element.ValueKind)
+            try
             {
-                case JsonValueKind.Object when asHashtable:
-                    var table = new System.Collections.Specialized.OrderedDictionary(StringComparer.OrdinalIgnoreCase);
-                    foreach (var property in element.EnumerateObject()) table[property.Name] = FromJson(property.Value, asHashtable);
-                    return table;
-                case JsonValueKind.Object:
-                    var result = new PSObject();
-                    foreach (var property in element.EnumerateObject())
-                    {
-                        // A name repeated in the JSON (or differing only in case, which PowerShell
-                        // cannot tell apart): the last one wins, as in ConvertFrom-Json.
-                        var existing = result.Properties[property.Name];
-                        if (existing != null) existing.Value = FromJson(property.Value, asHashtable);
-                        else result.Properties.Add(new PSNoteProperty(property.Name, FromJson(property.Value, asHashtable)));
-                    }
-                    return result;
-                case JsonValueKind.Array:
-                    var items = new object?[element.GetArrayLength()];
-                    int i = 0;
-                    foreach (var item in element.EnumerateArray()) items[i++] = FromJson(item, asHashtable);
-                    return items;
-                case JsonValueKind.String:
-                    return element.GetString();
-                case JsonValueKind.Number:
-                    if (element.TryGetInt32(out int small)) return small;
-                    if (element.TryGetInt64(out long large)) return large;
-                    if (element.TryGetDecimal(out decimal exact)) return exact;
-                    return element.GetDouble();
-                case JsonValueKind.True:
-                    return true;
-                case JsonValueKind.False:
-                    return false;
-                default:
-                    return null;
+                return new JsonToPowerShell(asHashtable).Read(element);
+            }
+            catch (JsonConversionException e)
+            {
+                throw new InvalidStateDocumentException(file, e.Message);
             }
         }
 
-        private static void Write(Utf8JsonWriter writer, object? value, int depth)
-        {
-            if (value is PSObject wrapped && !(wrapped.BaseObject is PSCustomObject)) value = wrapped.BaseObject;
-            switch (value)
-            {
-                case null:
-                    writer.WriteNullValue();
-                    return;
-                case string text:
-                    writer.WriteStringValue(text);
-                    return;
-                case char c:
-                    writer.WriteStringValue(c.ToString());
-                    return;
-                case bool flag:
-                    writer.WriteBooleanValue(flag);
-                    return;
-                case SwitchParameter flag:
-                    writer.WriteBooleanValue(flag.IsPresent);
-                    return;
-                case DateTime date:
-                    writer.WriteStringValue(date.ToString("o", CultureInfo.InvariantCulture));
-                    return;
-                case DateTimeOffset date:
-                    writer.WriteStringValue(date.ToString("o", CultureInfo.InvariantCulture));
-                    return;
-                case Enum e:
-                    writer.WriteStringValue(e.ToString());
-                    return;
-                case double d when double.IsNaN(d) || double.IsInfinity(d):
-                    writer.WriteStringValue(d.ToString(CultureInfo.InvariantCulture));
-                    return;
-                case float f when float.IsNaN(f) || float.IsInfinity(f):
-                    writer.WriteStringValue(f.ToString(CultureInfo.InvariantCulture));
-                    return;
-                case byte _: case sbyte _: case short _: case ushort _: case int _: case uint _: case long _:
-                    writer.WriteNumberValue(Convert.ToInt64(value, CultureInfo.InvariantCulture));
-                    return;
-                case ulong big:
-                    writer.WriteNumberValue(big);
-                    return;
-                case float _: case double _:
-                    writer.WriteNumberValue(Convert.ToDouble(value, CultureInfo.InvariantCulture));
-                    return;
-                case decimal money:
-                    writer.WriteNumberValue(money);
-                    return;
-                case Guid _: case Uri _: case TimeSpan _: case Version _: case ScriptBlock _:
-                    writer.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
-                    return;
-            }
+        /// <summary>Throws <see cref="JsonConversionException"/> for what cannot be read.</summary>
+        internal static object? FromJson(JsonElement element, bool asHashtable) => new JsonToPowerShell(asHashtable).Read(element);
 
-            if (depth >= MaxDepth)
-            {
-                writer.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
-                return;
-            }
+        /// <summary>
+        /// For a property getter, which has nobody to report to: an object a PSCustomObject cannot
+        /// hold (an empty or reserved property name) comes back as an ordered hashtable instead.
+        /// </summary>
+        internal static object? FromJsonLenient(JsonElement element) => new JsonToPowerShell(asHashtable: false, fallBackToHashtable: true).Read(element);
 
-            switch (value)
-            {
-                case IDictionary dictionary:
-                    writer.WriteStartObject();
-                    foreach (DictionaryEntry entry in dictionary)
-                    {
-                        writer.WritePropertyName(Convert.ToString(entry.Key, CultureInfo.InvariantCulture) ?? string.Empty);
-                        Write(writer, entry.Value, depth + 1);
-                    }
-                    writer.WriteEndObject();
-                    return;
-                case IEnumerable list:
-                    writer.WriteStartArray();
-                    foreach (object? item in list) Write(writer, item, depth + 1);
-                    writer.WriteEndArray();
-                    return;
-            }
-
-            // PSCustomObject or any other object: its readable properties, as ConvertTo-Json does.
-            writer.WriteStartObject();
-            foreach (var property in PSObject.AsPSObject(value).Properties)
-            {
-                if (!property.IsGettable) continue;
-                if ((property.MemberType & (PSMemberTypes.Property | PSMemberTypes.NoteProperty | PSMemberTypes.AliasProperty | PSMemberTypes.ScriptProperty | PSMemberTypes.CodeProperty)) == 0) continue;
-                object? propertyValue;
-                try { propertyValue = property.Value; }
-                catch (ExtendedTypeSystemException) { continue; }
-                writer.WritePropertyName(property.Name);
-                Write(writer, propertyValue, depth + 1);
-            }
-            writer.WriteEndObject();
-        }
+        /// <summary>What Read-StateFile (without -AsHashtable) cannot take as it is, described, or null: Test-StateFile's check.</summary>
+        internal static string? FindUnsupported(JsonElement element) => JsonToPowerShell.FindUnsupported(element, namesOnly: false);
     }
 }

@@ -56,5 +56,8 @@ namespace StateCmdlets.Core.Batches
 
         /// <summary>The backup copy of the snapshot (B.json.bak) does not read: the batch is fine, but a repair would have less to go on.</summary>
         DamagedBackup,
+
+        /// <summary>A state file is JSON, but holds what PowerShell objects cannot (an empty or reserved property name, a lone surrogate).</summary>
+        UnsupportedContent,
     }
 }

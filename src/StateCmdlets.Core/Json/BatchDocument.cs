@@ -71,7 +71,7 @@ namespace StateCmdlets.Core.Json
             if (batch.Extensions.HasValue)
             {
                 w.WritePropertyName("extensions");
-                batch.Extensions.Value.WriteTo(w);
+                JsonElementWriter.Write(w, batch.Extensions.Value);
             }
             w.WriteStartArray("features");
             foreach (var f in batch.Features)
@@ -86,7 +86,7 @@ namespace StateCmdlets.Core.Json
                 if (f.Data.HasValue)
                 {
                     w.WritePropertyName("data");
-                    f.Data.Value.WriteTo(w);
+                    JsonElementWriter.Write(w, f.Data.Value);
                 }
                 if (f.Permanent) w.WriteBoolean("permanent", true);
                 if (f.RetryAt.HasValue) w.WriteString("retryAt", JsonText.FormatDate(f.RetryAt.Value));
@@ -315,7 +315,7 @@ namespace StateCmdlets.Core.Json
             foreach (var pair in extra)
             {
                 w.WritePropertyName(pair.Key);
-                pair.Value.WriteTo(w);
+                JsonElementWriter.Write(w, pair.Value);
             }
         }
 

@@ -48,7 +48,7 @@ namespace StateCmdlets.Core.Json
             if (result.Data.HasValue)
             {
                 w.WritePropertyName("data");
-                result.Data.Value.WriteTo(w);
+                JsonElementWriter.Write(w, result.Data.Value);
             }
             w.WriteString("at", JsonText.FormatDate(at));
             w.WriteEndObject();

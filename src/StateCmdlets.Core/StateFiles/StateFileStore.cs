@@ -30,16 +30,21 @@ namespace StateCmdlets.Core.StateFiles
         /// <summary>
         /// Everything wrong with a state file, changing nothing: not JSON (with the byte offset), a
         /// malformed schemaVersion, temporary files of interrupted writes, a missing lock file.
+        /// <paramref name="content"/> may find more in a document that parses: what the caller's
+        /// own reading of it cannot hold (an <see cref="Batches.StateProblemKind.UnsupportedContent"/>).
         /// </summary>
-        public System.Collections.Generic.IReadOnlyList<Batches.StateProblem> Inspect(string path)
+        public System.Collections.Generic.IReadOnlyList<Batches.StateProblem> Inspect(string path, Func<JsonElement, string?>? content = null)
         {
             var files = Locate(path);
             var problems = new System.Collections.Generic.List<Batches.StateProblem>();
             try
             {
                 var document = Read(path);
-                if (document.ValueKind == JsonValueKind.Object && document.TryGetProperty("schemaVersion", out _))
+                if (StateFileDocument.HasVersion(document))
                     StateFileDocument.VersionOf(document, files.Data);
+                string? unsupported = content?.Invoke(document);
+                if (unsupported != null)
+                    problems.Add(new Batches.StateProblem(null, Batches.StateProblemKind.UnsupportedContent, files.Data, null, unsupported));
             }
             catch (StateFileCorruptException e)
             {
@@ -78,7 +83,7 @@ namespace StateCmdlets.Core.StateFiles
         {
             var files = Locate(path);
             if (schemaVersion.HasValue) document = StateFileDocument.Stamp(document, schemaVersion.Value, files.Data);
-            byte[] bytes = StateFileDocument.Serialize(document);
+            byte[] bytes = StateFileDocument.Serialize(document, files.Data);
             RequireFolder(files);
             using (TakeLock(files, cancellationToken))
             {
@@ -125,7 +130,7 @@ namespace StateCmdlets.Core.StateFiles
                 var next = change(current);
                 StateFileDocument.RequireObject(next, files.Data, "the new document must be an object too.");
                 if (stamp.HasValue) next = StateFileDocument.Stamp(next, stamp.Value, files.Data);
-                Write(files, StateFileDocument.Serialize(next));
+                Write(files, StateFileDocument.Serialize(next, files.Data));
                 return next;
             }
         }
@@ -192,7 +197,7 @@ namespace StateCmdlets.Core.StateFiles
                     Guard(backup, "write", () => AtomicFile.Write(_fs, backup, original));
                     Trace($"Backed up '{files.Data}' (version {from.Version}) to '{backup}'.");
                 }
-                Write(files, StateFileDocument.Serialize(result.Document));
+                Write(files, StateFileDocument.Serialize(result.Document, files.Data));
                 return new MigrationOutcome(files.Data, from.Version, result.Version, MigrationAction.Migrated, backup);
             }
         }

@@ -150,7 +150,7 @@ namespace StateCmdlets.Commands
         /// </summary>
         private static StateFileStepResult RunStep(SchemaVersion from, ScriptBlock block, JsonElement document, string file)
         {
-            object? doc = PowerShellJson.FromJson(document, asHashtable: true);
+            object? doc = PowerShellJson.FromJson(document, true, file);
             Collection<PSObject> output = UserScriptBlock.Invoke(block, doc,
                 (problem, error) => new InvalidMigrationStepException(file, $"the step from {from} failed: {problem}", error));
             object? only = output.Count == 1 ? output[0]?.BaseObject : null;
@@ -160,7 +160,14 @@ namespace StateCmdlets.Commands
                 throw new InvalidMigrationStepException(file,
                     $"the step from {from} output {got}; a step changes $_ (its document) in place and outputs one thing only, the new version string such as '1.1.0'. Pipe other output to Out-Null.");
             }
-            return new StateFileStepResult(PowerShellJson.ToJson(doc), next);
+            try
+            {
+                return new StateFileStepResult(PowerShellJson.ToJson(doc), next);
+            }
+            catch (JsonConversionException e)
+            {
+                throw new InvalidMigrationStepException(file, $"the step from {from} left a document that cannot be written: {e.Message}", e);
+            }
         }
 
         private List<(SchemaVersion From, ScriptBlock Block)> ReadSteps(IDictionary steps)

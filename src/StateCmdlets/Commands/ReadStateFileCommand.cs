@@ -36,7 +36,7 @@ namespace StateCmdlets.Commands
                 foreach (string file in ResolveToRead(path, literal))
                 {
                     // One document per file, an array too: with several files the caller can tell them apart.
-                    TryRun(() => WriteObject(PowerShellJson.FromJson(Store.Read(file), AsHashtable), false), file);
+                    TryRun(() => WriteObject(PowerShellJson.FromJson(Store.Read(file), AsHashtable, file), false), file);
                 }
             }
         }

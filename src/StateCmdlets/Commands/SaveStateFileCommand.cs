@@ -39,8 +39,7 @@ namespace StateCmdlets.Commands
             object? document = _items.Count == 1 ? _items[0] : _items.ToArray();
             string? file = ResolveToWrite(Path);
             if (file == null || !ShouldProcess(file, "Save state file")) return;
-            var json = PowerShellJson.ToJson(document);
-            TryRun(() => Store.Save(file, json, _version, Cancellation), file);
+            TryRun(() => Store.Save(file, PowerShellJson.ToJson(document, file, WriteWarning), _version, Cancellation), file);
         }
     }
 }

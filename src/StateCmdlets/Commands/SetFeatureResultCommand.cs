@@ -84,7 +84,18 @@ namespace StateCmdlets.Commands
                 // The feature's data, bound by property name, is what is stored already: keep it as is.
                 if (!_onCommandLine.Contains(nameof(Data))) data = null;
             }
-            var result = new FeatureResult(Feature, Status, ErrorMessage ?? ErrorRecord?.Exception?.Message, data == null ? null : PowerShellJson.ToJson(data))
+            System.Text.Json.JsonElement? json = null;
+            try
+            {
+                // Names differing only in case have always been stored in Data (the last one wins when read).
+                if (data != null) json = PowerShellJson.ToJson(data, WriteWarning, allowCaseTwins: true);
+            }
+            catch (JsonConversionException e)
+            {
+                WriteError(ErrorRecordFactory.InvalidArgument("InvalidFeatureData", $"The -Data for feature '{Feature}' cannot be stored: {e.Message} Nothing was recorded.", Feature));
+                return;
+            }
+            var result = new FeatureResult(Feature, Status, ErrorMessage ?? ErrorRecord?.Exception?.Message, json)
             {
                 Permanent = Permanent,
                 ErrorTypes = ExceptionTypes(ErrorRecord?.Exception),

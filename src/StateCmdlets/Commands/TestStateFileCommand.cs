@@ -39,7 +39,7 @@ namespace StateCmdlets.Commands
                 foreach (string file in ResolveToRead(path, literal))
                 {
                     IReadOnlyList<StateProblem>? problems = null;
-                    if (!TryRun(() => problems = Store.Inspect(file), file))
+                    if (!TryRun(() => problems = Store.Inspect(file, PowerShellJson.FindUnsupported), file))
                     {
                         _sound = false;
                         continue;

@@ -59,16 +59,19 @@ namespace StateCmdlets.Commands
         /// <summary>Runs the script block on the current document (under the lock) and gives back the new one.</summary>
         private JsonElement Apply(JsonElement? current, string file)
         {
-            object? document = current.HasValue ? PowerShellJson.FromJson(current.Value, AsHashtable) : Initial();
+            object? document = current.HasValue ? PowerShellJson.FromJson(current.Value, AsHashtable, file) : Initial(file);
             var output = UserScriptBlock.Invoke(ScriptBlock!, document, (problem, error) => new StateUpdateFailedException(file, problem, error));
             if (output.Count > 1)
                 throw new InvalidStateDocumentException(file, $"the script block output {output.Count} objects; it must output nothing (having changed $_ in place) or one object, the new document. Pipe other output to Out-Null.");
             object? next = output.Count == 1 ? output[0] : document;
-            var json = PowerShellJson.ToJson(next);
+            var json = PowerShellJson.ToJson(next, file, WriteWarning);
             if (json.ValueKind != JsonValueKind.Object)
                 throw new InvalidStateDocumentException(file, output.Count == 1
                     ? $"the script block output {Describe(next)}, not a document; it must output nothing (having changed $_ in place) or one object (a hashtable or PSCustomObject). Pipe other output to Out-Null."
                     : $"the document is {Describe(next)}, not an object.");
+            // Written, it must read back the way this command reads it, or the next run would fail on it.
+            string? unreadable = AsHashtable ? null : JsonToPowerShell.FindUnsupported(json, namesOnly: true);
+            if (unreadable != null) throw new InvalidStateDocumentException(file, "the new document would not read back as PowerShell objects: " + unreadable);
             return json;
         }
 
@@ -77,9 +80,9 @@ namespace StateCmdlets.Commands
         /// not. Without it: an empty ordered hashtable (keys ignore case, as [ordered]@{}), which takes
         /// new keys, so { $_.Runs++ } works on the first run too; a PSCustomObject would not.
         /// </summary>
-        private object Initial()
+        private object Initial(string file)
         {
-            if (InitialValue != null) return PowerShellJson.FromJson(PowerShellJson.ToJson(InitialValue), AsHashtable) ?? new OrderedDictionary(StringComparer.OrdinalIgnoreCase);
+            if (InitialValue != null) return PowerShellJson.FromJson(PowerShellJson.ToJson(InitialValue, file, WriteWarning), AsHashtable, file) ?? new OrderedDictionary(StringComparer.OrdinalIgnoreCase);
             return new OrderedDictionary(StringComparer.OrdinalIgnoreCase);
         }
 
