@@ -39,6 +39,12 @@ namespace StateCmdlets.Core
             BatchId = batchId;
         }
 
+        public BatchAlreadyExistsException(string batchId, string path, string message)
+            : base("BatchAlreadyExists", message, path)
+        {
+            BatchId = batchId;
+        }
+
         public string BatchId { get; }
     }
 

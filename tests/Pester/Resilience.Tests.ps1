@@ -78,6 +78,13 @@ Describe 'Failures: permanent, retried after a backoff, and the circuit breaker'
         (Resume-BatchState -BatchId W -StateDirectory $d).Feature | Should -Be 'b'
     }
 
+    It 'matches a permanent error type by what derives from it, as catch [Type] does' {
+        $null = New-BatchState -Name n -Feature a, b -BatchId V -StateDirectory $d -PermanentErrorType System.IO.IOException
+        try { throw [IO.FileNotFoundException]::new('no file') } catch { Set-FeatureResult -BatchId V -Feature a -Status Failed -ErrorRecord $_ -StateDirectory $d }
+        try { throw [TimeoutException]::new('slow') } catch { Set-FeatureResult -BatchId V -Feature b -Status Failed -ErrorRecord $_ -StateDirectory $d }
+        ((Get-BatchState -BatchId V -StateDirectory $d).Features | ForEach-Object { "$($_.Feature)=$($_.Permanent)" }) -join ',' | Should -BeExactly 'a=True,b=False'
+    }
+
     It 'with -Wait hands out again, after its backoff, a failure recorded during the same run, until its attempts are spent' {
         $null = New-BatchState -Name n -Feature flaky, ok -BatchId F -StateDirectory $d -RetryDelay 0.2 -MaxRetryDelay 0.4 -MaxAttempts 3
         $handed = @(Resume-BatchState -BatchId F -StateDirectory $d -Wait | ForEach-Object {

@@ -262,6 +262,19 @@ Describe 'Text that is not quite Unicode' {
         $text | Should -Not -Match '\uFFFD'
     }
 
+    It 'Invoke-StateMigration -Step (and its -WhatIf) migrates a file with a lone surrogate, and the other files of a wildcard too' {
+        New-StateFileWithLock $f '{"x": "a\ud800b", "n": 1}'
+        $other = Join-Path $d 'other.json'
+        New-StateFileWithLock $other '{"n": 1}'
+        $steps = @{ '1.0.0' = { param($doc) $doc.n = 5; '1.1.0' } }
+        Invoke-StateMigration -Path (Join-Path $d '*.json') -Step $steps -WhatIf -ErrorAction Stop
+        $done = @(Invoke-StateMigration -Path (Join-Path $d '*.json') -Step $steps -Force -ErrorAction Stop)
+        ($done | ForEach-Object { "$(Split-Path -Leaf $_.Path)=$($_.Action)" }) -join ',' | Should -BeExactly 'other.json=Migrated,state.json=Migrated'
+        $text = Get-Content -LiteralPath $f -Raw
+        $text | Should -Match '"x": "a\\ud800b"'
+        $text | Should -Match '"n": 5'
+    }
+
     It 'Test-StateFile reports a lone surrogate as UnsupportedContent naming where it is' {
         New-StateFileWithLock $f '{"ok": 1, "list": [1, "\ud800"]}'
         $found = @(Test-StateFile -LiteralPath $f)

@@ -291,6 +291,28 @@ namespace StateCmdlets.Core.Tests
         }
 
         [Fact]
+        public void A_new_batch_never_writes_over_the_recoverable_journal_and_backup_of_a_lost_snapshot()
+        {
+            Create("b1", "a", "b");
+            NewStore().Record("b1", Done("a"), CancellationToken.None);
+            File.Delete(_dir.File("b1.json"));
+            byte[] journal = File.ReadAllBytes(_dir.File("b1.journal"));
+            byte[] backup = File.ReadAllBytes(_dir.File("b1.json.bak"));
+
+            var error = Assert.Throws<BatchAlreadyExistsException>(() => Create("b1", "x"));
+            Assert.Contains("Repair-BatchState -BatchId b1", error.Message);
+            Assert.Equal(journal, File.ReadAllBytes(_dir.File("b1.journal")));
+            Assert.Equal(backup, File.ReadAllBytes(_dir.File("b1.json.bak")));
+            Assert.False(File.Exists(_dir.File("b1.json")));
+
+            // Repair gets the result back; -Force would have replaced it.
+            Assert.True(NewStore().Repair("b1", CancellationToken.None).Recovered);
+            Assert.Equal(FeatureStatus.Completed, NewStore().Load("b1").Find("a")!.Status);
+            NewStore().Create(new BatchDefinition("again", new[] { "x" }) { BatchId = "b1" }, replace: true, CancellationToken.None);
+            Assert.Equal(new[] { "x" }, NewStore().Load("b1").Features.Select(f => f.Name));
+        }
+
+        [Fact]
         public void A_batch_whose_snapshot_is_missing_is_still_found_for_checking()
         {
             Create("b1", "a");

@@ -278,6 +278,24 @@ namespace StateCmdlets.Core.Tests
         }
 
         [Fact]
+        public void A_lone_surrogate_as_Python_writes_it_is_compared_and_migrated_not_a_crash()
+        {
+            using var dir = new TempDirectory();
+            string path = Path.Combine(dir.Root, "state.json");
+            File.WriteAllText(path, "{\"count\": 7, \"text\": \"x\\ud800y\"}");
+            var store = new StateFileStore();
+            var keep = new StateFileMigration(new[] { new StateFileStep(V100, doc => new StateFileStepResult(doc, V110)) });
+            // Comparing the documents (for -WhatIf) reads strings and names that .NET's GetString refuses.
+            var plan = store.InspectMigration(path, keep);
+            Assert.Equal(0, plan.Changes!.Count);
+            store.Migrate(path, keep, CancellationToken.None);
+            Assert.Contains("\"x\\ud800y\"", File.ReadAllText(path));
+            var before = Element(JsonNode.Parse("{\"a\": 1}")!);
+            using var surrogates = JsonDocument.Parse("{\"a\": \"\\ud800\", \"\\udc00\": 2}");
+            Assert.Equal(new[] { "a" }, StateFileChanges.Between(before, surrogates.RootElement).Changed);
+        }
+
+        [Fact]
         public void A_long_list_of_changes_is_cut_short()
         {
             var before = Element(JsonNode.Parse("{}")!);

@@ -53,7 +53,9 @@ namespace StateCmdlets.Core.Batches
                 catch (StateFileCorruptException e)
                 {
                     problems.Add(new StateProblem(batchId, StateProblemKind.DamagedBackup, files.LatestBackup, e.Offset,
-                        e.Problem + " The batch itself is not affected; Repair-BatchState writes a fresh backup."));
+                        e.Problem + (problems.Any(p => p.Kind == StateProblemKind.ParseError || p.Kind == StateProblemKind.SchemaViolation || p.Kind == StateProblemKind.MissingSnapshot)
+                            ? " With the snapshot damaged too, Repair-BatchState can rebuild the batch only from an older backup, if there is one."
+                            : " The batch itself reads; Repair-BatchState keeps a copy of the backup aside and writes a fresh one.")));
                 }
                 catch (StateVersionTooNewException)
                 {
@@ -249,7 +251,7 @@ namespace StateCmdlets.Core.Batches
         private void MoveAside(string path, RepairReport report)
         {
             string aside = CopyAside(path);
-            report.Actions.Add($"Kept '{path}' as '{aside}' (never deleted) before rebuilding it.");
+            report.Actions.Add($"Kept a copy of the damaged '{path}' as '{aside}' (never deleted).");
         }
     }
 }

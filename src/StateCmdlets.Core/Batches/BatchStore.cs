@@ -64,6 +64,7 @@ namespace StateCmdlets.Core.Batches
                         if (!replace) throw new BatchAlreadyExistsException(id, files.Snapshot);
                         MoveAsideIfUnreadable(files);
                     }
+                    else if (!replace) RefuseOverRecoverableFiles(files);
                     // The new snapshot's fresh generation makes any old journal stale at once.
                     var session = new BatchSession(batch, default, 0, batch.SchemaVersion, null);
                     Compact(files, session);
@@ -213,6 +214,7 @@ namespace StateCmdlets.Core.Batches
                     if (!replace) throw new BatchAlreadyExistsException(imported.BatchId, files.Snapshot);
                     MoveAsideIfUnreadable(files);
                 }
+                else if (!replace) RefuseOverRecoverableFiles(files);
                 Compact(files, new BatchSession(batch, default, 0, batch.SchemaVersion, null));
                 if (exists) DeleteLeftovers(files);
                 return batch;
@@ -672,6 +674,19 @@ namespace StateCmdlets.Core.Batches
         }
 
         private void Forget(BatchFiles files) => WriterSessions.Forget(_fs, Options.Migrator, files.Snapshot);
+
+        /// <summary>
+        /// No snapshot, but the journal or the backup of a batch with this id is there (a lost or
+        /// deleted B.json): its results can still be recovered, so only -Force writes over them.
+        /// </summary>
+        private void RefuseOverRecoverableFiles(BatchFiles files)
+        {
+            string? left = new[] { files.Journal, files.LatestBackup }.FirstOrDefault(_fs.FileExists);
+            if (left == null) return;
+            throw new BatchAlreadyExistsException(files.Id, left,
+                $"Batch '{files.Id}' has no snapshot '{files.Snapshot}', but '{left}' is there: its results may be recoverable. " +
+                $"Run Repair-BatchState -BatchId {files.Id} to rebuild the batch, Remove-BatchState -BatchId {files.Id} to delete what is left of it, or -Force to replace it with a new one.");
+        }
 
         /// <summary>Before a replacement: an unreadable snapshot is moved aside, never destroyed.</summary>
         private void MoveAsideIfUnreadable(BatchFiles files)

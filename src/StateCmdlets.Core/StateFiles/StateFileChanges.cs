@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using System.Text.Json;
+using StateCmdlets.Core.Json;
 using System.Text.RegularExpressions;
 
 namespace StateCmdlets.Core.StateFiles
@@ -78,20 +79,20 @@ namespace StateCmdlets.Core.StateFiles
         private void CompareObjects(JsonElement before, JsonElement after, string path, HashSet<string> ignored)
         {
             var afterByName = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-            foreach (var property in after.EnumerateObject()) afterByName[property.Name] = property.Value;
+            foreach (var property in after.EnumerateObject()) afterByName[JsonStringLiteral.PropertyName(property)] = property.Value;
             var beforeNames = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in before.EnumerateObject())
             {
-                beforeNames.Add(property.Name);
-                if (ignored.Contains(property.Name)) continue;
-                string child = Join(path, property.Name);
-                if (!afterByName.TryGetValue(property.Name, out var next)) _removed.Add(child);
+                beforeNames.Add(JsonStringLiteral.PropertyName(property));
+                if (ignored.Contains(JsonStringLiteral.PropertyName(property))) continue;
+                string child = Join(path, JsonStringLiteral.PropertyName(property));
+                if (!afterByName.TryGetValue(JsonStringLiteral.PropertyName(property), out var next)) _removed.Add(child);
                 else if (property.Value.ValueKind == JsonValueKind.Object && next.ValueKind == JsonValueKind.Object) CompareObjects(property.Value, next, child, NoNames);
                 else if (!Same(property.Value, next)) _changed.Add(child);
             }
             foreach (var property in after.EnumerateObject())
             {
-                if (!beforeNames.Contains(property.Name) && !ignored.Contains(property.Name)) _added.Add(Join(path, property.Name));
+                if (!beforeNames.Contains(JsonStringLiteral.PropertyName(property)) && !ignored.Contains(JsonStringLiteral.PropertyName(property))) _added.Add(Join(path, JsonStringLiteral.PropertyName(property)));
             }
         }
 
@@ -109,12 +110,12 @@ namespace StateCmdlets.Core.StateFiles
             {
                 case JsonValueKind.Object:
                     var bProperties = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-                    foreach (var property in b.EnumerateObject()) bProperties[property.Name] = property.Value;
+                    foreach (var property in b.EnumerateObject()) bProperties[JsonStringLiteral.PropertyName(property)] = property.Value;
                     int count = 0;
                     foreach (var property in a.EnumerateObject())
                     {
                         count++;
-                        if (!bProperties.TryGetValue(property.Name, out var other) || !Same(property.Value, other)) return false;
+                        if (!bProperties.TryGetValue(JsonStringLiteral.PropertyName(property), out var other) || !Same(property.Value, other)) return false;
                     }
                     return count == bProperties.Count;
                 case JsonValueKind.Array:
@@ -129,7 +130,7 @@ namespace StateCmdlets.Core.StateFiles
                     }
                     return true;
                 case JsonValueKind.String:
-                    return string.Equals(a.GetString(), b.GetString(), StringComparison.Ordinal);
+                    return string.Equals(JsonStringLiteral.StringValue(a), JsonStringLiteral.StringValue(b), StringComparison.Ordinal);
                 case JsonValueKind.Number:
                     if (a.TryGetDecimal(out decimal x) && b.TryGetDecimal(out decimal y)) return x == y;
                     // Beyond decimal's range: the same value only when written the same way.

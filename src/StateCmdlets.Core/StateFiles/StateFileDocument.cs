@@ -82,7 +82,7 @@ namespace StateCmdlets.Core.StateFiles
                         written = true;
                         continue;
                     }
-                    w.WritePropertyName(property.Name);
+                    w.WritePropertyName(JsonStringLiteral.PropertyName(property));
                     JsonElementWriter.Write(w, property.Value);
                 }
                 w.WriteEndObject();

@@ -108,11 +108,18 @@ namespace StateCmdlets.Commands
             if (PassThru) WriteObject(new FeatureState(BatchId, store.StateDirectory, outcome.Feature));
         }
 
-        /// <summary>The exception's type and its inner exceptions' (a .NET call's exception arrives wrapped in a MethodInvocationException).</summary>
+        /// <summary>
+        /// The exception's types and its inner exceptions' (a .NET call's exception arrives wrapped in
+        /// a MethodInvocationException), each with its base types, so a listed type matches what
+        /// derives from it, as catch [System.IO.IOException] does.
+        /// </summary>
         private static string[] ExceptionTypes(Exception? exception)
         {
             var types = new System.Collections.Generic.List<string>();
-            for (var e = exception; e != null && types.Count < 16; e = e.InnerException) types.Add(e.GetType().FullName ?? e.GetType().Name);
+            int depth = 0;
+            for (var e = exception; e != null && depth < 16; e = e.InnerException, depth++)
+                for (var type = e.GetType(); type != null && type != typeof(Exception) && type != typeof(object); type = type.BaseType)
+                    if (!types.Contains(type.FullName ?? type.Name)) types.Add(type.FullName ?? type.Name);
             return types.ToArray();
         }
 
