@@ -1,31 +1,6 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSupport.ps1')
 
-    # fcntl.flock is Unix-only; on Windows the lock is LockFileEx, which python's fcntl cannot take.
-    $python = if ($IsWindows) { $null } else { Get-Command python3 -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1 }
-
-    function Start-PythonLockHolder([string] $LockPath, [int] $Seconds) {
-        # The seed's own pattern: open the .lock file and take an exclusive flock on it.
-        $code = @'
-import fcntl, sys, time
-f = open(sys.argv[1], 'a')
-fcntl.flock(f, fcntl.LOCK_EX)
-print('locked', flush=True)
-time.sleep(float(sys.argv[2]))
-'@
-        $psi = [System.Diagnostics.ProcessStartInfo]::new($python.Source)
-        foreach ($a in '-c', $code, $LockPath, "$Seconds") { $psi.ArgumentList.Add($a) }
-        $psi.UseShellExecute = $false
-        $psi.RedirectStandardOutput = $true
-        $p = [System.Diagnostics.Process]::Start($psi)
-        $line = $p.StandardOutput.ReadLineAsync()
-        if (-not $line.Wait(20000) -or $line.Result -ne 'locked') {
-            try { $p.Kill() } catch { }
-            throw "python3 did not report holding the lock on '$LockPath' within 20 s."
-        }
-        $p
-    }
-
     function New-WorkerScript([string] $Folder, [string] $Name, [string] $Body) {
         # A child pwsh script: imports the staged module, then runs $Body with $Path bound.
         $path = Join-Path $Folder $Name

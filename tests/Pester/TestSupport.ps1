@@ -198,3 +198,33 @@ function Set-BatchSchemaVersion {
     if ($edited -eq $text) { throw "No schemaVersion property to change in $Path." }
     [IO.File]::WriteAllText($Path, $edited)
 }
+
+# fcntl.flock is Unix-only; on Windows the lock is LockFileEx, which python's fcntl cannot take.
+$python = if ($IsWindows) { $null } else { Get-Command python3 -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1 }
+
+function Start-PythonLockHolder {
+    <#
+    .SYNOPSIS
+        Starts python3 holding an exclusive fcntl.flock on a lock file (the seed's own pattern, and
+        what the README says any program may do) for some seconds; returns once it holds the lock.
+    #>
+    param([Parameter(Mandatory)] [string] $LockPath, [Parameter(Mandatory)] [int] $Seconds)
+    $code = @'
+import fcntl, sys, time
+f = open(sys.argv[1], 'a')
+fcntl.flock(f, fcntl.LOCK_EX)
+print('locked', flush=True)
+time.sleep(float(sys.argv[2]))
+'@
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($python.Source)
+    foreach ($a in '-c', $code, $LockPath, "$Seconds") { $psi.ArgumentList.Add($a) }
+    $psi.UseShellExecute = $false
+    $psi.RedirectStandardOutput = $true
+    $p = [System.Diagnostics.Process]::Start($psi)
+    $line = $p.StandardOutput.ReadLineAsync()
+    if (-not $line.Wait(20000) -or $line.Result -ne 'locked') {
+        try { $p.Kill() } catch { }
+        throw "python3 did not report holding the lock on '$LockPath' within 20 s."
+    }
+    $p
+}

@@ -418,6 +418,7 @@ namespace StateCmdlets.Core.Tests
 
             var inspected = store.InspectVersion("b1");
             Assert.Equal(MigrationAction.NeedsMigration, inspected.Action);
+            Assert.Equal(_dir.File("b1.json.v1.2.0.bak"), inspected.BackupPath);
             Assert.Equal(original, File.ReadAllBytes(_dir.File("b1.json")));
 
             var outcome = store.Migrate("b1", CancellationToken.None);
@@ -442,6 +443,7 @@ namespace StateCmdlets.Core.Tests
             NewStore().Create(new BatchDefinition("test b1", new[] { "a", "b" }) { BatchId = "b1" }, replace: true, CancellationToken.None);
             File.WriteAllBytes(_dir.File("b1.json.v1.2.0.bak"), first); // Create -Force deleted the old backups; put the first back
             byte[] second = File.ReadAllBytes(_dir.File("b1.json"));
+            Assert.Matches(@"b1\.json\.v1\.2\.0\.\d{8}T\d{9}Z\.bak$", NewStore(migrator: TestMigrator()).InspectVersion("b1").BackupPath);
 
             var outcome = NewStore(migrator: TestMigrator()).Migrate("b1", CancellationToken.None);
 

@@ -92,9 +92,7 @@ namespace StateCmdlets.Core.Batches
             var ids = new SortedSet<string>(StringComparer.Ordinal);
             foreach (string name in Guard(StateDirectory, "list", () => _fs.ListFiles(StateDirectory, "*")))
             {
-                string? id = BatchFiles.IdFromSnapshotName(name)
-                    ?? BatchFiles.IdFromSnapshotName(name.EndsWith(".journal", StringComparison.Ordinal) ? name.Substring(0, name.Length - ".journal".Length) + BatchFiles.SnapshotExtension : string.Empty)
-                    ?? (name.EndsWith(".json.bak", StringComparison.Ordinal) ? BatchFiles.IdFromSnapshotName(name.Substring(0, name.Length - ".bak".Length)) : null);
+                string? id = BatchFiles.IdFromMainFileName(name);
                 if (id != null) ids.Add(id);
             }
             return ids.ToList();
@@ -343,7 +341,9 @@ namespace StateCmdlets.Core.Batches
             var files = Files(batchId);
             var session = Read(files);
             var action = session.FileVersion < Options.Migrator.Current ? MigrationAction.NeedsMigration : MigrationAction.UpToDate;
-            return new MigrationOutcome(files.Snapshot, session.FileVersion, SchemaVersion.Max(session.FileVersion, Options.Migrator.Current), action, null);
+            // The backup the original would go to, as Compact will choose it (for -WhatIf).
+            string? backup = session.OriginalBytes == null ? null : MigrationBackup.Choose(_fs, files.Snapshot, session.FileVersion, session.OriginalBytes, Options.UtcNow());
+            return new MigrationOutcome(files.Snapshot, session.FileVersion, SchemaVersion.Max(session.FileVersion, Options.Migrator.Current), action, backup);
         }
 
         /// <summary>
@@ -625,12 +625,8 @@ namespace StateCmdlets.Core.Batches
             var clock = Stopwatch.StartNew();
             if (session.OriginalBytes != null && session.FileVersion < Options.Migrator.Current)
             {
-                string backup = files.Backup(session.FileVersion);
                 byte[] original = session.OriginalBytes;
-                // A backup of this version from an earlier migration holds another original (the file was
-                // replaced since): keep both, this one under a name of its own.
-                if (_fs.FileExists(backup) && !Guard(backup, "read", () => _fs.ReadAllBytes(backup)).SequenceEqual(original))
-                    backup = files.Backup(session.FileVersion, Options.UtcNow());
+                string backup = MigrationBackup.Choose(_fs, files.Snapshot, session.FileVersion, original, Options.UtcNow());
                 if (!_fs.FileExists(backup))
                 {
                     Guard(backup, "write", () => AtomicFile.Write(_fs, backup, original));

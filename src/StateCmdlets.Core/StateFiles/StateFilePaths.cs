@@ -1,7 +1,7 @@
 using System;
-using System.Globalization;
 using System.IO;
 using System.Text.RegularExpressions;
+using StateCmdlets.Core.Storage;
 using StateCmdlets.Core.Versioning;
 
 namespace StateCmdlets.Core.StateFiles
@@ -16,7 +16,6 @@ namespace StateCmdlets.Core.StateFiles
         public const string LockSuffix = ".lock";
 
         /// <summary>The time in a backup's name: sorts as it reads, and is the same in every culture.</summary>
-        public const string BackupTimeFormat = "yyyyMMdd'T'HHmmssfff'Z'";
 
         // The module's own files next to a state file: lock, backups, temp files of a write, copies set aside.
         private static readonly Regex BackupName = new Regex(@"^.+\.v[0-9]+\.[0-9]+\.[0-9]+(\.[0-9]{8}T[0-9]{9}Z)?\.bak$", RegexOptions.CultureInvariant);
@@ -46,11 +45,10 @@ namespace StateCmdlets.Core.StateFiles
         public string Lock { get; }
 
         /// <summary>Where the original of a file migrated from <paramref name="version"/> is kept.</summary>
-        public string Backup(SchemaVersion version) => Data + ".v" + version + ".bak";
+        public string Backup(SchemaVersion version) => MigrationBackup.PathFor(Data, version);
 
         /// <summary>Where it is kept when <see cref="Backup(SchemaVersion)"/> already holds another original.</summary>
-        public string Backup(SchemaVersion version, DateTime utc) =>
-            Data + ".v" + version + "." + utc.ToString(BackupTimeFormat, CultureInfo.InvariantCulture) + ".bak";
+        public string Backup(SchemaVersion version, DateTime utc) => MigrationBackup.PathFor(Data, version, utc);
 
         /// <summary>
         /// True for the name of a file this module keeps next to a state file: a lock (F.lock), a

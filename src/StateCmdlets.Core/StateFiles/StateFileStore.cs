@@ -207,30 +207,8 @@ namespace StateCmdlets.Core.StateFiles
         /// when it is free or already holds these very bytes; otherwise a new name with the time in
         /// it, so the original of an earlier migration from the same version is never lost.
         /// </summary>
-        private string BackupFor(StateFilePaths files, SchemaVersion version, byte[] original)
-        {
-            string backup = files.Backup(version);
-            var at = Options.UtcNow();
-            while (_fs.FileExists(backup) && !HoldsExactly(backup, original))
-            {
-                backup = files.Backup(version, at);
-                at = at.AddMilliseconds(1); // the same millisecond taken already: the next one
-            }
-            return backup;
-        }
-
-        /// <summary>True when the file holds exactly <paramref name="bytes"/>; an unreadable file does not (it is never overwritten).</summary>
-        private bool HoldsExactly(string path, byte[] bytes)
-        {
-            try
-            {
-                return _fs.ReadAllBytes(path).AsSpan().SequenceEqual(bytes);
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-            {
-                return false;
-            }
-        }
+        private string BackupFor(StateFilePaths files, SchemaVersion version, byte[] original) =>
+            MigrationBackup.Choose(_fs, files.Data, version, original, Options.UtcNow());
 
         /// <summary>
         /// The paths of a state file, refusing one that names a folder (checked before any lock is

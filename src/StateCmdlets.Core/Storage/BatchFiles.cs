@@ -1,6 +1,5 @@
 using System;
 using System.IO;
-using System.Linq;
 using StateCmdlets.Core.Batches;
 using StateCmdlets.Core.Versioning;
 
@@ -11,6 +10,10 @@ namespace StateCmdlets.Core.Storage
     {
         public const string SnapshotExtension = ".json";
 
+        private const string JournalExtension = ".journal";
+
+        private const string BackupExtension = ".bak";
+
         public BatchFiles(string stateDirectory, string batchId)
         {
             BatchId.Validate(batchId);
@@ -18,7 +21,7 @@ namespace StateCmdlets.Core.Storage
             Id = batchId;
             SnapshotName = batchId + SnapshotExtension;
             Snapshot = System.IO.Path.Combine(stateDirectory, SnapshotName);
-            Journal = System.IO.Path.Combine(stateDirectory, batchId + ".journal");
+            Journal = System.IO.Path.Combine(stateDirectory, batchId + JournalExtension);
             Lock = System.IO.Path.Combine(stateDirectory, batchId + ".lock");
         }
 
@@ -38,21 +41,16 @@ namespace StateCmdlets.Core.Storage
         /// A second copy of the newest snapshot, written at every fold: with the journal of the same
         /// generation it holds every result, so Repair-BatchState can rebuild a damaged B.json whole.
         /// </summary>
-        public string LatestBackup => Snapshot + ".bak";
+        public string LatestBackup => Snapshot + BackupExtension;
 
         /// <summary>Where the original of a file migrated from <paramref name="version"/> is kept.</summary>
-        public string Backup(SchemaVersion version) => Snapshot + ".v" + version + ".bak";
-
-        /// <summary>A second backup of the same version, when <see cref="Backup(SchemaVersion)"/> holds another original.</summary>
-        public string Backup(SchemaVersion version, DateTime utcNow) => Snapshot + ".v" + version + "." + Stamp(utcNow) + ".bak";
+        public string Backup(SchemaVersion version) => MigrationBackup.PathFor(Snapshot, version);
 
         /// <summary>Where an unreadable snapshot is moved aside (never deleted).</summary>
         public string CorruptCopy(DateTime utcNow) => CorruptCopyOf(Snapshot, utcNow);
 
         /// <summary>Where a damaged file of this batch (snapshot or journal) is moved aside.</summary>
-        public static string CorruptCopyOf(string path, DateTime utcNow) => path + ".corrupt-" + Stamp(utcNow);
-
-        private static string Stamp(DateTime utcNow) => utcNow.ToString("yyyyMMddTHHmmssfffZ", System.Globalization.CultureInfo.InvariantCulture);
+        public static string CorruptCopyOf(string path, DateTime utcNow) => path + ".corrupt-" + MigrationBackup.Stamp(utcNow);
 
         /// <summary>
         /// Temporary files of an atomic write to one of this batch's files: "." + the file's name +
@@ -74,34 +72,31 @@ namespace StateCmdlets.Core.Storage
         public bool IsMigrationBackup(string fileName) => MigrationBackupVersion(fileName) != null;
 
         /// <summary>The version a migration backup was taken from, or null when the name is not one.</summary>
-        public SchemaVersion? MigrationBackupVersion(string fileName)
-        {
-            string prefix = SnapshotName + ".v";
-            if (!fileName.StartsWith(prefix, StringComparison.Ordinal) || !fileName.EndsWith(".bak", StringComparison.Ordinal) || fileName.Length <= prefix.Length + 4) return null;
-            string middle = fileName.Substring(prefix.Length, fileName.Length - prefix.Length - 4);
-            // B.json.v<version>.bak, or B.json.v<version>.<stamp>.bak for a second original of the same version.
-            int stamp = middle.Length - CorruptStampLength - 1;
-            if (stamp > 0 && middle[stamp] == '.' && middle.EndsWith("Z", StringComparison.Ordinal) && middle.Substring(stamp + 1).All(c => char.IsDigit(c) || c == 'T' || c == 'Z'))
-                middle = middle.Substring(0, stamp);
-            return SchemaVersion.TryParse(middle, out var version) ? version : (SchemaVersion?)null;
-        }
+        public SchemaVersion? MigrationBackupVersion(string fileName) => MigrationBackup.VersionOf(fileName, SnapshotName);
 
         private bool OwnsFinalFile(string fileName) =>
             fileName == SnapshotName
-            || fileName == Id + ".journal"
-            || fileName == SnapshotName + ".bak"
+            || fileName == Id + JournalExtension
+            || fileName == SnapshotName + BackupExtension
             || IsMigrationBackup(fileName)
             || IsCorruptCopy(fileName, SnapshotName)
-            || IsCorruptCopy(fileName, SnapshotName + ".bak")
-            || IsCorruptCopy(fileName, Id + ".journal");
+            || IsCorruptCopy(fileName, SnapshotName + BackupExtension)
+            || IsCorruptCopy(fileName, Id + JournalExtension);
 
         /// <summary>&lt;of&gt;.corrupt-&lt;yyyyMMddTHHmmssfffZ&gt;, as <see cref="CorruptCopyOf"/> names it.</summary>
         private static bool IsCorruptCopy(string fileName, string of) =>
-            fileName.Length == of.Length + ".corrupt-".Length + CorruptStampLength
-            && fileName.StartsWith(of + ".corrupt-", StringComparison.Ordinal)
-            && fileName.EndsWith("Z", StringComparison.Ordinal);
+            fileName.StartsWith(of + ".corrupt-", StringComparison.Ordinal)
+            && MigrationBackup.IsStamp(fileName.Substring(of.Length + ".corrupt-".Length));
 
-        private const int CorruptStampLength = 19; // yyyyMMddTHHmmssfffZ
+        /// <summary>The batch id of a snapshot, journal or backup file name (B.json, B.journal, B.json.bak), or null.</summary>
+        public static string? IdFromMainFileName(string fileName)
+        {
+            if (fileName.EndsWith(JournalExtension, StringComparison.Ordinal))
+                return IdFromSnapshotName(fileName.Substring(0, fileName.Length - JournalExtension.Length) + SnapshotExtension);
+            if (fileName.EndsWith(SnapshotExtension + BackupExtension, StringComparison.Ordinal))
+                return IdFromSnapshotName(fileName.Substring(0, fileName.Length - BackupExtension.Length));
+            return IdFromSnapshotName(fileName);
+        }
 
         /// <summary>The batch id of a snapshot file name, or null when the name is not one.</summary>
         public static string? IdFromSnapshotName(string fileName)

@@ -100,7 +100,7 @@ namespace StateCmdlets.Commands
                     WriteObject(inspected);
                     continue;
                 }
-                string action = $"Migrate from schema {inspected.FromVersion} to {inspected.ToVersion} (original kept as {files.Backup(inspected.FromVersion)}): "
+                string action = $"Migrate from schema {inspected.FromVersion} to {inspected.ToVersion} (original kept as {inspected.BackupPath ?? files.Backup(inspected.FromVersion)}): "
                     + string.Join("; ", store.DescribeMigration(inspected.FromVersion));
                 if (!Approved(files.Snapshot, action)) continue;
                 TryRun(() => WriteObject(store.Migrate(files.Id, Cancellation)), files.Snapshot);
