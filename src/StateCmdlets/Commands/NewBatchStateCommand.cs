@@ -113,7 +113,7 @@ namespace StateCmdlets.Commands
             var store = Store;
             Batch? created = null;
             if (TryRun(() => created = store.Create(definition, Force, Cancellation), BatchId))
-                WriteObject(new BatchState(created!, store.Files(created!.BatchId)));
+                WriteObject(new BatchState(created!, store));
         }
 
         /// <summary>@{ web = 'app', 'cache' } as feature -> names; values may be one name or a list.</summary>
