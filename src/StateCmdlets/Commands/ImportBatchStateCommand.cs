@@ -68,7 +68,7 @@ namespace StateCmdlets.Commands
         protected override ErrorRecord ToErrorRecord(Core.StateException exception, object? target)
         {
             var record = base.ToErrorRecord(exception, target);
-            if (exception.ErrorId == "StateFileCorrupt" && target is string source && exception.Path == source)
+            if (exception is Core.StateFileCorruptException && target is string source && exception.Path == source)
                 record.ErrorDetails = new ErrorDetails(exception.Message)
                 {
                     RecommendedAction = "The source file was only read, never changed. Correct it; for an exported BatchState, export it again with ConvertTo-Json -Depth 10.",
