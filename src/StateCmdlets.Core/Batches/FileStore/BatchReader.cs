@@ -79,6 +79,7 @@ namespace StateCmdlets.Core.Batches.FileStore
                 return session;
             }
             session.JournalHeader = Slice(journal, contents.HeaderLength);
+            session.JournalFormat = contents.Format;
             session.JournalLength = contents.HeaderLength;
             ApplyRecords(files, session, contents);
             session.JournalCapacity = journal.Length;
@@ -127,7 +128,7 @@ namespace StateCmdlets.Core.Batches.FileStore
             var tail = new byte[tailLength];
             int got = Guard(files.Journal, "read", () => journal.ReadAt(session.JournalLength, tail, 0, tail.Length));
             if (got < tail.Length) Array.Resize(ref tail, got);
-            var contents = JournalCodec.DecodeTail(tail, session.JournalLength, files.Journal);
+            var contents = JournalCodec.DecodeTail(tail, session.JournalLength, files.Journal, session.JournalFormat);
             ApplyRecords(files, session, contents);
             _options.Trace?.Invoke($"Caught up with {contents.Records.Count} record(s) other writers added to '{files.Journal}'.");
             return true;

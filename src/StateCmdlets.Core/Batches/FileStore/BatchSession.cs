@@ -32,6 +32,9 @@ namespace StateCmdlets.Core.Batches.FileStore
         /// <summary>Header bytes of the journal that goes with the snapshot; null when it is missing or stale.</summary>
         internal byte[]? JournalHeader { get; set; }
 
+        /// <summary>The format of the journal on disk (its header's).</summary>
+        internal int JournalFormat { get; set; } = JournalCodec.Format;
+
         /// <summary>Bytes of the journal up to the end of the last whole record.</summary>
         internal long JournalLength { get; set; }
 

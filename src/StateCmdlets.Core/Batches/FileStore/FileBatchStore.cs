@@ -148,6 +148,61 @@ namespace StateCmdlets.Core.Batches.FileStore
             });
         }
 
+        public ClaimGrant Claim(string batchId, ClaimRequest request, CancellationToken cancellationToken)
+        {
+            var files = Existing(batchId);
+            return _units.Run(files, cancellationToken, session =>
+            {
+                var batch = session.Batch;
+                DateTime now = Options.UtcNow();
+                var plan = ClaimPlan.For(batch, request, now);
+                plan.Grant.Lease = request.Lease ?? batch.Settings.Lease;
+                foreach (var skip in plan.Skips) // applied by the plan already
+                    _units.Append(files, session, sequence => JournalCodec.EncodeRecord(sequence, skip, now));
+                if (plan.Picked.Count > 0)
+                {
+                    DateTime until = now + plan.Grant.Lease;
+                    var items = batch.NextClaimItems(plan.Picked);
+                    _units.Append(files, session, sequence => JournalCodec.EncodeClaim(sequence, request.Worker, items, now, until));
+                    batch.ApplyClaim(items, request.Worker, now, until);
+                }
+                if (_snapshots.JournalOutgrown(session)) _snapshots.Fold(files, session);
+                return plan.Complete(batch);
+            });
+        }
+
+        public int Renew(string batchId, WorkerIdentity worker, TimeSpan? lease, CancellationToken cancellationToken)
+        {
+            var files = Existing(batchId);
+            return _units.Run(files, cancellationToken, session =>
+            {
+                var batch = session.Batch;
+                DateTime now = Options.UtcNow();
+                if (batch.LiveClaimsOf(worker, now) == 0) return 0;
+                DateTime until = now + (lease ?? batch.Settings.Lease);
+                _units.Append(files, session, sequence => JournalCodec.EncodeRenewal(sequence, worker, now, until));
+                int renewed = batch.ApplyRenewal(worker, now, until);
+                if (_snapshots.JournalOutgrown(session)) _snapshots.Fold(files, session);
+                return renewed;
+            });
+        }
+
+        public int Release(string batchId, WorkerIdentity worker, IReadOnlyCollection<string>? features, CancellationToken cancellationToken)
+        {
+            var files = Existing(batchId);
+            return _units.Run(files, cancellationToken, session =>
+            {
+                var batch = session.Batch;
+                var released = batch.ReleasableBy(worker, features);
+                if (released.Count == 0) return 0;
+                DateTime now = Options.UtcNow();
+                _units.Append(files, session, sequence => JournalCodec.EncodeRelease(sequence, worker, released, now));
+                batch.ApplyRelease(worker, released);
+                if (_snapshots.JournalOutgrown(session)) _snapshots.Fold(files, session);
+                return released.Count;
+            });
+        }
+
         public BatchSummary Checkpoint(string batchId, CancellationToken cancellationToken)
         {
             var files = Existing(batchId);

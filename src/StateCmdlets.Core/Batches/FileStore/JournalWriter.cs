@@ -42,6 +42,7 @@ namespace StateCmdlets.Core.Batches.FileStore
             Buffer.BlockCopy(header, 0, content, 0, header.Length);
             Guard(files.Journal, "write", () => AtomicFile.Write(_fs, files.Journal, content));
             session.JournalHeader = header;
+            session.JournalFormat = JournalCodec.Format;
             session.JournalLength = header.Length;
             session.DirtyEnd = header.Length;
             session.JournalCapacity = content.Length;
