@@ -488,7 +488,7 @@ namespace StateCmdlets.Core.Tests
             var store = new FileBatchStore(_dir.State, new FileStoreOptions { Trace = lines.Add });
             store.Record("b1", Done("a"), CancellationToken.None);
             Assert.Contains(lines, l => l.StartsWith("Locked '" + _dir.File("b1.lock") + "' after ", StringComparison.Ordinal));
-            Assert.Contains(lines, l => l.StartsWith("Wrote record 1 to '" + _dir.File("b1.journal") + "'", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.StartsWith("Wrote record(s) up to 1 to '" + _dir.File("b1.journal") + "'", StringComparison.Ordinal));
         }
     }
 }

@@ -41,10 +41,12 @@ namespace StateCmdlets.Core.Batches
                 ? batch.RemainingInOrder(request.IncludeFailed)
                 : batch.Remaining(request.IncludeFailed);
             int fresh = 0;
+            var alive = new Dictionary<WorkerIdentity, bool>();
             foreach (var feature in order)
             {
                 if (request.HandedOut.TryGetValue(feature.Name, out int attemptsThen) && feature.Attempts <= attemptsThen) continue;
-                bool held = feature.IsClaimedAt(utcNow);
+                // A claim of a process known dead (of this machine) is free at once.
+                bool held = feature.IsClaimedAt(utcNow) && IsAlive(feature.ClaimedBy!, alive);
                 bool mine = held && worker.Equals(feature.ClaimedBy);
                 if (held && !mine)
                 {
@@ -80,6 +82,12 @@ namespace StateCmdlets.Core.Batches
                 }
             }
             return plan;
+        }
+
+        private static bool IsAlive(WorkerIdentity worker, Dictionary<WorkerIdentity, bool> known)
+        {
+            if (!known.TryGetValue(worker, out bool alive)) known[worker] = alive = WorkerLiveness.MayBeAlive(worker);
+            return alive;
         }
     }
 }

@@ -83,8 +83,7 @@ namespace StateCmdlets.Commands
             var queue = new Queue<Feature>();
             var sinceClaim = new Stopwatch();
             int size = 1, done = 0, total = 0;
-            bool first = true;
-            bool claimed = false;
+            bool first = true, claimed = false, fromClaim = false;
             try
             {
                 while (true)
@@ -117,12 +116,17 @@ namespace StateCmdlets.Commands
                             continue;
                         }
                         foreach (var feature in grant.Claimed) queue.Enqueue(feature);
+                        fromClaim = true;
                         total = grant.Total;
                         done = grant.Total - grant.Remaining;
                     }
+                    // Results recorded since the claim (further down this pipeline, or elsewhere) may have opened the breaker.
+                    if (!fromClaim && IsSuspendedNow(store)) break;
+                    fromClaim = false;
                     var next = queue.Dequeue();
                     progress.Report(this, done, total, next.Name);
-                    handedOut[next.Name] = next.Attempts;
+                    // Once per run; with -Wait, again after a newer result says it failed.
+                    handedOut[next.Name] = Wait ? next.Attempts : int.MaxValue;
                     WriteObject(new FeatureState(BatchId, store.Location, next, next.ClaimToken));
                 }
             }
@@ -134,6 +138,15 @@ namespace StateCmdlets.Commands
                 // Also when the pipeline ends early: the summary says where the batch stands and how to go on.
                 if (claimed) WriteSummary(store);
             }
+        }
+
+        /// <summary>Whether the batch is suspended now, saying so when it is.</summary>
+        private bool IsSuspendedNow(IBatchStore store)
+        {
+            BatchSummary? summary = null;
+            if (!TryRun(() => summary = store.Summary(BatchId, Cancellation), BatchId) || summary!.Status != BatchStatus.Suspended) return false;
+            WarnSuspended(summary.ConsecutiveFailures, summary.MaxConsecutiveFailures);
+            return true;
         }
 
         /// <summary>-NoClaim: what is left, as before claims existed; other workers may hold any of it.</summary>

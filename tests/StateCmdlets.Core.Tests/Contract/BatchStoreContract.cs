@@ -484,5 +484,19 @@ namespace StateCmdlets.Core.Tests.Contract
             Assert.Equal(60, batch.Completed);
             Assert.All(batch.Features, f => Assert.Equal(1, f.Attempts));
         }
+
+        [Fact]
+        public void The_claims_of_a_process_of_this_machine_that_is_gone_are_free_at_once()
+        {
+            Create("b1", "a", "b");
+            var dead = new WorkerIdentity(Environment.MachineName, 999999999, "s1");
+            var elsewhere = new WorkerIdentity("another-machine", 999999999, "s1");
+            Store().Claim("b1", new ClaimRequest(elsewhere, 1), None);
+            Store().Claim("b1", new ClaimRequest(dead, 1), None);
+            var grant = Claim(Alice, 5);
+            // The dead process's claim is taken at once; the other machine's holds until its lease runs out.
+            Assert.Equal(new[] { "b" }, grant.Claimed.Select(f => f.Name));
+            Assert.Equal(1, grant.HeldByOthers);
+        }
     }
 }

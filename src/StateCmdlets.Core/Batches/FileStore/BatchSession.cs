@@ -59,6 +59,15 @@ namespace StateCmdlets.Core.Batches.FileStore
         /// <summary>The journal on disk was of another generation when this session was read.</summary>
         internal bool StaleJournalSeen { get; set; }
 
+        /// <summary>Records staged in memory, not written yet (see <see cref="JournalWriter.Stage"/>).</summary>
+        internal System.IO.MemoryStream? Staged { get; set; }
+
+        /// <summary>Where in the journal the staged records go.</summary>
+        internal long StagedFrom { get; set; }
+
+        /// <summary>A change asked for a fold once its records are written (the batch has nothing left to do).</summary>
+        internal bool FoldRequested { get; set; }
+
         /// <summary>The journal, opened under the lock for this change only (catching up, then writing).</summary>
         internal Storage.IWritableFile? OpenJournal { get; set; }
 

@@ -79,11 +79,40 @@ namespace StateCmdlets.Core.Batches.FileStore
             }
         }
 
-        /// <summary>Appends one record (folding first when the journal on disk cannot take it as it is).</summary>
-        internal void Append(BatchFiles files, BatchSession session, Func<long, byte[]> encode)
+        /// <summary>
+        /// Runs a change that only stages records (see <see cref="Stage"/>) in the batch's commit
+        /// group: changes of other threads waiting at the same time run under the same lock, and one
+        /// write and one fsync cover all of their records. Returns after that fsync. A fold follows
+        /// when a change asked for one or the journal outgrew the snapshot.
+        /// </summary>
+        internal T Commit<T>(BatchFiles files, CancellationToken cancellationToken, Func<BatchSession, T> change)
+        {
+            var group = CommitGroup.For(_fs, _options.Migrator, files.Snapshot);
+            return group.Run(change, take =>
+            {
+                using (Lock(files, cancellationToken))
+                {
+                    var changes = take();
+                    WithSession(files, session =>
+                    {
+                        foreach (var each in changes) each.TryApply(session);
+                        _journal.Flush(files, session);
+                        if (session.FoldRequested || _snapshots.JournalOutgrown(session)) _snapshots.Fold(files, session);
+                        foreach (var each in changes) if (!each.Done) each.Succeed();
+                        return true;
+                    });
+                }
+            }, cancellationToken);
+        }
+
+        /// <summary>
+        /// Stages one record for the commit that runs this change (folding first, once, when the
+        /// journal on disk cannot take records as it is: an older snapshot, a missing or stale journal).
+        /// </summary>
+        internal void Stage(BatchFiles files, BatchSession session, Func<long, byte[]> encode)
         {
             if (!_journal.CanAppend(session)) _snapshots.Fold(files, session);
-            _journal.Append(files, session, encode);
+            _journal.Stage(session, encode);
         }
 
         /// <summary>Drops the cached session (before a replacement, a removal or a repair).</summary>

@@ -111,21 +111,21 @@ namespace StateCmdlets.Core.Batches.FileStore
         public Batch Load(string batchId) => _reader.Read(Files(batchId)).Batch;
 
         public BatchSummary Summary(string batchId, CancellationToken cancellationToken) =>
-            _units.Run(Existing(batchId), cancellationToken, session => new BatchSummary(session.Batch));
+            _units.Commit(Existing(batchId), cancellationToken, session => new BatchSummary(session.Batch));
 
         public RecordOutcome Record(string batchId, FeatureResult result, CancellationToken cancellationToken)
         {
             var files = Existing(batchId);
-            return _units.Run(files, cancellationToken, session =>
+            return _units.Commit(files, cancellationToken, session =>
             {
                 var batch = session.Batch;
                 DateTime now = Options.UtcNow();
                 var recorded = batch.Prepare(result, now, files.Snapshot);
                 int remainingBefore = batch.RemainingCount(includeFailed: true);
-                _units.Append(files, session, sequence => JournalCodec.EncodeRecord(sequence, recorded, now));
+                _units.Stage(files, session, sequence => JournalCodec.EncodeRecord(sequence, recorded, now));
                 var feature = batch.Apply(recorded, now, files.Snapshot);
-                bool finished = remainingBefore > 0 && batch.RemainingCount(includeFailed: true) == 0;
-                if (finished || _snapshots.JournalOutgrown(session)) _snapshots.Fold(files, session);
+                // The batch is done: fold, so the snapshot alone says so.
+                if (remainingBefore > 0 && batch.RemainingCount(includeFailed: true) == 0) session.FoldRequested = true;
                 return new RecordOutcome(feature.Clone(), batch);
             });
         }
@@ -133,7 +133,7 @@ namespace StateCmdlets.Core.Batches.FileStore
         public Readiness ReadinessOf(string batchId, string featureName, bool includeFailed, CancellationToken cancellationToken)
         {
             var files = Existing(batchId);
-            return _units.Run(files, cancellationToken, session =>
+            return _units.Commit(files, cancellationToken, session =>
             {
                 var batch = session.Batch;
                 var feature = batch.Find(featureName) ?? throw new FeatureNotFoundException(batchId, featureName, files.Snapshot);
@@ -141,7 +141,7 @@ namespace StateCmdlets.Core.Batches.FileStore
                 var readiness = batch.ReadinessOf(feature, includeFailed, now);
                 if (readiness.Skip != null)
                 {
-                    _units.Append(files, session, sequence => JournalCodec.EncodeRecord(sequence, readiness.Skip, now));
+                    _units.Stage(files, session, sequence => JournalCodec.EncodeRecord(sequence, readiness.Skip, now));
                     batch.Apply(readiness.Skip, now, files.Snapshot);
                 }
                 return readiness;
@@ -151,22 +151,21 @@ namespace StateCmdlets.Core.Batches.FileStore
         public ClaimGrant Claim(string batchId, ClaimRequest request, CancellationToken cancellationToken)
         {
             var files = Existing(batchId);
-            return _units.Run(files, cancellationToken, session =>
+            return _units.Commit(files, cancellationToken, session =>
             {
                 var batch = session.Batch;
                 DateTime now = Options.UtcNow();
                 var plan = ClaimPlan.For(batch, request, now);
                 plan.Grant.Lease = request.Lease ?? batch.Settings.Lease;
                 foreach (var skip in plan.Skips) // applied by the plan already
-                    _units.Append(files, session, sequence => JournalCodec.EncodeRecord(sequence, skip, now));
+                    _units.Stage(files, session, sequence => JournalCodec.EncodeRecord(sequence, skip, now));
                 if (plan.Picked.Count > 0)
                 {
                     DateTime until = now + plan.Grant.Lease;
                     var items = batch.NextClaimItems(plan.Picked);
-                    _units.Append(files, session, sequence => JournalCodec.EncodeClaim(sequence, request.Worker, items, now, until));
+                    _units.Stage(files, session, sequence => JournalCodec.EncodeClaim(sequence, request.Worker, items, now, until));
                     batch.ApplyClaim(items, request.Worker, now, until);
                 }
-                if (_snapshots.JournalOutgrown(session)) _snapshots.Fold(files, session);
                 return plan.Complete(batch);
             });
         }
@@ -174,31 +173,28 @@ namespace StateCmdlets.Core.Batches.FileStore
         public int Renew(string batchId, WorkerIdentity worker, TimeSpan? lease, CancellationToken cancellationToken)
         {
             var files = Existing(batchId);
-            return _units.Run(files, cancellationToken, session =>
+            return _units.Commit(files, cancellationToken, session =>
             {
                 var batch = session.Batch;
                 DateTime now = Options.UtcNow();
                 if (batch.LiveClaimsOf(worker, now) == 0) return 0;
                 DateTime until = now + (lease ?? batch.Settings.Lease);
-                _units.Append(files, session, sequence => JournalCodec.EncodeRenewal(sequence, worker, now, until));
-                int renewed = batch.ApplyRenewal(worker, now, until);
-                if (_snapshots.JournalOutgrown(session)) _snapshots.Fold(files, session);
-                return renewed;
+                _units.Stage(files, session, sequence => JournalCodec.EncodeRenewal(sequence, worker, now, until));
+                return batch.ApplyRenewal(worker, now, until);
             });
         }
 
         public int Release(string batchId, WorkerIdentity worker, IReadOnlyCollection<string>? features, CancellationToken cancellationToken)
         {
             var files = Existing(batchId);
-            return _units.Run(files, cancellationToken, session =>
+            return _units.Commit(files, cancellationToken, session =>
             {
                 var batch = session.Batch;
                 var released = batch.ReleasableBy(worker, features);
                 if (released.Count == 0) return 0;
                 DateTime now = Options.UtcNow();
-                _units.Append(files, session, sequence => JournalCodec.EncodeRelease(sequence, worker, released, now));
+                _units.Stage(files, session, sequence => JournalCodec.EncodeRelease(sequence, worker, released, now));
                 batch.ApplyRelease(worker, released);
-                if (_snapshots.JournalOutgrown(session)) _snapshots.Fold(files, session);
                 return released.Count;
             });
         }
@@ -223,11 +219,11 @@ namespace StateCmdlets.Core.Batches.FileStore
         private BatchSummary RecordOperation(string batchId, JournalOperation operation, CancellationToken cancellationToken)
         {
             var files = Existing(batchId);
-            return _units.Run(files, cancellationToken, session =>
+            return _units.Commit(files, cancellationToken, session =>
             {
                 DateTime now = Options.UtcNow();
                 var record = new JournalRecord(0, operation, null, now, 0);
-                _units.Append(files, session, sequence => JournalCodec.EncodeOperation(sequence, operation, now));
+                _units.Stage(files, session, sequence => JournalCodec.EncodeOperation(sequence, operation, now));
                 record.ApplyTo(session.Batch, files.Snapshot);
                 return new BatchSummary(session.Batch);
             });

@@ -50,22 +50,42 @@ namespace StateCmdlets.Core.Batches.FileStore
         }
 
         /// <summary>
-        /// Writes one record where the last one ends, over the zeros allocated ahead (no change of
-        /// file size, so the fsync costs the least), clearing any leftovers of a torn write after it,
-        /// and growing the file by a chunk of zeros when the room runs out.
+        /// Adds one record after the last one, in memory: <see cref="Flush"/> writes every staged
+        /// record at once, so concurrent writers share one write and one fsync (group commit).
         /// </summary>
-        internal void Append(BatchFiles files, BatchSession session, Func<long, byte[]> encode)
+        internal void Stage(BatchSession session, Func<long, byte[]> encode)
         {
-            var clock = Stopwatch.StartNew();
             long sequence = session.LastSequence + 1;
             byte[] line = encode(sequence);
-            long position = session.JournalLength;
-            long end = position + line.Length;
+            if (session.Staged == null)
+            {
+                session.Staged = new MemoryStream();
+                session.StagedFrom = session.JournalLength;
+            }
+            session.Staged.Write(line, 0, line.Length);
+            session.LastSequence = sequence;
+            session.JournalLength += line.Length;
+        }
+
+        /// <summary>
+        /// Writes the staged records where the last written one ends, over the zeros allocated ahead
+        /// (no change of file size, so the fsync costs the least), clearing any leftovers of a torn
+        /// write after them, growing the file by a chunk of zeros when the room runs out; then
+        /// flushes to disk. Returns how many bytes it wrote (0: nothing was staged).
+        /// </summary>
+        internal int Flush(BatchFiles files, BatchSession session)
+        {
+            if (session.Staged == null) return 0;
+            var clock = Stopwatch.StartNew();
+            byte[] lines = session.Staged.ToArray();
+            long position = session.StagedFrom;
+            session.Staged = null;
+            long end = position + lines.Length;
             long writeTo = Math.Max(end, session.DirtyEnd);
             long capacity = session.JournalCapacity;
             if (end > capacity) writeTo = capacity = end + Room;
             var buffer = new byte[writeTo - position];
-            Buffer.BlockCopy(line, 0, buffer, 0, line.Length);
+            Buffer.BlockCopy(lines, 0, buffer, 0, lines.Length);
             Guard(files.Journal, "write to", () =>
             {
                 var journal = session.OpenJournal ??= _fs.OpenWrite(files.Journal);
@@ -76,18 +96,17 @@ namespace StateCmdlets.Core.Batches.FileStore
                 }
                 catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
                 {
-                    // Not acknowledged, so it must not appear later either: take it back if we can.
-                    try { journal.WriteAt(position, new byte[line.Length], 0, line.Length); }
-                    catch (IOException) { /* the next writer finds it torn or whole; the failure is reported either way */ }
+                    // Not acknowledged, so they must not appear later either: take them back if we can.
+                    try { journal.WriteAt(position, new byte[lines.Length], 0, lines.Length); }
+                    catch (IOException) { /* the next writer finds them torn or whole; the failure is reported either way */ }
                     throw;
                 }
             });
-            session.LastSequence = sequence;
-            session.JournalLength = end;
             session.DirtyEnd = end;
             session.JournalCapacity = Math.Max(capacity, writeTo);
             session.TornAt = null;
-            _options.Trace?.Invoke($"Wrote record {sequence} to '{files.Journal}' ({line.Length} bytes, fsynced) in {clock.Elapsed.TotalMilliseconds:0.00} ms.");
+            _options.Trace?.Invoke($"Wrote record(s) up to {session.LastSequence} to '{files.Journal}' ({lines.Length} bytes, fsynced) in {clock.Elapsed.TotalMilliseconds:0.00} ms.");
+            return lines.Length;
         }
     }
 }

@@ -28,6 +28,9 @@ namespace StateCmdlets.Core.Batches.FileStore
         internal void Fold(BatchFiles files, BatchSession session)
         {
             var clock = Stopwatch.StartNew();
+            // Records staged and not written yet are in the new snapshot: the old journal they were for is dropped.
+            session.Staged = null;
+            session.FoldRequested = false;
             if (session.OriginalBytes != null && session.FileVersion < _options.Migrator.Current)
             {
                 byte[] original = session.OriginalBytes;
