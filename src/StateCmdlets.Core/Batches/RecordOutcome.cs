@@ -10,6 +10,14 @@ namespace StateCmdlets.Core.Batches
             Remaining = batch.RemainingCount(includeFailed: true);
         }
 
+        /// <summary>For a store that counts in place instead of holding the whole batch in memory.</summary>
+        internal RecordOutcome(Feature feature, int total, int remaining)
+        {
+            Feature = feature;
+            Total = total;
+            Remaining = remaining;
+        }
+
         public Feature Feature { get; }
 
         public int Total { get; }
