@@ -20,6 +20,9 @@ namespace StateCmdlets.PostgreSql
 
         internal const int ColumnCount = 20;
 
+        /// <summary>The same columns of the table aliased <paramref name="alias"/>.</summary>
+        internal static string ColumnsOf(string alias) => alias + "." + Columns.Replace(", ", ", " + alias + ".", StringComparison.Ordinal);
+
         private BatchRow(long key, string batchId, string name, DateTime createdAt, DateTime updatedAt, int total, BatchSettings settings)
         {
             Key = key;

@@ -393,7 +393,7 @@ RETURNING b.batch_key";
         /// <summary>The batch row, one item row (null when the batch has no such feature) and the database's clock, in one statement.</summary>
         private (BatchRow Row, Feature? Feature, DateTime Now) ReadFeature(NpgsqlConnection c, string batchId, string featureName)
         {
-            string sql = "SELECT now(), " + BatchRow.Columns.Replace("batch_key, ", "b.batch_key, ", StringComparison.Ordinal) + ", " + ItemRow.ColumnsOf("i") +
+            string sql = "SELECT now(), " + BatchRow.ColumnsOf("b") + ", " + ItemRow.ColumnsOf("i") +
                 " FROM {s}.batch b LEFT JOIN {s}.item i ON i.batch_key = b.batch_key AND md5(i.name) = md5(@name) AND i.name = @name WHERE b.batch_id = @id";
             using (var command = Command(c, null, sql))
             {

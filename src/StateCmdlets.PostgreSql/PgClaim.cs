@@ -28,8 +28,8 @@ FROM {s}.item i
 WHERE i.batch_key = @b AND i.idx > @after
   AND i.status IN ('Pending', 'Failed')
   AND (i.status = 'Pending' OR (@include_failed AND NOT i.permanent AND i.attempts < @max_attempts AND (i.retry_at IS NULL OR i.retry_at <= now())))
-  AND (i.claimed_host IS NULL OR i.lease_expires_at <= now() OR i.claimed_host = @machine)
-  AND NOT (i.claimed_host = @host AND i.claimed_pid = @pid AND i.claimed_session = @session AND i.lease_expires_at > now())
+  AND (i.claimed_host IS NULL OR i.lease_expires_at <= now()
+       OR (i.claimed_host = @machine AND NOT (i.claimed_host = @host AND i.claimed_pid = @pid AND i.claimed_session = @session)))
   AND (cardinality(i.depends_on) = 0 OR EXISTS (
         SELECT 1 FROM (
             SELECT bool_or(d.status = 'Pending' OR (d.status = 'Failed' AND NOT d.permanent AND d.attempts < @max_attempts)) AS unfinished,
@@ -49,12 +49,12 @@ WHERE batch_key = @b AND claimed_host = @host AND claimed_pid = @pid AND claimed
 ORDER BY idx
 FOR UPDATE SKIP LOCKED";
 
-        private const string Take = @"
+        private static readonly string Take = @"
 UPDATE {s}.item i SET claim_token = t.token, claimed_host = @host, claimed_pid = @pid, claimed_session = @session,
     claimed_at = now(), lease_expires_at = now() + @lease, claim_request = @request
 FROM unnest(@idx, @tokens) AS t(idx, token)
 WHERE i.batch_key = @b AND i.idx = t.idx
-RETURNING " + ItemRow.Columns;
+RETURNING " + ItemRow.ColumnsOf("i");
 
         private const string Counts = @"
 SELECT count(*) FILTER (WHERE " + Todo.Sql + @")::int,

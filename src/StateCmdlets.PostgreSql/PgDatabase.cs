@@ -61,6 +61,13 @@ namespace StateCmdlets.PostgreSql
 
         internal NpgsqlDataSource Source { get; }
 
+        /// <summary>Closes every pooled connection of the process (tests, which make a database each).</summary>
+        internal static void CloseAll()
+        {
+            foreach (string key in Sources.Keys)
+                if (Sources.TryRemove(key, out var source)) source.Dispose();
+        }
+
         /// <summary>The module's schema, unquoted (it is a plain lower-case identifier).</summary>
         internal string Schema { get; }
 

@@ -79,6 +79,9 @@ namespace StateCmdlets.PostgreSql
             return lines;
         }
 
+        /// <summary>Check every database again on next use (tests that change a schema's version by hand).</summary>
+        internal static void ForgetAll() => Known.Clear();
+
         /// <summary>Check again on next use (the schema was dropped or changed under this process).</summary>
         internal void Forget() => Known.TryRemove(_db.Location, out _);
 

@@ -1,0 +1,20 @@
+using Xunit;
+
+namespace StateCmdlets.PostgreSql.Tests.Support
+{
+    /// <summary>Every PostgreSQL test shares one server per run (and so runs one at a time).</summary>
+    [CollectionDefinition(Name)]
+    public sealed class PgCollection : ICollectionFixture<PgServer>
+    {
+        public const string Name = "PostgreSQL";
+    }
+
+    /// <summary>A test that needs the server: skipped, saying what to install, when there is none.</summary>
+    public sealed class PgFactAttribute : FactAttribute
+    {
+        public PgFactAttribute()
+        {
+            if (PgAvailability.SkipReason != null) Skip = PgAvailability.SkipReason;
+        }
+    }
+}
