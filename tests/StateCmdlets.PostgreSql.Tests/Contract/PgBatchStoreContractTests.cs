@@ -5,17 +5,16 @@ using Xunit;
 
 namespace StateCmdlets.Core.Tests.Contract
 {
-    /// <summary>The store contract, run against PostgreSQL in a fresh database per test.</summary>
+    /// <summary>The store contract, run against PostgreSQL: a database for the class, a fresh schema of the module per test.</summary>
     [Collection(PgCollection.Name)]
     public sealed class PgBatchStoreContractTests : BatchStoreContract
     {
         private readonly string _connectionString;
+        private readonly string _schema = PgServer.NewSchema();
 
-        public PgBatchStoreContractTests(PgServer server) => _connectionString = server.CreateDatabase();
+        public PgBatchStoreContractTests(PgServer server) => _connectionString = server.DatabaseFor(nameof(PgBatchStoreContractTests));
 
         /// <summary>A new client each time, as another process (or machine) would connect.</summary>
-        protected override IBatchStore Store() => new PgBatchStore(_connectionString);
-
-        public override void Dispose() => PgDatabase.CloseAll();
+        protected override IBatchStore Store() => new PgBatchStore(_connectionString, new PgStoreOptions { Schema = _schema });
     }
 }
