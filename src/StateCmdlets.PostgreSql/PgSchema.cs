@@ -88,9 +88,11 @@ namespace StateCmdlets.PostgreSql
         /// <summary>The version in the database now, or null when there is no schema_version table.</summary>
         internal SchemaVersion? ReadVersion(NpgsqlConnection connection, NpgsqlTransaction? tx = null)
         {
-            using (var exists = new NpgsqlCommand("SELECT to_regclass(@t) IS NOT NULL", connection, tx))
+            // The catalog itself, not to_regclass: a name lookup may answer from this session's cache
+            // of "no such table", made before another session's migration committed.
+            using (var exists = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = @s AND c.relname = 'schema_version')", connection, tx))
             {
-                exists.Parameters.AddWithValue("t", _db.Schema + ".schema_version");
+                exists.Parameters.AddWithValue("s", _db.Schema);
                 if (!(bool)exists.ExecuteScalar()!) return null;
             }
             using (var read = new NpgsqlCommand(_db.Sql("SELECT version FROM {s}.schema_version"), connection, tx))

@@ -8,13 +8,4 @@ namespace StateCmdlets.PostgreSql.Tests.Support
     {
         public const string Name = "PostgreSQL";
     }
-
-    /// <summary>A test that needs the server: skipped, saying what to install, when there is none.</summary>
-    public sealed class PgFactAttribute : FactAttribute
-    {
-        public PgFactAttribute()
-        {
-            if (PgAvailability.SkipReason != null) Skip = PgAvailability.SkipReason;
-        }
-    }
 }
