@@ -4,7 +4,7 @@
     Builds, tests, benchmarks and stages the StateCmdlets module.
 .DESCRIPTION
     Build    publish the cmdlet assembly and stage a loadable module in out/StateCmdlets/<version>/
-    Test     Build, then the xunit tests of the core, then the Pester tests against the staged module
+    Test     Build, then the xunit tests of the core and of the PostgreSQL store, then the Pester tests against the staged module
              in a fresh pwsh; ends with one line totalling both
     Example  Build, then run the README's example batch script end to end (state in out/example-state)
     Package  Build, then pack out/package/StateCmdlets.<version>.nupkg for Install-PSResource from a folder
@@ -74,17 +74,23 @@ function Invoke-Test {
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     New-Item -ItemType Directory -Path $results | Out-Null
 
-    # xunit: the core library.
-    $trx = Join-Path $results 'xunit.trx'
-    dotnet test (Join-Path $root 'tests/StateCmdlets.Core.Tests/StateCmdlets.Core.Tests.csproj') -c $Configuration --nologo `
-        --logger "trx;LogFileName=$trx" --logger 'console;verbosity=detailed'
-    $xunitExit = $LASTEXITCODE
+    # xunit: the core library, then the PostgreSQL store against a throwaway server (skipped, saying
+    # what to install, where there is no PostgreSQL).
     $xunit = @{ Passed = 0; Failed = 0; Skipped = 0 }
-    if (Test-Path $trx) {
-        $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
-        $xunit = @{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout; Skipped = [int]$counters.notExecuted }
+    $xunitExit = 0
+    foreach ($project in 'StateCmdlets.Core.Tests', 'StateCmdlets.PostgreSql.Tests') {
+        $trx = Join-Path $results "$project.trx"
+        dotnet test (Join-Path $root "tests/$project/$project.csproj") -c $Configuration --nologo `
+            --logger "trx;LogFileName=$trx" --logger 'console;verbosity=detailed'
+        if ($LASTEXITCODE -ne 0) { $xunitExit = $LASTEXITCODE }
+        if (Test-Path $trx) {
+            $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
+            $xunit.Passed += [int]$counters.passed
+            $xunit.Failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout
+            $xunit.Skipped += [int]$counters.notExecuted
+        }
+        elseif ($LASTEXITCODE -ne 0) { $xunit.Failed += 1 }
     }
-    elseif ($xunitExit -ne 0) { $xunit.Failed = 1 }
 
     # Pester: the staged module, in a fresh pwsh.
     $pesterJson = Join-Path $results 'pester.json'

@@ -72,31 +72,4 @@ SELECT (SELECT count(*) FROM rec)::int, (SELECT count(*) FROM {s}.item WHERE bat
         internal static NpgsqlParameter Nullable(string name, NpgsqlDbType type, object? value) =>
             new NpgsqlParameter(name, type) { Value = value ?? DBNull.Value };
     }
-
-    /// <summary>What a result was checked against: the row changes under it if any of these did.</summary>
-    internal readonly struct FeatureVersion
-    {
-        internal FeatureVersion(Feature feature)
-        {
-            Status = feature.Status;
-            Attempts = feature.Attempts;
-            ClaimToken = feature.ClaimToken;
-        }
-
-        internal FeatureStatus Status { get; }
-
-        internal int Attempts { get; }
-
-        internal long ClaimToken { get; }
-    }
-
-    /// <summary>The SQL for "still to do" (pending, or failed with attempts left and not permanent), as <see cref="Batch.RemainingCount"/> counts it.</summary>
-    internal static class Todo
-    {
-        /// <summary>Over the item table unaliased; needs @max_attempts.</summary>
-        internal const string Sql = "status IN ('Pending', 'Failed') AND (status = 'Pending' OR (NOT permanent AND attempts < @max_attempts))";
-
-        internal static bool Is(Feature feature, int maxAttempts) =>
-            feature.Status == FeatureStatus.Pending || (feature.Status == FeatureStatus.Failed && !feature.Permanent && feature.Attempts < maxAttempts);
-    }
 }
