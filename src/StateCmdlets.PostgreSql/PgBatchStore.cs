@@ -540,15 +540,16 @@ RETURNING b.batch_key";
                     {
                         NewBatch.Insert(_db, c, tx, batch, request);
                     }
-                    catch (PostgresException e) when (sourcePath != null && e.SqlState.StartsWith("23", StringComparison.Ordinal))
-                    {
-                        throw new StateFileCorruptException(sourcePath, null, $"it cannot become a valid batch: {e.MessageText}", e);
-                    }
-                    catch (PostgresException e) when (e.SqlState == "23505" && !existingKey.HasValue)
+                    catch (PostgresException e) when (e.SqlState == "23505" && e.ConstraintName == "batch_batch_id_key")
                     {
                         // Another client created the same id between the look and the insert.
                         if (idWasGenerated) return false;
                         throw new BatchAlreadyExistsException(batch.BatchId, address);
+                    }
+                    catch (PostgresException e) when (sourcePath != null && e.SqlState.StartsWith("23", StringComparison.Ordinal))
+                    {
+                        // A value the tables refuse (a negative count, say) is the source file's fault.
+                        throw new StateFileCorruptException(sourcePath, null, $"it cannot become a valid batch: {e.MessageText}", e);
                     }
                     attempt.BeforeCommit();
                     tx.Commit();
