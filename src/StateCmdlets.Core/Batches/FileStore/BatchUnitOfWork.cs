@@ -31,7 +31,16 @@ namespace StateCmdlets.Core.Batches.FileStore
         internal ILockHandle Lock(BatchFiles files, CancellationToken cancellationToken)
         {
             var held = Guard(files.Lock, "lock", () => _fs.AcquireLock(files.Lock, _options.LockTimeout, cancellationToken));
-            _options.Trace?.Invoke($"Locked '{files.Lock}' after {held.Waited.TotalMilliseconds:0.0} ms.");
+            try
+            {
+                _options.Trace?.Invoke($"Locked '{files.Lock}' after {held.Waited.TotalMilliseconds:0.0} ms.");
+            }
+            catch
+            {
+                // Not returned, never disposed: the lock would stay held by this process for good.
+                held.Dispose();
+                throw;
+            }
             return held;
         }
 
