@@ -700,6 +700,11 @@ Describe 'What is claimed, by whom, until when' {
         $holder = $held[0].ClaimedBy
         $holder | Should -BeLike "$([Environment]::MachineName)/$PID/*"
         $until = $held[0].LeaseExpiresAt
+        # And a worker of this machine whose process is gone took w3: on paper its claim holds for a
+        # minute, but Resume-BatchState hands it out at once, so it is neither in progress nor "held".
+        $gone = [StateCmdlets.Core.Batches.WorkerIdentity]::new([Environment]::MachineName, 999999999, 'gone')
+        $core = [StateCmdlets.Core.Batches.FileStore.FileBatchStore]::new($d, [StateCmdlets.Core.Batches.FileStore.FileStoreOptions]::new())
+        $core.Claim('B', [StateCmdlets.Core.Batches.ClaimRequest]::new($gone, 1), [Threading.CancellationToken]::None).Claimed.Name | Should -BeExactly 'w3'
         (Get-BatchState -BatchId B -StateDirectory $d).InProgress | Should -Be 2
 
         # Another process looks.
@@ -731,8 +736,9 @@ $listed = @(Resume-BatchState -BatchId B -StateDirectory $StateDirectory -NoClai
         $text | Should -BeLike "*What if: Resume-BatchState would hand out 'w4'*"
         $text | Should -Not -BeLike "*would hand out 'w1'*"
         $text | Should -Not -BeLike "*would hand out 'w2'*"
-        # Neither -WhatIf nor -NoClaim claimed anything: the only holder is still H.
-        $holders = "w1=$holder;w2=$holder"
+        $text | Should -Not -BeLike "*'w3' is held*"
+        # Neither -WhatIf nor -NoClaim claimed anything: the holders are still H (and the gone worker).
+        $holders = "w1=$holder;w2=$holder;w3=$gone"
         $text | Should -BeLike "*HOLDERS-AFTER-WHATIF $holders *"
         $text | Should -BeLike "*NOCLAIM w1,w2,w3,w4 TOKENS 0 *"
         $text | Should -BeLike "*HOLDERS-AFTER-NOCLAIM $holders *"
