@@ -42,8 +42,10 @@ namespace StateCmdlets.Core.Batches.FileStore
         internal BatchSession ReadOnce(BatchFiles files)
         {
             byte[] bytes;
+            FileStamp? stamp;
             try
             {
+                stamp = _fs.Stamp(files.Snapshot);
                 bytes = _fs.ReadAllBytes(files.Snapshot);
             }
             catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
@@ -55,7 +57,11 @@ namespace StateCmdlets.Core.Batches.FileStore
                 throw new StateIOException(files.Snapshot, "read", e);
             }
             var batch = BatchDocument.Deserialize(bytes, files.Snapshot, files.Id, _options.Migrator, out var fileVersion, out var mark);
-            var session = new BatchSession(batch, mark, bytes.Length, fileVersion, fileVersion < _options.Migrator.Current ? bytes : null);
+            var session = new BatchSession(batch, mark, bytes.Length, fileVersion, fileVersion < _options.Migrator.Current ? bytes : null)
+            {
+                // Taken before the read: a change in between shows as another stamp at the next catch-up.
+                SnapshotStamp = stamp,
+            };
             if (mark.Generation == null) return session; // no journal goes with this snapshot
 
             byte[] journal;
@@ -115,6 +121,12 @@ namespace StateCmdlets.Core.Batches.FileStore
             }
             var mark = BatchDocument.TryReadMark(prefix);
             if (mark == null || mark.Value.Generation != session.Mark.Generation || mark.Value.Sequence != session.Mark.Sequence) return false;
+            // The same mark, but the file changed (an edit by hand, a restore, damage): read it again, never write over it.
+            if (session.SnapshotStamp == null || !session.SnapshotStamp.Equals(_fs.Stamp(files.Snapshot)))
+            {
+                _options.Trace?.Invoke($"'{files.Snapshot}' changed since this process last read or wrote it: reading it again.");
+                return false;
+            }
 
             var journal = session.OpenJournal;
             var header = new byte[session.JournalHeader.Length];

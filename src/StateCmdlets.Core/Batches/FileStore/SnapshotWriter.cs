@@ -48,6 +48,7 @@ namespace StateCmdlets.Core.Batches.FileStore
             // The backup's folder fsync right after makes this rename durable too: one folder fsync, not two.
             // Either snapshot goes with the old journal (which a newer snapshot marks stale).
             Guard(files.Snapshot, "write", () => AtomicFile.Write(_fs, files.Snapshot, snapshot, flushDirectory: false));
+            session.SnapshotStamp = _fs.Stamp(files.Snapshot);
             // After the snapshot, so a crash in between leaves the previous backup with its own journal.
             Guard(files.LatestBackup, "write", () => AtomicFile.Write(_fs, files.LatestBackup, snapshot));
             _journal.Start(files, session, mark.Generation!);
