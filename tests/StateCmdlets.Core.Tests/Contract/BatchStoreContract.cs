@@ -173,6 +173,7 @@ namespace StateCmdlets.Core.Tests.Contract
             // Worded like a blocked skip on purpose: only the typed field decides.
             Store().Record("b1", Result("base", FeatureStatus.Skipped, "Skipped because 'x' did not complete (by hand)"), None);
             Assert.Equal(ReadinessKind.Ready, Store().ReadinessOf("b1", "top", true, None).Kind);
+            Assert.Null(Store().Load("b1").Find("base")!.BlockedBy); // read back from what was stored too
         }
 
         [Fact]
