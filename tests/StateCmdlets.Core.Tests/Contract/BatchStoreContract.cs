@@ -499,5 +499,22 @@ namespace StateCmdlets.Core.Tests.Contract
             Assert.Equal(new[] { "b" }, grant.Claimed.Select(f => f.Name));
             Assert.Equal(1, grant.HeldByOthers);
         }
+
+        [Fact]
+        public void New_features_are_added_at_the_end_once_and_the_old_ones_keep_their_results()
+        {
+            Create("b1", "a", "b");
+            Store().Record("b1", Result("a", FeatureStatus.Completed), None);
+            Assert.Equal(2, Store().AddFeatures("b1", new[] { "a", "c", "d", "c" }, None));
+            Assert.Equal(0, Store().AddFeatures("b1", new[] { "a", "c" }, None));
+            var batch = Store().Load("b1");
+            Assert.Equal(new[] { "a", "b", "c", "d" }, batch.Features.Select(f => f.Name));
+            Assert.Equal(new[] { 0, 1, 2, 3 }, batch.Features.Select(f => f.Index));
+            Assert.Equal(FeatureStatus.Completed, batch.Find("a")!.Status);
+            Assert.Equal(3, batch.Pending);
+            Assert.Equal(StateErrorIds.InvalidFeatureName, Assert.Throws<InvalidBatchDefinitionException>(() => Store().AddFeatures("b1", new[] { "e", "" }, None)).ErrorId);
+            Assert.Null(Store().Load("b1").Find("e")); // all or nothing
+            Assert.Equal(new[] { "b", "c", "d" }, Claim(Alice, 5).Claimed.Select(f => f.Name));
+        }
     }
 }

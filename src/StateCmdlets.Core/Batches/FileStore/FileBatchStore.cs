@@ -99,6 +99,20 @@ namespace StateCmdlets.Core.Batches.FileStore
             return batch;
         }
 
+        /// <summary>New features go into a fresh snapshot (a fold): rare, and every reader of B.json sees them at once.</summary>
+        public int AddFeatures(string batchId, IReadOnlyList<string> features, CancellationToken cancellationToken)
+        {
+            var files = Existing(batchId);
+            return _parts.Units.Run(files, cancellationToken, session =>
+            {
+                var added = session.Batch.AddFeatures(features);
+                if (added.Count == 0) return 0;
+                session.Batch.Touch(Options.UtcNow());
+                _parts.Snapshots.Fold(files, session);
+                return added.Count;
+            });
+        }
+
         public Batch Load(string batchId) => _parts.Reader.Read(Files(batchId)).Batch;
 
         public BatchSummary Summary(string batchId, CancellationToken cancellationToken) =>
