@@ -86,8 +86,11 @@ namespace StateCmdlets.Core.Batches
         /// <summary>The last fencing token given out: every claim gets a higher one.</summary>
         public long LastClaimToken { get; private set; }
 
-        /// <summary>Features whose claim holds at <paramref name="utcNow"/> (work in progress somewhere).</summary>
-        public int InProgressAt(DateTime utcNow) => _features.Count(f => f.IsClaimedAt(utcNow));
+        /// <summary>
+        /// Features whose claim holds at <paramref name="utcNow"/> (work in progress somewhere); not
+        /// those of a process known dead, which the next claim hands out at once.
+        /// </summary>
+        public int InProgressAt(DateTime utcNow) => _features.Count(f => f.IsClaimedAt(utcNow) && WorkerLiveness.MayBeAlive(f.ClaimedBy!));
 
         public DateTime? LastCheckpointAt { get; private set; }
 
@@ -139,6 +142,23 @@ namespace StateCmdlets.Core.Batches
             var batch = new Batch(batchId, definition.Name, utcNow, utcNow, definition.Settings, schemaVersion, features);
             batch.SetDependencies(definition.Dependencies);
             return batch;
+        }
+
+        /// <summary>Adds new features at the end, Pending (names it has already are skipped); returns those added.</summary>
+        internal List<Feature> AddFeatures(IEnumerable<string> names)
+        {
+            var added = new List<Feature>();
+            foreach (string name in names)
+            {
+                CheckName("feature name", name);
+                if (_byName.ContainsKey(name)) continue;
+                var feature = new Feature(name, _features.Count);
+                _features.Add(feature);
+                _byName.Add(name, feature);
+                Count(feature, +1);
+                added.Add(feature);
+            }
+            return added;
         }
 
         public Feature? Find(string featureName) => _byName.TryGetValue(featureName, out var feature) ? feature : null;
@@ -390,7 +410,7 @@ namespace StateCmdlets.Core.Batches
                 throw new InvalidBatchDefinitionException(errorId, $"The {what} '{name.Substring(0, 40)}...' has {characters} characters; at most {MaxNameLength} are allowed.");
         }
 
-        private void Touch(DateTime utcNow)
+        internal void Touch(DateTime utcNow)
         {
             if (utcNow > UpdatedAt) UpdatedAt = utcNow;
         }
