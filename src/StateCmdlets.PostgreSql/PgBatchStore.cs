@@ -101,6 +101,52 @@ namespace StateCmdlets.PostgreSql
             return batch;
         }
 
+        /// <summary>
+        /// New items at the end, Pending, in one transaction under the batch row's lock (so two
+        /// adders number their items one after the other); names the batch has are left alone.
+        /// </summary>
+        public int AddFeatures(string batchId, IReadOnlyList<string> features, CancellationToken cancellationToken)
+        {
+            string address = Address(batchId);
+            // All or nothing: every name checked before anything is written.
+            foreach (string name in features) Batch.CheckName("feature name", name);
+            var names = features.Distinct(StringComparer.Ordinal).ToArray();
+            return Run("add features", address, (c, attempt) =>
+            {
+                if (_schema.Ensure(c, create: false) == null) throw NotFound(batchId);
+                using (var tx = c.BeginTransaction())
+                {
+                    long key;
+                    int total;
+                    using (var find = Command(c, tx, "SELECT batch_key, total FROM {s}.batch WHERE batch_id = @id FOR UPDATE"))
+                    {
+                        find.Parameters.Add(new NpgsqlParameter<string>("id", batchId));
+                        using (var r = find.ExecuteReader())
+                        {
+                            if (!r.Read()) throw NotFound(batchId);
+                            key = r.GetInt64(0);
+                            total = r.GetInt32(1);
+                        }
+                    }
+                    var present = new HashSet<string>(ReadItems(c, tx, key, names).Select(f => f.Name), StringComparer.Ordinal);
+                    var added = names.Where(n => !present.Contains(n)).ToArray();
+                    if (added.Length == 0) return 0;
+                    using (var insert = Command(c, tx, @"
+INSERT INTO {s}.item (batch_key, idx, name) SELECT @b, @total + n.i - 1, n.name FROM unnest(@names) WITH ORDINALITY AS n(name, i);
+UPDATE {s}.batch SET total = total + cardinality(@names), updated_at = GREATEST(updated_at, now()) WHERE batch_key = @b"))
+                    {
+                        insert.Parameters.Add(new NpgsqlParameter<long>("b", key));
+                        insert.Parameters.Add(new NpgsqlParameter<int>("total", total));
+                        insert.Parameters.Add(new NpgsqlParameter<string[]>("names", added));
+                        insert.ExecuteNonQuery();
+                    }
+                    attempt.BeforeCommit(); // sent again, it finds its names there and adds nothing
+                    tx.Commit();
+                    return added.Length;
+                }
+            }, cancellationToken);
+        }
+
         public Batch Load(string batchId)
         {
             string address = Address(batchId);
@@ -177,7 +223,7 @@ namespace StateCmdlets.PostgreSql
                     cancellationToken.ThrowIfCancellationRequested();
                     var (row, feature, now) = ReadFeature(c, batchId, featureName);
                     if (feature == null) throw new FeatureNotFoundException(batchId, featureName, address);
-                    var partial = row.Partial(new[] { feature }.Concat(ReadItems(c, row.Key, feature.DependsOn)));
+                    var partial = row.Partial(new[] { feature }.Concat(ReadItems(c, null, row.Key, feature.DependsOn)));
                     var readiness = partial.ReadinessOf(partial.Find(featureName)!, includeFailed, now);
                     if (readiness.Skip == null) return readiness;
                     var before = new FeatureVersion(feature);
@@ -410,11 +456,11 @@ RETURNING b.batch_key";
             }
         }
 
-        private List<Feature> ReadItems(NpgsqlConnection c, long batchKey, IReadOnlyList<string> names)
+        private List<Feature> ReadItems(NpgsqlConnection c, NpgsqlTransaction? tx, long batchKey, IReadOnlyList<string> names)
         {
             var rows = new List<Feature>();
             if (names.Count == 0) return rows;
-            using (var command = Command(c, null, "SELECT " + ItemRow.Columns + " FROM {s}.item WHERE batch_key = @b AND md5(name) = ANY (SELECT md5(n) FROM unnest(@names) AS n) AND name = ANY (@names)"))
+            using (var command = Command(c, tx, "SELECT " + ItemRow.Columns + " FROM {s}.item WHERE batch_key = @b AND md5(name) = ANY (SELECT md5(n) FROM unnest(@names) AS n) AND name = ANY (@names)"))
             {
                 command.Parameters.Add(new NpgsqlParameter<long>("b", batchKey));
                 command.Parameters.Add(new NpgsqlParameter<string[]>("names", names.ToArray()));
