@@ -17,7 +17,9 @@ namespace StateCmdlets.PostgreSql
     /// Every operation is one short transaction on a pooled connection, retried while the server
     /// fails transiently (within the lock timeout, then <see cref="StateStoreUnavailableException"/>);
     /// it returns only once committed, so an acknowledged result is as durable as the server's
-    /// synchronous_commit makes commits. A write whose commit went unanswered (the connection lost
+    /// synchronous_commit makes commits (with <c>off</c>, a server crash may lose the last fraction
+    /// of a second of acknowledged results and claims, and may hand a lost claim's token out again,
+    /// which weakens fencing: keep it on). A write whose commit went unanswered (the connection lost
     /// mid-commit) is looked up by its request id before anything is sent again. The rules (readiness,
     /// retries and backoff, the circuit breaker, fencing) are the core's: each operation reads the
     /// rows it touches into a core <see cref="Batch"/> and lets it decide.
