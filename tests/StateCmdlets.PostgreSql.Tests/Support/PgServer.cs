@@ -37,8 +37,10 @@ namespace StateCmdlets.PostgreSql.Tests.Support
                 return;
             }
             _bin = PgAvailability.BinFolder ?? throw new InvalidOperationException("initdb was not found.");
-            _folder = Path.Combine(Path.GetTempPath(), "statecmdlets-pg-" + Guid.NewGuid().ToString("N").Substring(0, 12));
+            ReapOrphans();
+            _folder = Path.Combine(Path.GetTempPath(), FolderPrefix + Guid.NewGuid().ToString("N").Substring(0, 12));
             Directory.CreateDirectory(_folder);
+            File.WriteAllText(Path.Combine(_folder, OwnerFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
             string password = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
             File.WriteAllText(Path.Combine(_folder, "pwfile"), password + "\n");
             if (PgAvailability.IsRoot) Run("chown", "-R", "postgres:postgres", _folder);
@@ -57,6 +59,9 @@ namespace StateCmdlets.PostgreSql.Tests.Support
                 Pooling = false,
             };
         }
+
+        private const string FolderPrefix = "statecmdlets-pg-";
+        private const string OwnerFile = "owner.pid";
 
         /// <summary>Whether this run made the cluster itself (so tests may stop and start it).</summary>
         public bool Throwaway => _folder != null;
@@ -143,6 +148,31 @@ namespace StateCmdlets.PostgreSql.Tests.Support
             catch (InvalidOperationException) { }
             try { Directory.Delete(_folder, recursive: true); }
             catch (IOException) { }
+        }
+
+        /// <summary>
+        /// Clusters of earlier runs whose test process died before it could stop them (a crashed test
+        /// host runs no Dispose): stopped and deleted, so servers never pile up.
+        /// </summary>
+        private void ReapOrphans()
+        {
+            foreach (string folder in Directory.GetDirectories(Path.GetTempPath(), FolderPrefix + "*"))
+            {
+                string owner = Path.Combine(folder, OwnerFile);
+                if (!File.Exists(owner) || !int.TryParse(File.ReadAllText(owner).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid)) continue;
+                if (Directory.Exists("/proc/" + pid.ToString(CultureInfo.InvariantCulture))) continue;
+                try
+                {
+                    if (File.Exists(Path.Combine(folder, "data", "postmaster.pid"))) AsServer("pg_ctl", "-D", Path.Combine(folder, "data"), "-m", "immediate", "-w", "stop");
+                }
+                catch (InvalidOperationException)
+                {
+                    // Not running after all (a stale postmaster.pid): nothing to stop.
+                }
+                try { Directory.Delete(folder, recursive: true); }
+                catch (IOException) { }
+                catch (UnauthorizedAccessException) { }
+            }
         }
 
         private void AsServer(string program, params string[] args)
