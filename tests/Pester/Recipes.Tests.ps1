@@ -92,6 +92,23 @@ function Invoke-Patch([string] `$ComputerName) {
         @($starts | Where-Object { $_.Name -ne 'srv-13' -and $_.Count -gt 1 }).Count | Should -BeLessOrEqual 1 -Because 'only the server in flight at the kill may run twice'
     }
 
+    It 'does every server of a list with blank lines (a trailing one too), warning once' {
+        Set-Content -LiteralPath $servers -Value (@('srv-01', '', 'srv-02', '   ') + (3..30 | ForEach-Object { 'srv-{0:00}' -f $_ }) + @('', ''))
+        $r = Wait-Recipe (Start-Recipe -Script $script -Prelude $prelude -StateHome $d -WorkingDirectory $work -ArgumentList '-ServerList', $servers, '-BatchId', 'patch-test')
+        $r.ExitCode | Should -Be 0 -Because $r.Errors
+        $batch = Get-BatchState -BatchId patch-test -StateDirectory $d
+        $batch.Total | Should -Be 30
+        $batch.Completed | Should -Be 29
+        ([regex]::Matches($r.Output, 'Skipped 4 empty or white-space-only')).Count | Should -Be 1
+    }
+
+    It 'fails with a non-zero exit code, creating no batch, when the server list is missing' {
+        $r = Wait-Recipe (Start-Recipe -Script $script -Prelude $prelude -StateHome $d -WorkingDirectory $work -ArgumentList '-ServerList', (Join-Path $work 'nope.txt'), '-BatchId', 'patch-test')
+        $r.ExitCode | Should -Not -Be 0
+        $r.Errors | Should -BeLike '*nope.txt*'
+        Get-BatchState -StateDirectory $d | Should -BeNullOrEmpty
+    }
+
     It 'with the cron line''s flock -n, a run started while another is going does nothing' {
         $flock = Get-Command flock -CommandType Application -ErrorAction Ignore | Select-Object -First 1
         if (-not $flock) { Set-ItResult -Skipped -Because 'flock (util-linux) is not installed'; return }
