@@ -69,3 +69,88 @@ Describe 'A piped feature without -Status' {
         ((Get-BatchState -BatchId B -StateDirectory $d).Features | ForEach-Object { "$($_.Feature)=$($_.Status)" }) -join ',' | Should -Be 'a=Completed,b=Skipped'
     }
 }
+
+Describe 'Deleting or replacing recorded work asks first (ConfirmImpact High)' {
+    BeforeAll {
+        # A child pwsh -NonInteractive at the default $ConfirmPreference (High): a command that would
+        # prompt fails there instead ("NonInteractive mode"), which is how a test sees a prompt.
+        $runner = Join-Path $TestDrive 'Invoke-Confirmed.ps1'
+        Set-Content -LiteralPath $runner -Value @'
+param($Module, $Directory, $Command)
+Import-Module $Module
+$d = $Directory
+try { & ([scriptblock]::Create($Command)) | Out-Null; 'went ahead' }
+catch { if ("$_" -like '*NonInteractive*') { 'prompted' } else { "error: $_" } }
+'@
+        function Invoke-Confirmed([string] $Command) {
+            $r = Invoke-TestPwsh -ScriptPath $runner -ArgumentList $env:STATECMDLETS_TEST_MODULE, $d, $Command -What $Command
+            $r.ExitCode | Should -Be 0 -Because $r.StdErr
+            $r.StdOut.Trim()
+        }
+        function New-BatchWithResult {
+            $null = New-BatchState -Name first -Feature a, b -BatchId B -StateDirectory $d
+            Set-FeatureResult -BatchId B -Feature a -Status Completed -StateDirectory $d
+        }
+    }
+    BeforeEach { $d = New-TestStateDirectory }
+    AfterEach { Remove-TestStateDirectory $d }
+
+    It 'Remove-BatchState is ConfirmImpact High: it asks at the default $ConfirmPreference' {
+        (Get-Command Remove-BatchState).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact | Should -Be 'High'
+        New-BatchWithResult
+        Invoke-Confirmed 'Remove-BatchState -BatchId B -StateDirectory $d' | Should -Be 'prompted'
+        (Get-BatchState -BatchId B -StateDirectory $d).Completed | Should -Be 1
+        Invoke-Confirmed 'Remove-BatchState -BatchId B -StateDirectory $d -Confirm:$false' | Should -Be 'went ahead'
+        @(Get-EntryNames $d) | Should -BeNullOrEmpty
+    }
+
+    It 'New-BatchState -Force over a batch with recorded results asks, and keeps them when it cannot' {
+        New-BatchWithResult
+        Invoke-Confirmed 'New-BatchState -Name second -Feature x -BatchId B -StateDirectory $d -Force' | Should -Be 'prompted'
+        $b = Get-BatchState -BatchId B -StateDirectory $d
+        $b.Name | Should -BeExactly 'first'
+        $b.Completed | Should -Be 1
+    }
+
+    It 'New-BatchState -Force over recorded results goes ahead with -Confirm:$false or $ConfirmPreference = ''None''' {
+        New-BatchWithResult
+        Invoke-Confirmed 'New-BatchState -Name second -Feature x -BatchId B -StateDirectory $d -Force -Confirm:$false' | Should -Be 'went ahead'
+        (Get-BatchState -BatchId B -StateDirectory $d).Name | Should -BeExactly 'second'
+        Set-FeatureResult -BatchId B -Feature x -Status Completed -StateDirectory $d
+        Invoke-Confirmed '$ConfirmPreference = ''None''; New-BatchState -Name third -Feature y -BatchId B -StateDirectory $d -Force' | Should -Be 'went ahead'
+        (Get-BatchState -BatchId B -StateDirectory $d).Name | Should -BeExactly 'third'
+    }
+
+    It 'New-BatchState -Force over a batch nothing was recorded in does not ask' {
+        $null = New-BatchState -Name first -Feature a -BatchId B -StateDirectory $d
+        Invoke-Confirmed 'New-BatchState -Name second -Feature x -BatchId B -StateDirectory $d -Force' | Should -Be 'went ahead'
+        (Get-BatchState -BatchId B -StateDirectory $d).Name | Should -BeExactly 'second'
+    }
+
+    It 'New-BatchState -Force over a damaged batch, or one whose snapshot is lost, asks' {
+        $null = New-BatchState -Name first -Feature a -BatchId B -StateDirectory $d
+        Set-Content -LiteralPath (Join-Path $d 'B.json') -Value '{ damaged'
+        Invoke-Confirmed 'New-BatchState -Name second -Feature x -BatchId B -StateDirectory $d -Force' | Should -Be 'prompted'
+        Remove-Item -LiteralPath (Join-Path $d 'B.json')
+        Invoke-Confirmed 'New-BatchState -Name second -Feature x -BatchId B -StateDirectory $d -Force' | Should -Be 'prompted'
+        Test-Path -LiteralPath (Join-Path $d 'B.json') | Should -BeFalse
+    }
+
+    It 'New-BatchState -Force -WhatIf says how many results it would wipe' {
+        New-BatchWithResult
+        $r = Invoke-TestPwsh -ScriptPath $runner -ArgumentList $env:STATECMDLETS_TEST_MODULE, $d, 'New-BatchState -Name second -Feature x -BatchId B -StateDirectory $d -Force -WhatIf'
+        ($r.StdOut -replace '\s+', ' ') | Should -BeLike "*What if:*Replace batch 'B' (1 recorded result)*"
+        (Get-BatchState -BatchId B -StateDirectory $d).Completed | Should -Be 1
+    }
+
+    It 'Import-BatchState -Force over a batch with recorded results asks too' {
+        New-BatchWithResult
+        $export = Join-Path (Split-Path -Parent $d) 'export.json'
+        Get-BatchState -BatchId B -StateDirectory $d | ConvertTo-Json -Depth 10 | Set-Content -LiteralPath $export
+        Set-FeatureResult -BatchId B -Feature b -Status Completed -StateDirectory $d
+        Invoke-Confirmed "Import-BatchState -LiteralPath '$export' -StateDirectory `$d -Force" | Should -Be 'prompted'
+        (Get-BatchState -BatchId B -StateDirectory $d).Completed | Should -Be 2
+        Invoke-Confirmed "Import-BatchState -LiteralPath '$export' -StateDirectory `$d -Force -Confirm:`$false" | Should -Be 'went ahead'
+        (Get-BatchState -BatchId B -StateDirectory $d).Completed | Should -Be 1
+    }
+}

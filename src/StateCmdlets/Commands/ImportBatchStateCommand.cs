@@ -16,6 +16,10 @@ namespace StateCmdlets.Commands
         private const string PathSet = "Path";
         private const string LiteralPathSet = "LiteralPath";
 
+        private readonly Confirmation _confirmation;
+
+        public ImportBatchStateCommand() => _confirmation = new Confirmation(this);
+
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
@@ -53,9 +57,12 @@ namespace StateCmdlets.Commands
                     if (BatchId != null) imported.BatchId = BatchId;
                     bool exists = false;
                     if (!TryRun(() => exists = store.Exists(imported.BatchId), imported.BatchId)) continue;
+                    // Replacing recorded work is High impact: it asks at the default $ConfirmPreference.
+                    string? replaced = Force ? ReplacedWork.Describe(store, imported.BatchId) : null;
                     string action = $"Import {imported.FeatureCount} feature(s) from {imported.Format} '{file}' as batch '{imported.BatchId}'"
-                        + (!exists ? string.Empty : Force ? ", replacing the existing batch with this id" : " (a batch with this id exists: without -Force this fails with BatchAlreadyExists)");
-                    if (!ShouldProcess(store.StateDirectory, action)) continue;
+                        + (replaced != null ? $", replacing the existing batch with this id ({replaced})"
+                            : !exists ? string.Empty : Force ? ", replacing the existing batch with this id" : " (a batch with this id exists: without -Force this fails with BatchAlreadyExists)");
+                    if (!_confirmation.ShouldProcess(store.StateDirectory, action, replaced != null ? ConfirmImpact.High : ConfirmImpact.Low)) continue;
                     foreach (string warning in imported.Warnings) WriteWarning(warning);
                     Batch? batch = null;
                     if (TryRun(() => batch = store.Import(imported, Force, Cancellation), file))

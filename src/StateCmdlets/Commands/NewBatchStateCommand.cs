@@ -115,12 +115,15 @@ namespace StateCmdlets.Commands
             };
             string target = BatchId != null ? BatchId : "new batch";
             string action = $"Create batch '{Name}' with {_features.Count} feature(s)" + (Force ? ", replacing any batch with this id" : string.Empty);
+            StateDirectory = _directory;
+            // Replacing recorded work is High impact: it asks at the default $ConfirmPreference.
+            string? replaced = Force && BatchId != null ? ReplacedWork.Describe(Store, BatchId) : null;
+            if (replaced != null) action = $"Replace batch '{BatchId}' ({replaced}) with a new batch '{Name}' of {_features.Count} feature(s)";
             if (_blankInputs.Count > 0)
                 WriteWarning($"Skipped {_blankInputs.Count} empty or white-space-only string(s) of the pipeline input ({(_blankInputs.Count == 1 ? "item" : "items")} {Positions(_blankInputs)}): blank lines are not work items.");
-            if (!ShouldProcess(target, action)) return;
+            if (!new Confirmation(this).ShouldProcess(target, action, replaced != null ? ConfirmImpact.High : ConfirmImpact.Low)) return;
             if (_features.Count == 0) WriteWarning($"Batch '{Name}' has no features; it is complete as soon as it is created.");
 
-            StateDirectory = _directory;
             var store = Store;
             Batch? created = null;
             if (TryRun(() => created = store.Create(definition, Force, Cancellation), BatchId))

@@ -4,8 +4,8 @@ using StateCmdlets.Completion;
 
 namespace StateCmdlets.Commands
 {
-    /// <summary>Deletes a batch's files: snapshot, journal, backups and lock.</summary>
-    [Cmdlet(VerbsCommon.Remove, "BatchState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    /// <summary>Deletes a batch's files: snapshot, journal, backups and lock. Deleting recorded work asks first (ConfirmImpact High).</summary>
+    [Cmdlet(VerbsCommon.Remove, "BatchState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(void))]
     public sealed class RemoveBatchStateCommand : LockingStateCmdletBase
     {
