@@ -154,3 +154,47 @@ catch { if ("$_" -like '*NonInteractive*') { 'prompted' } else { "error: $_" } }
         (Get-BatchState -BatchId B -StateDirectory $d).Completed | Should -Be 1
     }
 }
+
+Describe 'Get-BatchState by position: an id or a name' {
+    BeforeAll {
+        $d = New-TestStateDirectory
+        $null = New-BatchState -Name 'Nightly web' -Feature a -BatchId night-1 -StateDirectory $d
+        $null = New-BatchState -Name 'Nightly db' -Feature a -BatchId night-2 -StateDirectory $d
+        $null = New-BatchState -Name 'my-id' -Feature a -BatchId other -StateDirectory $d
+    }
+    AfterAll { Remove-TestStateDirectory $d }
+
+    It 'gets a batch by its id given by position' {
+        @(Get-BatchState night-2 -StateDirectory $d -ErrorAction Stop).Name | Should -BeExactly 'Nightly db'
+        @(Get-BatchState night-1, night-2 -StateDirectory $d -ErrorAction Stop).BatchId -join ',' | Should -Be 'night-1,night-2'
+    }
+
+    It 'gets batches by name, or by id or name with wildcards' {
+        @(Get-BatchState 'nightly web' -StateDirectory $d -ErrorAction Stop).BatchId | Should -Be 'night-1'
+        @(Get-BatchState my-id -StateDirectory $d -ErrorAction Stop).BatchId | Should -Be 'other'
+        @(Get-BatchState 'night-*' -StateDirectory $d -ErrorAction Stop).BatchId -join ',' | Should -Be 'night-1,night-2'
+        @(Get-BatchState 'Nightly*', 'oth*' -StateDirectory $d -ErrorAction Stop).BatchId -join ',' | Should -Be 'night-1,night-2,other'
+    }
+
+    It 'says BatchNotFound for a value that is neither an id nor a name' {
+        $out = Get-BatchState nope -StateDirectory $d -ErrorVariable err -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'BatchNotFound,*'
+        $err[0].Exception.Message | Should -BeLike "*id or name 'nope'*"
+    }
+
+    It 'keeps -BatchId exact and -Name to names' {
+        { Get-BatchState -BatchId 'night-*' -StateDirectory $d -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidBatchId,*'
+        { Get-BatchState -Name night-1 -StateDirectory $d -ErrorAction Stop } | Should -Throw -ErrorId 'BatchNotFound,*'
+        @(Get-BatchState -Name 'Nightly*' -StateDirectory $d).Count | Should -Be 2
+    }
+
+    It 'completes the positional argument from ids and names' {
+        $line = "Get-BatchState -StateDirectory '$d' "
+        $completions = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        $completions | Should -Contain 'night-1'
+        $completions | Should -Contain "'Nightly web'"
+        $completions | Should -Contain 'my-id'
+    }
+}

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
@@ -8,15 +9,26 @@ using StateCmdlets.Completion;
 
 namespace StateCmdlets.Commands
 {
-    /// <summary>Gets one batch by id, the batches whose name matches, or every batch in the state directory.</summary>
-    [Cmdlet(VerbsCommon.Get, "BatchState", DefaultParameterSetName = ByNameSet)]
+    /// <summary>
+    /// Gets batches by id or name (the positional -Identity, wildcards for both), by exact id
+    /// (-BatchId), by name (-Name), or every batch in the state directory.
+    /// </summary>
+    [Cmdlet(VerbsCommon.Get, "BatchState", DefaultParameterSetName = ByIdentitySet)]
     [OutputType(typeof(BatchState))]
     public sealed class GetBatchStateCommand : StateCmdletBase
     {
+        private const string ByIdentitySet = "ByIdentity";
         private const string ByNameSet = "ByName";
         private const string ByIdSet = "ById";
 
-        [Parameter(Position = 0, ParameterSetName = ByNameSet)]
+        /// <summary>Batch ids or names, wildcards allowed: `Get-BatchState patch-2026-11` and `Get-BatchState 'Nightly*'` both work.</summary>
+        [Parameter(Position = 0, ParameterSetName = ByIdentitySet)]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(BatchIdentityCompleter))]
+        public string[]? Identity { get; set; }
+
+        [Parameter(Mandatory = true, ParameterSetName = ByNameSet)]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(BatchNameCompleter))]
@@ -32,11 +44,13 @@ namespace StateCmdlets.Commands
             var store = Store;
             if (ParameterSetName == ByIdSet)
             {
-                foreach (string id in BatchId)
-                {
-                    Batch? batch = null;
-                    if (TryRun(() => batch = store.Load(id), id)) WriteObject(new BatchState(batch!, store.Files(id)));
-                }
+                GetByIds(store, BatchId);
+                return;
+            }
+            // An identity that is the id of a batch needs no listing of the folder.
+            if (Identity != null && Identity.All(i => !WildcardPattern.ContainsWildcardCharacters(i) && Core.Batches.BatchId.IsValid(i) && store.Exists(i)))
+            {
+                GetByIds(store, Identity);
                 return;
             }
 
@@ -49,7 +63,9 @@ namespace StateCmdlets.Commands
                 return;
             }
 
-            var patterns = (Name ?? new[] { "*" }).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
+            bool byIdentity = ParameterSetName == ByIdentitySet;
+            string[] wanted = (byIdentity ? Identity : Name) ?? new[] { "*" };
+            var patterns = wanted.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
             var matched = new bool[patterns.Count];
             var found = new List<BatchState>();
             IReadOnlyList<string> ids = new string[0];
@@ -62,21 +78,30 @@ namespace StateCmdlets.Commands
                 bool any = false;
                 for (int i = 0; i < patterns.Count; i++)
                 {
-                    if (!patterns[i].IsMatch(batch!.Name)) continue;
+                    if (!patterns[i].IsMatch(batch!.Name) && !(byIdentity && patterns[i].IsMatch(id))) continue;
                     matched[i] = true;
                     any = true;
                 }
                 if (any) found.Add(new BatchState(batch!, store.Files(id)));
             }
-            foreach (var state in found.OrderBy(b => b.CreatedAt).ThenBy(b => b.BatchId, System.StringComparer.Ordinal)) WriteObject(state);
+            foreach (var state in found.OrderBy(b => b.CreatedAt).ThenBy(b => b.BatchId, StringComparer.Ordinal)) WriteObject(state);
 
             // Like Get-Process: a literal name that matches nothing is an error; a wildcard is not.
             for (int i = 0; i < patterns.Count; i++)
             {
-                string name = (Name ?? new[] { "*" })[i];
-                if (matched[i] || WildcardPattern.ContainsWildcardCharacters(name)) continue;
-                WriteError(new ErrorRecord(new ItemNotFoundException($"No batch named '{name}' in '{store.StateDirectory}'."),
-                    "BatchNotFound", ErrorCategory.ObjectNotFound, name));
+                if (matched[i] || WildcardPattern.ContainsWildcardCharacters(wanted[i])) continue;
+                string what = byIdentity ? "with the id or name" : "named";
+                WriteError(new ErrorRecord(new ItemNotFoundException($"No batch {what} '{wanted[i]}' in '{store.StateDirectory}'."),
+                    "BatchNotFound", ErrorCategory.ObjectNotFound, wanted[i]));
+            }
+        }
+
+        private void GetByIds(BatchStore store, IEnumerable<string> ids)
+        {
+            foreach (string id in ids)
+            {
+                Batch? batch = null;
+                if (TryRun(() => batch = store.Load(id), id)) WriteObject(new BatchState(batch!, store.Files(id)));
             }
         }
     }
