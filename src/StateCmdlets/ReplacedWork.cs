@@ -11,12 +11,12 @@ namespace StateCmdlets
     internal static class ReplacedWork
     {
         /// <summary>The recorded work a batch with this id holds, in words, or null when it holds none.</summary>
-        internal static string? Describe(BatchStore store, string batchId)
+        internal static string? Describe(IBatchStore store, string batchId)
         {
             try
             {
                 if (!store.Exists(batchId))
-                    return store.ListBatchIdsWithAnyFile().Contains(batchId) ? "whose journal or backup may hold results" : null;
+                    return store.ListBatchIdsToInspect().Contains(batchId) ? "whose journal or backup may hold results" : null;
                 int results = store.Load(batchId).Features.Sum(f => f.Attempts);
                 return results == 0 ? null : results == 1 ? "1 recorded result" : $"{results} recorded results";
             }

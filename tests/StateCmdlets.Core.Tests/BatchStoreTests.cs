@@ -7,6 +7,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore.Schema;
+using StateCmdlets.Core.Batches.FileStore;
 using StateCmdlets.Core.Storage;
 using StateCmdlets.Core.Tests.Support;
 using StateCmdlets.Core.Versioning;
@@ -20,8 +22,8 @@ namespace StateCmdlets.Core.Tests
 
         public void Dispose() => _dir.Dispose();
 
-        private BatchStore NewStore(IFileSystem? fs = null, SchemaMigrator? migrator = null) =>
-            new BatchStore(_dir.State, new BatchStoreOptions
+        private FileBatchStore NewStore(IFileSystem? fs = null, SchemaMigrator? migrator = null) =>
+            new FileBatchStore(_dir.State, new FileStoreOptions
             {
                 FileSystem = fs ?? PhysicalFileSystem.Instance,
                 Migrator = migrator ?? BatchSchema.Migrator,
@@ -287,7 +289,7 @@ namespace StateCmdlets.Core.Tests
             Assert.Equal(new[] { ".a.journal.json.0123456789ab.tmp", "a.journal.journal", "a.journal.json", "a.journal.json.bak", "a.journal.lock",
                                  "a.json.v1.0.0.journal", "a.json.v1.0.0.json", "a.json.v1.0.0.json.bak", "a.json.v1.0.0.lock" },
                 Directory.GetFiles(_dir.State).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal));
-            Assert.Equal(new[] { "a.journal", "a.json.v1.0.0" }, NewStore().ListBatchIdsWithAnyFile());
+            Assert.Equal(new[] { "a.journal", "a.json.v1.0.0" }, NewStore().ListBatchIdsToInspect());
         }
 
         [Fact]
@@ -319,7 +321,7 @@ namespace StateCmdlets.Core.Tests
             Create("b2", "a");
             File.Delete(_dir.File("b1.json"));
             Assert.Equal(new[] { "b2" }, NewStore().ListBatchIds());
-            Assert.Equal(new[] { "b1", "b2" }, NewStore().ListBatchIdsWithAnyFile());
+            Assert.Equal(new[] { "b1", "b2" }, NewStore().ListBatchIdsToInspect());
             Assert.Equal(StateProblemKind.MissingSnapshot, Assert.Single(NewStore().Inspect("b1")).Kind);
         }
 
@@ -407,7 +409,7 @@ namespace StateCmdlets.Core.Tests
         }
 
         private static SchemaMigrator TestMigrator() =>
-            new SchemaMigrator(new SchemaVersion(1, 3, 0), new IMigrationStep[] { new StateCmdlets.Core.Versioning.Steps.AddJournalMark(), new StateCmdlets.Core.Versioning.Steps.AddRetryAndContext(), new AddSettingNote() });
+            new SchemaMigrator(new SchemaVersion(1, 3, 0), new IMigrationStep[] { new StateCmdlets.Core.Batches.FileStore.Schema.AddJournalMark(), new StateCmdlets.Core.Batches.FileStore.Schema.AddRetryAndContext(), new AddSettingNote() });
 
         [Fact]
         public void Migrate_backs_up_the_original_then_rewrites_in_the_current_version()
@@ -483,7 +485,7 @@ namespace StateCmdlets.Core.Tests
         {
             Create("b1", "a");
             var lines = new List<string>();
-            var store = new BatchStore(_dir.State, new BatchStoreOptions { Trace = lines.Add });
+            var store = new FileBatchStore(_dir.State, new FileStoreOptions { Trace = lines.Add });
             store.Record("b1", Done("a"), CancellationToken.None);
             Assert.Contains(lines, l => l.StartsWith("Locked '" + _dir.File("b1.lock") + "' after ", StringComparison.Ordinal));
             Assert.Contains(lines, l => l.StartsWith("Wrote record 1 to '" + _dir.File("b1.journal") + "'", StringComparison.Ordinal));

@@ -4,6 +4,7 @@ using System.Linq;
 using System.Text;
 using System.Threading;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore;
 using StateCmdlets.Core.Storage;
 using StateCmdlets.Core.Tests.Support;
 using Xunit;
@@ -22,8 +23,8 @@ namespace StateCmdlets.Core.Tests
         private string Journal => _dir.File("b1.journal");
 
         // A FaultyFileSystem is its own cache key: each store below acts like a separate process.
-        private BatchStore Store(long compactionMinimum = 64 * 1024, IFileSystem? fs = null) =>
-            new BatchStore(_dir.State, new BatchStoreOptions { FileSystem = fs ?? new FaultyFileSystem(), CompactionMinimumBytes = compactionMinimum });
+        private FileBatchStore Store(long compactionMinimum = 64 * 1024, IFileSystem? fs = null) =>
+            new FileBatchStore(_dir.State, new FileStoreOptions { FileSystem = fs ?? new FaultyFileSystem(), FoldMinimumBytes = compactionMinimum });
 
         private static string[] Names(int n) => Enumerable.Range(0, n).Select(i => $"f{i:00}").ToArray();
 

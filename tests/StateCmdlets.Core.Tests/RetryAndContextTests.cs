@@ -3,6 +3,8 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore.Schema;
+using StateCmdlets.Core.Batches.FileStore;
 using StateCmdlets.Core.Tests.Support;
 using StateCmdlets.Core.Versioning;
 using Xunit;
@@ -18,7 +20,7 @@ namespace StateCmdlets.Core.Tests
         public void Dispose() => _dir.Dispose();
 
         // A FaultyFileSystem per store: its own writer cache, as another process would have.
-        private BatchStore Store() => new BatchStore(_dir.State, new BatchStoreOptions { FileSystem = new FaultyFileSystem(), UtcNow = () => _now });
+        private FileBatchStore Store() => new FileBatchStore(_dir.State, new FileStoreOptions { FileSystem = new FaultyFileSystem(), UtcNow = () => _now });
 
         private void Create(BatchSettings settings, params string[] features) =>
             Store().Create(new BatchDefinition("retry", features) { BatchId = "b1", Settings = settings }, false, CancellationToken.None);

@@ -33,7 +33,7 @@ namespace StateCmdlets.Core.Batches
             foreach (var feature in features)
             {
                 if (_byName.ContainsKey(feature.Name))
-                    throw new InvalidBatchDefinitionException("DuplicateFeature", $"Feature '{feature.Name}' appears more than once; feature names must be unique within a batch.");
+                    throw new InvalidBatchDefinitionException(StateErrorIds.DuplicateFeature, $"Feature '{feature.Name}' appears more than once; feature names must be unique within a batch.");
                 _byName.Add(feature.Name, feature);
                 Count(feature, +1);
             }
@@ -116,7 +116,7 @@ namespace StateCmdlets.Core.Batches
         public static Batch Create(string batchId, BatchDefinition definition, DateTime utcNow, SchemaVersion schemaVersion)
         {
             Batches.BatchId.Validate(batchId);
-            CheckName("batch name", definition.Name, "InvalidBatchName");
+            CheckName("batch name", definition.Name, StateErrorIds.InvalidBatchName);
             definition.Settings.Validate();
 
             var features = new List<Feature>(definition.Features.Count);
@@ -126,7 +126,7 @@ namespace StateCmdlets.Core.Batches
                 string name = definition.Features[i];
                 CheckName("feature name", name, position: i + 1);
                 if (seen.TryGetValue(name, out int first))
-                    throw new InvalidBatchDefinitionException("DuplicateFeature", $"Feature '{name}' appears twice (items {first + 1} and {i + 1}); feature names must be unique within a batch.");
+                    throw new InvalidBatchDefinitionException(StateErrorIds.DuplicateFeature, $"Feature '{name}' appears twice (items {first + 1} and {i + 1}); feature names must be unique within a batch.");
                 seen.Add(name, i);
                 features.Add(new Feature(name, i));
             }
@@ -183,6 +183,46 @@ namespace StateCmdlets.Core.Batches
             return Settings.PermanentErrorTypes.Any(t => string.Equals(t, typeName, StringComparison.OrdinalIgnoreCase) || string.Equals(t, shortName, StringComparison.OrdinalIgnoreCase));
         }
 
+        /// <summary>
+        /// Checks a result before it is written and completes what the batch decides about it: a
+        /// failure of a permanent error type is permanent; any other failure gets its retry time.
+        /// </summary>
+        public FeatureResult Prepare(FeatureResult result, DateTime utcNow, string path)
+        {
+            var feature = Check(result, path);
+            if (result.Status == FeatureStatus.Failed)
+            {
+                result.Permanent |= IsPermanentErrorType(result.ErrorTypes);
+                if (!result.Permanent) result.RetryAt = Backoff.RetryAt(Settings, feature.Attempts + 1, utcNow);
+            }
+            return result;
+        }
+
+        /// <summary>
+        /// Whether a feature should be handed out now: not when it is done (another worker finished
+        /// it meanwhile), when the batch is suspended, when its retry backoff has not passed or a
+        /// feature it depends on is not done yet. When a dependency failed for good (or was itself
+        /// skipped for that), it is <see cref="ReadinessKind.Blocked"/>, with the skip to record.
+        /// </summary>
+        public Readiness ReadinessOf(Feature feature, bool includeFailed, DateTime utcNow)
+        {
+            bool todo = feature.Status == FeatureStatus.Pending || (includeFailed && feature.IsRetryable(MaxAttempts));
+            if (!todo) return Readiness.Done;
+            if (IsSuspended) return Readiness.Suspended;
+            if (feature.Status == FeatureStatus.Failed && feature.RetryAt > utcNow) return Readiness.Waiting(feature.RetryAt);
+            foreach (string on in feature.DependsOn)
+            {
+                var dependency = Find(on)!;
+                if (dependency.FailedForGood(MaxAttempts) || dependency.IsBlocked)
+                {
+                    string reason = $"{Readiness.BlockedPrefix}'{on}' did not complete ({dependency.Status}: {dependency.LastError})";
+                    return Readiness.Blocked(reason, new FeatureResult(feature.Name, FeatureStatus.Skipped, reason) { BlockedBy = on });
+                }
+                if (dependency.Status != FeatureStatus.Completed && dependency.Status != FeatureStatus.Skipped) return Readiness.Waiting(null);
+            }
+            return Readiness.Ready;
+        }
+
         /// <summary>Applies one result in memory. Unknown features and non-final statuses are refused.</summary>
         public Feature Apply(FeatureResult result, DateTime utcNow, string path)
         {
@@ -196,6 +236,7 @@ namespace StateCmdlets.Core.Batches
             feature.LastError = result.Status == FeatureStatus.Completed ? null : result.ErrorMessage;
             feature.Permanent = result.Status == FeatureStatus.Failed && result.Permanent;
             feature.RetryAt = result.Status == FeatureStatus.Failed ? result.RetryAt : null;
+            feature.BlockedBy = result.Status == FeatureStatus.Skipped ? result.BlockedBy : null;
             if (result.Data.HasValue) feature.Data = result.Data;
             Count(feature, +1);
             // Saturates rather than wrapping: a runaway count stays "over the limit", never negative.
@@ -208,14 +249,14 @@ namespace StateCmdlets.Core.Batches
         }
 
         /// <summary>Closes the circuit breaker (Resume-BatchState -Reset).</summary>
-        internal void ResetBreaker(DateTime utcNow)
+        public void ResetBreaker(DateTime utcNow)
         {
             ConsecutiveFailures = 0;
             Touch(utcNow);
         }
 
         /// <summary>Records a clear of the context budget and starts the count again.</summary>
-        internal void ResetContext(DateTime utcNow)
+        public void ResetContext(DateTime utcNow)
         {
             _contextClears.Add(new ContextClear(utcNow, ContextTokens));
             ContextTokens = 0;
@@ -243,24 +284,24 @@ namespace StateCmdlets.Core.Batches
         {
             foreach (var pair in dependencies)
             {
-                var feature = Find(pair.Key) ?? throw new InvalidBatchDefinitionException("UnknownDependency", $"The dependencies name '{pair.Key}', which is not a feature of the batch.");
+                var feature = Find(pair.Key) ?? throw new InvalidBatchDefinitionException(StateErrorIds.UnknownDependency, $"The dependencies name '{pair.Key}', which is not a feature of the batch.");
                 foreach (string on in pair.Value)
                 {
-                    if (Find(on) == null) throw new InvalidBatchDefinitionException("UnknownDependency", $"'{pair.Key}' depends on '{on}', which is not a feature of the batch.");
-                    if (on == pair.Key) throw new InvalidBatchDefinitionException("DependencyCycle", $"'{on}' depends on itself.");
+                    if (Find(on) == null) throw new InvalidBatchDefinitionException(StateErrorIds.UnknownDependency, $"'{pair.Key}' depends on '{on}', which is not a feature of the batch.");
+                    if (on == pair.Key) throw new InvalidBatchDefinitionException(StateErrorIds.DependencyCycle, $"'{on}' depends on itself.");
                 }
                 feature.DependsOn = pair.Value.Distinct(StringComparer.Ordinal).ToArray();
             }
             var cycle = DependencyOrder.FindCycle(_features, name => Find(name)!);
             if (cycle != null)
-                throw new InvalidBatchDefinitionException("DependencyCycle", "The dependencies form a cycle: " + string.Join(" -> ", cycle) + ".");
+                throw new InvalidBatchDefinitionException(StateErrorIds.DependencyCycle, "The dependencies form a cycle: " + string.Join(" -> ", cycle) + ".");
         }
 
         /// <summary>
         /// Any Unicode text that survives UTF-8, 1 to 1024 characters, not only white space (a blank
         /// line of a list is not a work item). <paramref name="position"/> (from 1) says which item of a list it is.
         /// </summary>
-        internal static void CheckName(string what, string? name, string errorId = "InvalidFeatureName", int? position = null)
+        internal static void CheckName(string what, string? name, string errorId = StateErrorIds.InvalidFeatureName, int? position = null)
         {
             string item = position.HasValue ? $" (item {position.Value})" : string.Empty;
             if (string.IsNullOrEmpty(name))

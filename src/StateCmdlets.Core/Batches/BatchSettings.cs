@@ -32,13 +32,13 @@ namespace StateCmdlets.Core.Batches
         internal void Validate()
         {
             if (MaxAttempts < 1)
-                throw new InvalidBatchDefinitionException("InvalidMaxAttempts", $"MaxAttempts must be at least 1 (got {MaxAttempts}).");
+                throw new InvalidBatchDefinitionException(StateErrorIds.InvalidMaxAttempts, $"MaxAttempts must be at least 1 (got {MaxAttempts}).");
             if (MaxConsecutiveFailures < 0)
-                throw new InvalidBatchDefinitionException("InvalidSetting", $"MaxConsecutiveFailures must be 0 (off) or more (got {MaxConsecutiveFailures}).");
+                throw new InvalidBatchDefinitionException(StateErrorIds.InvalidSetting, $"MaxConsecutiveFailures must be 0 (off) or more (got {MaxConsecutiveFailures}).");
             if (RetryDelay < TimeSpan.Zero || MaxRetryDelay < TimeSpan.Zero)
-                throw new InvalidBatchDefinitionException("InvalidSetting", "RetryDelay and MaxRetryDelay cannot be negative.");
+                throw new InvalidBatchDefinitionException(StateErrorIds.InvalidSetting, "RetryDelay and MaxRetryDelay cannot be negative.");
             if (ContextTokenLimit < 1)
-                throw new InvalidBatchDefinitionException("InvalidSetting", $"ContextTokenLimit must be at least 1 (got {ContextTokenLimit}).");
+                throw new InvalidBatchDefinitionException(StateErrorIds.InvalidSetting, $"ContextTokenLimit must be at least 1 (got {ContextTokenLimit}).");
         }
     }
 }

@@ -39,6 +39,12 @@ namespace StateCmdlets.Core.Batches
         /// <summary>A failed feature is not handed out again before this time (retry backoff).</summary>
         public DateTime? RetryAt { get; internal set; }
 
+        /// <summary>For a feature skipped because a feature it depends on failed for good: that feature.</summary>
+        public string? BlockedBy { get; internal set; }
+
+        /// <summary>Skipped because of a dependency: what depends on it is blocked too.</summary>
+        internal bool IsBlocked => Status == FeatureStatus.Skipped && BlockedBy != null;
+
         /// <summary>Features this one must come after.</summary>
         public IReadOnlyList<string> DependsOn { get; internal set; } = Array.Empty<string>();
 
@@ -61,6 +67,7 @@ namespace StateCmdlets.Core.Batches
             Data = Data,
             Permanent = Permanent,
             RetryAt = RetryAt,
+            BlockedBy = BlockedBy,
             DependsOn = DependsOn,
             UnknownProperties = UnknownProperties,
         };

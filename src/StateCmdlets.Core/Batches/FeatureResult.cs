@@ -38,6 +38,9 @@ namespace StateCmdlets.Core.Batches
         /// <summary>Tokens this attempt used, added to the batch's context estimate.</summary>
         public long ContextTokens { get; set; }
 
+        /// <summary>For a skip because a dependency failed for good: that dependency (set by the batch).</summary>
+        public string? BlockedBy { get; internal set; }
+
         /// <summary>When a failed feature may be tried again (backoff); set by the store, kept in the journal.</summary>
         internal DateTime? RetryAt { get; set; }
     }

@@ -56,10 +56,10 @@ namespace StateCmdlets.Commands
 
             // A folder the user named that does not exist is a typo worth hearing about; the default one
             // not existing yet just means no batch was ever made.
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(StateDirectory)) && !store.DirectoryExists)
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(StateDirectory)) && !store.LocationExists)
             {
-                WriteError(new ErrorRecord(new System.IO.DirectoryNotFoundException($"The state directory '{store.StateDirectory}' does not exist."),
-                    "StateDirectoryNotFound", ErrorCategory.ObjectNotFound, store.StateDirectory));
+                WriteError(new ErrorRecord(new System.IO.DirectoryNotFoundException($"The state directory '{store.Location}' does not exist."),
+                    "StateDirectoryNotFound", ErrorCategory.ObjectNotFound, store.Location));
                 return;
             }
 
@@ -69,7 +69,7 @@ namespace StateCmdlets.Commands
             var matched = new bool[patterns.Count];
             var found = new List<BatchState>();
             IReadOnlyList<string> ids = new string[0];
-            if (!TryRun(() => ids = store.ListBatchIds(), store.StateDirectory)) return;
+            if (!TryRun(() => ids = store.ListBatchIds(), store.Location)) return;
             foreach (string id in ids)
             {
                 Batch? batch = null;
@@ -82,7 +82,7 @@ namespace StateCmdlets.Commands
                     matched[i] = true;
                     any = true;
                 }
-                if (any) found.Add(new BatchState(batch!, store.Files(id)));
+                if (any) found.Add(new BatchState(batch!, store));
             }
             foreach (var state in found.OrderBy(b => b.CreatedAt).ThenBy(b => b.BatchId, StringComparer.Ordinal)) WriteObject(state);
 
@@ -91,17 +91,17 @@ namespace StateCmdlets.Commands
             {
                 if (matched[i] || WildcardPattern.ContainsWildcardCharacters(wanted[i])) continue;
                 string what = byIdentity ? "with the id or name" : "named";
-                WriteError(new ErrorRecord(new ItemNotFoundException($"No batch {what} '{wanted[i]}' in '{store.StateDirectory}'."),
+                WriteError(new ErrorRecord(new ItemNotFoundException($"No batch {what} '{wanted[i]}' in '{store.Location}'."),
                     "BatchNotFound", ErrorCategory.ObjectNotFound, wanted[i]));
             }
         }
 
-        private void GetByIds(BatchStore store, IEnumerable<string> ids)
+        private void GetByIds(IBatchStore store, IEnumerable<string> ids)
         {
             foreach (string id in ids)
             {
                 Batch? batch = null;
-                if (TryRun(() => batch = store.Load(id), id)) WriteObject(new BatchState(batch!, store.Files(id)));
+                if (TryRun(() => batch = store.Load(id), id)) WriteObject(new BatchState(batch!, store));
             }
         }
     }

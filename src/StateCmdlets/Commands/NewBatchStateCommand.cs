@@ -127,7 +127,7 @@ namespace StateCmdlets.Commands
             var store = Store;
             Batch? created = null;
             if (TryRun(() => created = store.Create(definition, Force, Cancellation), BatchId))
-                WriteObject(new BatchState(created!, store.Files(created!.BatchId)));
+                WriteObject(new BatchState(created!, store));
         }
 
         /// <summary>"3", "3, 7 and 12", or the first five and how many more.</summary>

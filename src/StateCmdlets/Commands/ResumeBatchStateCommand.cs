@@ -85,7 +85,7 @@ namespace StateCmdlets.Commands
         }
 
         /// <summary>One pass over what is left; returns how many features it emitted.</summary>
-        private int HandOut(Core.Batches.BatchStore store, Batch batch, BatchProgress progress, Dictionary<string, int> handedOut, out bool suspended, out DateTime? nextRetry)
+        private int HandOut(IBatchStore store, Batch batch, BatchProgress progress, Dictionary<string, int> handedOut, out bool suspended, out DateTime? nextRetry)
         {
             suspended = false;
             nextRetry = null;
@@ -117,7 +117,7 @@ namespace StateCmdlets.Commands
                 progress.Report(this, total - (order.Count - i), total, feature.Name);
                 handedOut[feature.Name] = feature.Attempts;
                 emitted++;
-                WriteObject(new FeatureState(batch.BatchId, store.StateDirectory, feature));
+                WriteObject(new FeatureState(batch.BatchId, store.Location, feature));
             }
             return emitted;
         }
@@ -126,7 +126,7 @@ namespace StateCmdlets.Commands
             WriteWarning($"Batch '{BatchId}' is suspended after {failures} failures in a row (limit {limit}): nothing is handed out. Fix the cause, then run Resume-BatchState -BatchId {BatchId} -Reset.");
 
         /// <summary>One line to the information stream: where the batch stands, and how to go on.</summary>
-        private void WriteSummary(Core.Batches.BatchStore store)
+        private void WriteSummary(IBatchStore store)
         {
             try
             {

@@ -111,7 +111,7 @@ namespace StateCmdlets.Commands
             RecordOutcome? outcome = null;
             if (!TryRun(() => outcome = store.Record(BatchId, result, Cancellation), Feature)) return;
             ProgressOf(BatchId).Report(this, outcome!.Total - outcome.Remaining, outcome.Total, Feature);
-            if (PassThru) WriteObject(new FeatureState(BatchId, store.StateDirectory, outcome.Feature));
+            if (PassThru) WriteObject(new FeatureState(BatchId, store.Location, outcome.Feature));
         }
 
         /// <summary>

@@ -4,6 +4,7 @@ using System.Linq;
 using System.Text;
 using System.Threading;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore;
 
 namespace StateCmdlets.Core.Tests.CrashSimulation
 {
@@ -29,7 +30,7 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
             Store = NewStore(_disk);
         }
 
-        public BatchStore Store { get; }
+        public FileBatchStore Store { get; }
 
         public SimulatedDisk Disk => _disk;
 
@@ -41,7 +42,7 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
         /// <summary>An extra rule every crash state of a step must meet (null: fine; else what is wrong).</summary>
         public Func<DiskImage, string?>? Invariant { get; set; }
 
-        public void Step(string name, Action<BatchStore> step)
+        public void Step(string name, Action<FileBatchStore> step)
         {
             string before = Describe(_disk.Current());
             var images = new List<DiskImage>();
@@ -131,13 +132,13 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
             return text.ToString();
         }
 
-        private BatchStore NewStore(SimulatedDisk disk)
+        private FileBatchStore NewStore(SimulatedDisk disk)
         {
             long tick = 0;
-            return new BatchStore(SimulatedDisk.Folder, new BatchStoreOptions
+            return new FileBatchStore(SimulatedDisk.Folder, new FileStoreOptions
             {
                 FileSystem = disk,
-                CompactionMinimumBytes = _compactionMinimum,
+                FoldMinimumBytes = _compactionMinimum,
                 // A clock that moves, so every result has its own time.
                 UtcNow = () => new DateTime(2026, 11, 25, 10, 0, 0, DateTimeKind.Utc).AddTicks(Interlocked.Increment(ref tick) * 10000),
             });

@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -172,7 +173,7 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
         {
             string snapshot = CrashChecker.BatchId + ".json";
             if (!image.Files.TryGetValue(snapshot, out var bytes) || bytes.SequenceEqual(start.Files[snapshot])) return null;
-            if (!Encoding.UTF8.GetString(bytes).Contains("\"schemaVersion\": \"" + StateCmdlets.Core.Versioning.BatchSchema.Current + "\"")) return null;
+            if (!Encoding.UTF8.GetString(bytes).Contains("\"schemaVersion\": \"" + StateCmdlets.Core.Batches.FileStore.Schema.BatchSchema.Current + "\"")) return null;
             if (!image.Files.TryGetValue(snapshot + ".v1.0.0.bak", out var backup)) return "the file was migrated but its backup is missing.";
             return backup.SequenceEqual(start.Files[snapshot]) ? null : "the backup of the migrated file is not the original.";
         }
@@ -189,7 +190,7 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
         private static DiskImage DamagedSnapshotWithBackup()
         {
             var disk = new SimulatedDisk(Version1File());
-            var store = new BatchStore(SimulatedDisk.Folder, new BatchStoreOptions { FileSystem = disk });
+            var store = new FileBatchStore(SimulatedDisk.Folder, new FileStoreOptions { FileSystem = disk });
             store.Record(CrashChecker.BatchId, Result("srv-004", FeatureStatus.Completed), None);
             store.Record(CrashChecker.BatchId, Result("日本 ünïcødé", FeatureStatus.Failed, "again"), None);
             var image = disk.Current();
@@ -200,7 +201,7 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
         private static DiskImage TornTail()
         {
             var disk = new SimulatedDisk();
-            var store = new BatchStore(SimulatedDisk.Folder, new BatchStoreOptions { FileSystem = disk });
+            var store = new FileBatchStore(SimulatedDisk.Folder, new FileStoreOptions { FileSystem = disk });
             store.Create(Definition(4), false, None);
             store.Record(CrashChecker.BatchId, Result("f0", FeatureStatus.Completed), None);
             store.Record(CrashChecker.BatchId, Result("f1", FeatureStatus.Failed, "e"), None);

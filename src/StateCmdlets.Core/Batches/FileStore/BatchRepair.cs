@@ -3,19 +3,34 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Threading;
-using StateCmdlets.Core.Json;
 using StateCmdlets.Core.Storage;
 using StateCmdlets.Core.Versioning;
+using static StateCmdlets.Core.Batches.FileStore.FileOperation;
 
-namespace StateCmdlets.Core.Batches
+namespace StateCmdlets.Core.Batches.FileStore
 {
     /// <summary>Test-BatchState and Repair-BatchState: finding what is wrong with a batch's files, and mending it.</summary>
-    public sealed partial class BatchStore
+    internal sealed class BatchRepair
     {
-        /// <summary>Everything wrong with a batch's files. Changes nothing, takes no lock.</summary>
-        public IReadOnlyList<StateProblem> Inspect(string batchId)
+        private readonly IFileSystem _fs;
+        private readonly FileStoreOptions _options;
+        private readonly BatchReader _reader;
+        private readonly SnapshotWriter _snapshots;
+        private readonly BatchUnitOfWork _units;
+
+        internal BatchRepair(IFileSystem fs, FileStoreOptions options, BatchReader reader, SnapshotWriter snapshots, BatchUnitOfWork units)
         {
-            var files = Files(batchId);
+            _fs = fs;
+            _options = options;
+            _reader = reader;
+            _snapshots = snapshots;
+            _units = units;
+        }
+
+        /// <summary>Everything wrong with a batch's files. Changes nothing, takes no lock.</summary>
+        internal IReadOnlyList<StateProblem> Inspect(BatchFiles files)
+        {
+            string batchId = files.Id;
             var problems = new List<StateProblem>();
             var names = _fs.DirectoryExists(files.Directory) ? _fs.ListFiles(files.Directory, "*") : Array.Empty<string>();
             if (!names.Contains(files.SnapshotName))
@@ -27,7 +42,7 @@ namespace StateCmdlets.Core.Batches
             {
                 try
                 {
-                    var session = ReadOnce(files);
+                    var session = _reader.ReadOnce(files);
                     if (session.TornAt.HasValue)
                         problems.Add(new StateProblem(batchId, StateProblemKind.TornJournalWrite, files.Journal, session.TornAt,
                             "the journal ends in a write a crash interrupted; the next result recorded clears it."));
@@ -35,7 +50,7 @@ namespace StateCmdlets.Core.Batches
                 catch (StateFileCorruptException e)
                 {
                     var kind = e.Path == files.Journal ? StateProblemKind.JournalDamage
-                        : e.Problem.StartsWith("it is not valid JSON", StringComparison.Ordinal) || e.Problem.StartsWith("the file is empty", StringComparison.Ordinal) ? StateProblemKind.ParseError
+                        : e.Kind == CorruptionKind.Unparsable ? StateProblemKind.ParseError
                         : StateProblemKind.SchemaViolation;
                     problems.Add(new StateProblem(batchId, kind, e.Path ?? files.Snapshot, e.Offset, e.Problem));
                 }
@@ -48,7 +63,7 @@ namespace StateCmdlets.Core.Batches
             {
                 try
                 {
-                    BatchDocument.Deserialize(Guard(files.LatestBackup, "read", () => _fs.ReadAllBytes(files.LatestBackup)), files.LatestBackup, files.Id, Options.Migrator, out _, out _);
+                    BatchDocument.Deserialize(Guard(files.LatestBackup, "read", () => _fs.ReadAllBytes(files.LatestBackup)), files.LatestBackup, files.Id, _options.Migrator, out _, out _);
                 }
                 catch (StateFileCorruptException e)
                 {
@@ -76,15 +91,15 @@ namespace StateCmdlets.Core.Batches
         /// its readable records kept; temporary files of interrupted writes are removed. The report
         /// says what was recovered and what could not be.
         /// </summary>
-        public RepairReport Repair(string batchId, CancellationToken cancellationToken)
+        internal RepairReport Repair(BatchFiles files, CancellationToken cancellationToken)
         {
-            var files = Files(batchId);
+            string batchId = files.Id;
             var report = new RepairReport(batchId, files.Snapshot);
-            report.Problems.AddRange(Inspect(batchId));
+            report.Problems.AddRange(Inspect(files));
             bool lockExisted = _fs.FileExists(files.Lock);
-            using (TakeLock(files, cancellationToken))
+            using (_units.Lock(files, cancellationToken))
             {
-                Forget(files);
+                _units.Forget(files);
                 if (!lockExisted) report.Actions.Add($"Created the lock file '{files.Lock}'.");
                 // Under the lock no write is under way, so every temporary file of the batch is left over from a crash.
                 foreach (string name in _fs.ListFiles(files.Directory, "*").Where(files.IsTempFile))
@@ -108,19 +123,19 @@ namespace StateCmdlets.Core.Batches
                     SalvageJournal(files, report);
                 else if (kinds.Contains(StateProblemKind.TornJournalWrite))
                 {
-                    WithSession(files, session => Compact(files, session));
+                    _units.WithSession(files, session => { _snapshots.Fold(files, session); return true; });
                     report.Actions.Add("Folded the journal into a fresh snapshot, clearing a write a crash had interrupted.");
                     report.Recovered = true;
                 }
                 else if (kinds.Contains(StateProblemKind.DamagedBackup))
                 {
-                    WithSession(files, session => Compact(files, session));
+                    _units.WithSession(files, session => { _snapshots.Fold(files, session); return true; });
                     report.Actions.Add($"Wrote a fresh backup '{files.LatestBackup}' (and snapshot) from the batch as it reads.");
                     report.Recovered = true;
                 }
                 else report.Recovered = true;
             }
-            Trace($"Repaired batch '{batchId}': {report.Actions.Count} action(s), recovered: {report.Recovered}.");
+            _options.Trace?.Invoke($"Repaired batch '{batchId}': {report.Actions.Count} action(s), recovered: {report.Recovered}.");
             return report;
         }
 
@@ -128,11 +143,11 @@ namespace StateCmdlets.Core.Batches
         private void SalvageJournal(BatchFiles files, RepairReport report)
         {
             byte[] journal = Guard(files.Journal, "read", () => _fs.ReadAllBytes(files.Journal));
-            var session = ReadSnapshotOnly(files);
+            var session = _reader.ReadSnapshotOnly(files);
             var salvage = JournalCodec.Salvage(journal, files.Journal);
             int applied = ApplyBestEffort(files, session, UsableRecords(files, salvage, report), report);
             MoveAside(files.Journal, report);
-            Compact(files, session);
+            _snapshots.Fold(files, session);
             report.Actions.Add($"Rebuilt the snapshot from '{files.Snapshot}' and {applied} readable journal record(s).");
             report.Recovered = true;
         }
@@ -179,7 +194,7 @@ namespace StateCmdlets.Core.Batches
                 try
                 {
                     byte[] bytes = _fs.ReadAllBytes(path);
-                    var batch = BatchDocument.Deserialize(bytes, path, files.Id, Options.Migrator, out var version, out var mark);
+                    var batch = BatchDocument.Deserialize(bytes, path, files.Id, _options.Migrator, out var version, out var mark);
                     rebuilt = new BatchSession(batch, mark, bytes.Length, version, null);
                     used = path;
                     break;
@@ -212,17 +227,10 @@ namespace StateCmdlets.Core.Batches
             if (_fs.FileExists(files.Snapshot)) MoveAside(files.Snapshot, report);
             rebuilt.LastSequence = 0;
             rebuilt.Mark = default;
-            Compact(files, rebuilt);
+            _snapshots.Fold(files, rebuilt);
             report.Actions.Add($"Rebuilt '{files.Snapshot}' from the backup '{used}'.");
             if (!complete) report.Lost.Add("Results recorded between the backup and the damage that the journal no longer held are lost.");
             report.Recovered = true;
-        }
-
-        private BatchSession ReadSnapshotOnly(BatchFiles files)
-        {
-            byte[] bytes = Guard(files.Snapshot, "read", () => _fs.ReadAllBytes(files.Snapshot));
-            var batch = BatchDocument.Deserialize(bytes, files.Snapshot, files.Id, Options.Migrator, out var version, out var mark);
-            return new BatchSession(batch, mark, bytes.Length, version, version < Options.Migrator.Current ? bytes : null);
         }
 
         /// <summary>Applies records in order, skipping those already in the base and those that do not fit it.</summary>
@@ -234,8 +242,7 @@ namespace StateCmdlets.Core.Batches
                 if (record.Sequence <= session.Mark.Sequence && session.Mark.Generation != null) continue;
                 try
                 {
-                    if (record.Operation == JournalOperation.Result) session.Batch.Apply(record.Result!, record.At, files.Snapshot);
-                    else Apply(session.Batch, record.Operation, record.At);
+                    record.ApplyTo(session.Batch, files.Snapshot);
                     session.LastSequence = Math.Max(session.LastSequence, record.Sequence);
                     applied++;
                 }
@@ -250,7 +257,7 @@ namespace StateCmdlets.Core.Batches
         /// <summary>Keeps a damaged file as a durable copy; the rebuild then replaces the original atomically.</summary>
         private void MoveAside(string path, RepairReport report)
         {
-            string aside = CopyAside(path);
+            string aside = AsideCopy.Make(_fs, path, _options.UtcNow());
             report.Actions.Add($"Kept a copy of the damaged '{path}' as '{aside}' (never deleted).");
         }
     }

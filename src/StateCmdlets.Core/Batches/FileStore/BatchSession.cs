@@ -1,7 +1,7 @@
 using StateCmdlets.Core.Json;
 using StateCmdlets.Core.Versioning;
 
-namespace StateCmdlets.Core.Batches
+namespace StateCmdlets.Core.Batches.FileStore
 {
     /// <summary>
     /// A batch as a writer holds it in memory between updates, with where it stands on disk, so the

@@ -2,10 +2,10 @@ using System;
 using System.Collections.Generic;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Json;
 using StateCmdlets.Core.Versioning;
 
-namespace StateCmdlets.Core.Json
+namespace StateCmdlets.Core.Batches.FileStore
 {
     /// <summary>
     /// The batch snapshot file (B.json): writing it, and reading it back with full validation,
@@ -27,7 +27,7 @@ namespace StateCmdlets.Core.Json
         { "maxAttempts", "maxConsecutiveFailures", "retryDelaySeconds", "maxRetryDelaySeconds", "contextTokenLimit", "permanentErrorTypes" };
 
         private static readonly HashSet<string> FeatureNames = new HashSet<string>(StringComparer.Ordinal)
-        { "name", "status", "attempts", "lastError", "completedAt", "updatedAt", "data", "permanent", "retryAt", "dependsOn" };
+        { "name", "status", "attempts", "lastError", "completedAt", "updatedAt", "data", "permanent", "retryAt", "blockedBy", "dependsOn" };
 
         internal static byte[] Serialize(Batch batch, SnapshotMark mark) => JsonText.Write(w =>
         {
@@ -90,6 +90,7 @@ namespace StateCmdlets.Core.Json
                 }
                 if (f.Permanent) w.WriteBoolean("permanent", true);
                 if (f.RetryAt.HasValue) w.WriteString("retryAt", JsonText.FormatDate(f.RetryAt.Value));
+                if (f.BlockedBy != null) w.WriteString("blockedBy", f.BlockedBy);
                 if (f.DependsOn.Count > 0)
                 {
                     w.WriteStartArray("dependsOn");
@@ -241,6 +242,8 @@ namespace StateCmdlets.Core.Json
                 if (item.TryGetProperty("data", out var data) && data.ValueKind != JsonValueKind.Null) feature.Data = data.Clone();
                 feature.Permanent = r.Bool(item, "permanent", at + ".permanent");
                 feature.RetryAt = r.Date(item, "retryAt", required: false, at + ".retryAt");
+                if (feature.Status == FeatureStatus.Skipped)
+                    feature.BlockedBy = r.String(item, "blockedBy", required: false, at + ".blockedBy") ?? LegacyBlocking.DependencyNamedIn(feature.LastError);
                 features.Add(feature);
                 index++;
             }
@@ -401,22 +404,5 @@ namespace StateCmdlets.Core.Json
                 throw Problem(at, $"'{text}' is not one of Pending, Completed, Failed, Skipped.");
             }
         }
-    }
-
-    /// <summary>
-    /// Which journal a snapshot goes with: the journal's generation, and the sequence number of the
-    /// last record the snapshot already holds. A snapshot without a generation has no journal.
-    /// </summary>
-    internal readonly struct SnapshotMark
-    {
-        internal SnapshotMark(string? generation, long sequence)
-        {
-            Generation = generation;
-            Sequence = sequence;
-        }
-
-        internal string? Generation { get; }
-
-        internal long Sequence { get; }
     }
 }

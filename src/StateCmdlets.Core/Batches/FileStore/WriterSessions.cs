@@ -2,7 +2,7 @@ using System.Collections.Generic;
 using StateCmdlets.Core.Storage;
 using StateCmdlets.Core.Versioning;
 
-namespace StateCmdlets.Core.Batches
+namespace StateCmdlets.Core.Batches.FileStore
 {
     /// <summary>
     /// Process-wide cache of writer sessions, so a script that records results one cmdlet call at a

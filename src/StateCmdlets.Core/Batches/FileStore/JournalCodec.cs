@@ -3,10 +3,10 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Json;
 using StateCmdlets.Core.Storage;
 
-namespace StateCmdlets.Core.Json
+namespace StateCmdlets.Core.Batches.FileStore
 {
     /// <summary>
     /// The journal file B.journal: a header line, then one result per line, then zero bytes up to
@@ -45,6 +45,7 @@ namespace StateCmdlets.Core.Json
             if (result.Permanent) w.WriteBoolean("permanent", true);
             if (result.RetryAt.HasValue) w.WriteString("retryAt", JsonText.FormatDate(result.RetryAt.Value));
             if (result.ContextTokens != 0) w.WriteNumber("tokens", result.ContextTokens);
+            if (result.BlockedBy != null) w.WriteString("blockedBy", result.BlockedBy);
             if (result.Data.HasValue)
             {
                 w.WritePropertyName("data");
@@ -162,6 +163,8 @@ namespace StateCmdlets.Core.Json
                 if (!JsonText.TryParseDate(r.GetString(), out var retryAt)) throw Bad("has an invalid retryAt.");
                 result.RetryAt = retryAt;
             }
+            if (status == FeatureStatus.Skipped)
+                result.BlockedBy = root.TryGetProperty("blockedBy", out var blocked) && blocked.ValueKind == JsonValueKind.String ? blocked.GetString() : LegacyBlocking.DependencyNamedIn(error);
             return new JournalRecord(sequence, JournalOperation.Result, result, at, offset);
         }
 
@@ -280,59 +283,5 @@ namespace StateCmdlets.Core.Json
 
             internal bool Sealed { get; }
         }
-    }
-
-    /// <summary>What a journal holds: its generation and the records up to the first torn byte.</summary>
-    internal sealed class JournalContents
-    {
-        internal string? Generation { get; set; }
-
-        internal long HeaderLength { get; set; }
-
-        internal List<JournalRecord> Records { get; } = new List<JournalRecord>();
-
-        /// <summary>Offset just past the last whole record: where the next record is written.</summary>
-        internal long ValidLength { get; set; }
-
-        /// <summary>Where a torn final write starts, if there is one.</summary>
-        internal long? TornAt { get; set; }
-
-        /// <summary>Just past the last non-zero byte: what a writer must clear after its record.</summary>
-        internal long DirtyEnd { get; set; }
-
-        /// <summary>The file's length, zero padding included.</summary>
-        internal long Capacity { get; set; }
-    }
-
-    /// <summary>What a journal record does.</summary>
-    internal enum JournalOperation
-    {
-        Result,
-        ResetBreaker,
-        ResetContext,
-    }
-
-    /// <summary>One recorded change, with its sequence number and where it sits in the file.</summary>
-    internal sealed class JournalRecord
-    {
-        internal JournalRecord(long sequence, JournalOperation operation, FeatureResult? result, DateTime at, long offset)
-        {
-            Sequence = sequence;
-            Operation = operation;
-            Result = result;
-            At = at;
-            Offset = offset;
-        }
-
-        internal long Sequence { get; }
-
-        internal JournalOperation Operation { get; }
-
-        /// <summary>The result, for <see cref="JournalOperation.Result"/>.</summary>
-        internal FeatureResult? Result { get; }
-
-        internal DateTime At { get; }
-
-        internal long Offset { get; }
     }
 }

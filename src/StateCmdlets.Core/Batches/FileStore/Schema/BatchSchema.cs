@@ -1,6 +1,7 @@
-using StateCmdlets.Core.Versioning.Steps;
 
-namespace StateCmdlets.Core.Versioning
+using StateCmdlets.Core.Versioning;
+
+namespace StateCmdlets.Core.Batches.FileStore.Schema
 {
     /// <summary>
     /// The batch snapshot format: its current version and the chain of steps up to it.
