@@ -143,6 +143,17 @@ catch { if ("$_" -like '*NonInteractive*') { 'prompted' } else { "error: $_" } }
         (Get-BatchState -BatchId B -StateDirectory $d).Completed | Should -Be 1
     }
 
+    It 'Invoke-StateMigration asks (ConfirmImpact High) unless -Force; -WhatIf, also through $WhatIfPreference, wins over -Force' {
+        New-UnversionedBatch $d 'U'
+        $before = Get-DirectorySnapshot $d
+        Invoke-Confirmed 'Invoke-StateMigration -StateDirectory $d' | Should -Be 'prompted'
+        Invoke-Confirmed '$WhatIfPreference = $true; Invoke-StateMigration -StateDirectory $d -Force' | Should -BeLike 'What if:*went ahead'
+        Invoke-Confirmed 'Invoke-StateMigration -StateDirectory $d -Force -Confirm' | Should -Be 'prompted'
+        Get-DirectorySnapshot $d | Should -Be $before
+        Invoke-Confirmed 'Invoke-StateMigration -StateDirectory $d -Force' | Should -Be 'went ahead'
+        (Get-BatchState -BatchId U -StateDirectory $d).SchemaVersion | Should -Not -Be '1.0.0'
+    }
+
     It 'Import-BatchState -Force over a batch with recorded results asks too' {
         New-BatchWithResult
         $export = Join-Path (Split-Path -Parent $d) 'export.json'

@@ -15,7 +15,7 @@ namespace StateCmdlets.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "BatchState", DefaultParameterSetName = ByIdentitySet)]
     [OutputType(typeof(BatchState))]
-    public sealed class GetBatchStateCommand : StateCmdletBase
+    public sealed class GetBatchStateCommand : BatchCmdletBase
     {
         private const string ByIdentitySet = "ByIdentity";
         private const string ByNameSet = "ByName";

@@ -11,7 +11,7 @@ namespace StateCmdlets.Commands
     /// </summary>
     [Cmdlet(VerbsData.Import, "BatchState", DefaultParameterSetName = PathSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(BatchState))]
-    public sealed class ImportBatchStateCommand : LockingStateCmdletBase
+    public sealed class ImportBatchStateCommand : LockingBatchCmdletBase
     {
         private const string PathSet = "Path";
         private const string LiteralPathSet = "LiteralPath";
@@ -83,24 +83,13 @@ namespace StateCmdlets.Commands
             return record;
         }
 
+        /// <summary>The files -Path (wildcards) or -LiteralPath name, each taken as it is.</summary>
         private IEnumerable<string> SourceFiles()
         {
-            foreach (string path in ParameterSetName == PathSet ? Path : LiteralPath)
-            {
-                List<string> resolved;
-                try
-                {
-                    resolved = ParameterSetName == PathSet
-                        ? new List<string>(GetResolvedProviderPathFromPSPath(path, out _))
-                        : new List<string> { SessionState.Path.GetUnresolvedProviderPathFromPSPath(path) };
-                }
-                catch (ItemNotFoundException e)
-                {
-                    WriteError(new ErrorRecord(e, "StateFileNotFound", ErrorCategory.ObjectNotFound, path));
-                    continue;
-                }
-                foreach (string file in resolved) yield return file;
-            }
+            bool literal = ParameterSetName == LiteralPathSet;
+            foreach (string path in literal ? LiteralPath : Path)
+                foreach (string file in Paths.Files(path, literal, onlyStateFiles: false))
+                    yield return file;
         }
     }
 }

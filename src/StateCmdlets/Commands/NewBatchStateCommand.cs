@@ -16,7 +16,7 @@ namespace StateCmdlets.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.New, "BatchState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(BatchState))]
-    public sealed class NewBatchStateCommand : LockingStateCmdletBase
+    public sealed class NewBatchStateCommand : LockingBatchCmdletBase
     {
         private readonly List<string> _features = new List<string>();
         private readonly List<int> _blankInputs = new List<int>();

@@ -7,7 +7,7 @@ namespace StateCmdlets.Commands
     /// <summary>Deletes a batch's files: snapshot, journal, backups and lock. Deleting recorded work asks first (ConfirmImpact High).</summary>
     [Cmdlet(VerbsCommon.Remove, "BatchState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(void))]
-    public sealed class RemoveBatchStateCommand : LockingStateCmdletBase
+    public sealed class RemoveBatchStateCommand : LockingBatchCmdletBase
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]

@@ -17,7 +17,7 @@ namespace StateCmdlets.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Resume, "BatchState")]
     [OutputType(typeof(FeatureState))]
-    public sealed class ResumeBatchStateCommand : StateCmdletBase
+    public sealed class ResumeBatchStateCommand : BatchCmdletBase
     {
         private bool _includeFailed = true;
 

@@ -13,7 +13,7 @@ namespace StateCmdlets.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Set, "FeatureResult")]
     [OutputType(typeof(FeatureState))]
-    public sealed class SetFeatureResultCommand : LockingStateCmdletBase
+    public sealed class SetFeatureResultCommand : LockingBatchCmdletBase
     {
         // Two sets so that a piped FeatureState (InputObject) never binds its own Status to -Status:
         // its Pending would fail validation with a message about a value nobody typed.

@@ -9,10 +9,10 @@ using StateCmdlets.Core.Batches.FileStore;
 namespace StateCmdlets
 {
     /// <summary>
-    /// What every batch command shares: -StateDirectory (bound from piped BatchState and
-    /// FeatureState objects), its provider path resolution, and the store for it.
+    /// What every batch command shares, and only batch commands: -StateDirectory (bound from piped
+    /// BatchState and FeatureState objects), its provider path resolution, and the store for it.
     /// </summary>
-    public abstract class StateCmdletBase : CancellableCmdlet
+    public abstract class BatchCmdletBase : CancellableCmdlet
     {
         private readonly Dictionary<string, IBatchStore> _stores = new Dictionary<string, IBatchStore>(StringComparer.Ordinal);
 
