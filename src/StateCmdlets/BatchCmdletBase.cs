@@ -29,6 +29,17 @@ namespace StateCmdlets
         /// <summary>The store for the current -StateDirectory (or the default), resolved through the provider.</summary>
         protected IBatchStore Store => StoreAt(ResolveDirectory(StateDirectory));
 
+        /// <summary>
+        /// For listings: another program's JSON file in the state directory is no batch, so it is
+        /// skipped (-Verbose says so) rather than reported as damage. True when it was skipped.
+        /// </summary>
+        protected bool SkipNotABatch(StateException exception)
+        {
+            if (!(exception is StateFileCorruptException { Kind: CorruptionKind.NotABatch })) return false;
+            WriteVerbose($"Skipped: {exception.Message}");
+            return true;
+        }
+
         protected string ResolveDirectory(string? directory)
         {
             // The default too goes through the provider, so a relative $env:STATECMDLETS_HOME means $PWD, as in any cmdlet.

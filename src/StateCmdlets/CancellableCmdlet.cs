@@ -36,7 +36,7 @@ namespace StateCmdlets
         private protected ProviderPaths Paths => _paths ??= new ProviderPaths(this);
 
         /// <summary>Runs a core call; its failures become non-terminating errors, Ctrl+C stops the pipeline.</summary>
-        protected bool TryRun(Action action, object? target = null) => Calls.TryRun(action, target);
+        protected bool TryRun(Action action, object? target = null, Func<StateException, bool>? handled = null) => Calls.TryRun(action, target, handled);
 
         /// <summary>Once per folder and process: flock and fsync over NFS or SMB do not keep the guarantees.</summary>
         protected void WarnIfNetworkFileSystem(string? folder) => NetworkFileSystemWarning.WarnOnce(this, folder);

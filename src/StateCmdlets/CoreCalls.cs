@@ -23,8 +23,11 @@ namespace StateCmdlets
             _toErrorRecord = toErrorRecord;
         }
 
-        /// <summary>Runs <paramref name="action"/>; false after its failure was written as an error about <paramref name="target"/>.</summary>
-        internal bool TryRun(Action action, object? target = null)
+        /// <summary>
+        /// Runs <paramref name="action"/>; false after its failure was written as an error about
+        /// <paramref name="target"/>, or dealt with by <paramref name="handled"/> (which returns true then).
+        /// </summary>
+        internal bool TryRun(Action action, object? target = null, Func<StateException, bool>? handled = null)
         {
             try
             {
@@ -33,7 +36,7 @@ namespace StateCmdlets
             }
             catch (StateException e)
             {
-                _cmdlet.WriteError(_toErrorRecord(e, target));
+                if (handled == null || !handled(e)) _cmdlet.WriteError(_toErrorRecord(e, target));
                 return false;
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)

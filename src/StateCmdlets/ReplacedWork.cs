@@ -20,14 +20,14 @@ namespace StateCmdlets
                 int results = store.Load(batchId).Features.Sum(f => f.Attempts);
                 return results == 0 ? null : results == 1 ? "1 recorded result" : $"{results} recorded results";
             }
-            catch (StateException e) when (!(e is InvalidBatchIdException))
+            catch (StateException e) when (e is StateFileCorruptException || e is StateVersionTooNewException)
             {
                 // Damaged, or from a newer version: it may hold results, so ask.
                 return "which cannot be read and may hold results";
             }
-            catch (InvalidBatchIdException)
+            catch (StateException)
             {
-                return null; // nothing to replace: creating it reports the bad id
+                return null; // nothing to replace (a bad id, a state directory that is a file): creating it reports the error
             }
         }
     }

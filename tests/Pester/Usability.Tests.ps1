@@ -209,3 +209,92 @@ Describe 'Get-BatchState by position: an id or a name' {
         $completions | Should -Contain 'my-id'
     }
 }
+
+Describe 'Another program''s JSON file in the state directory' {
+    BeforeEach {
+        $d = New-TestStateDirectory
+        $null = New-BatchState -Name real -Feature a -BatchId real -StateDirectory $d
+        Save-StateFile -Path (Join-Path $d 'settings.json') -InputObject @{ Runs = 3; Name = 'mine' } -SchemaVersion '1.0.0'
+    }
+    AfterEach { Remove-TestStateDirectory $d }
+
+    It 'is skipped by Get-BatchState, with -Verbose saying so, not reported as damage' {
+        $out = Get-BatchState -StateDirectory $d -ErrorVariable err -Verbose 4>&1
+        $err | Should -BeNullOrEmpty
+        @($out | Where-Object { $_ -is [StateCmdlets.BatchState] }).BatchId | Should -Be 'real'
+        ($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message | Should -Contain "Skipped: '$(Join-Path $d 'settings.json')' is not a batch: it is JSON with none of a batch's fields (batchId, features): another program's file, such as a state file saved with Save-StateFile. Keep such files out of the state directory. The file was left as it is."
+        @(Get-BatchState 'r*' -StateDirectory $d -ErrorAction Stop).BatchId | Should -Be 'real'
+    }
+
+    It 'is said once by Test-BatchState: "not a batch"' {
+        $problems = @(Test-BatchState -StateDirectory $d -ErrorAction Stop)
+        $problems.Count | Should -Be 1
+        $problems[0].Kind | Should -Be 'NotABatch'
+        $problems[0].Path | Should -Be (Join-Path $d 'settings.json')
+        $problems[0].Message | Should -BeLike '*none of a batch''s fields*'
+    }
+
+    It 'is skipped by Invoke-StateMigration of the directory, and left as it is' {
+        $before = Get-FileHash -LiteralPath (Join-Path $d 'settings.json')
+        $r = @(Invoke-StateMigration -StateDirectory $d -Force -ErrorAction Stop)
+        $r.Path | Should -Be (Join-Path $d 'real.json')
+        (Get-FileHash -LiteralPath (Join-Path $d 'settings.json')).Hash | Should -Be $before.Hash
+    }
+
+    It 'named as a batch, is NotABatchFile (not StateFileCorrupt), and Repair-BatchState changes nothing' {
+        { Get-BatchState -BatchId settings -StateDirectory $d -ErrorAction Stop } | Should -Throw -ErrorId 'NotABatchFile,*'
+        $before = Get-DirectorySnapshot $d
+        $report = Repair-BatchState -BatchId settings -StateDirectory $d -Confirm:$false -WarningAction SilentlyContinue
+        $report.Recovered | Should -BeFalse
+        Get-DirectorySnapshot $d | Should -Be $before
+    }
+}
+
+Describe 'A state directory that is a file' {
+    BeforeAll {
+        $work = Split-Path -Parent (New-TestStateDirectory -NoCreate)
+        $file = Join-Path $work 'state-is-a-file'
+        Set-Content -LiteralPath $file -Value 'not a folder'
+        $export = Join-Path $work 'export.json'
+        $source = New-TestStateDirectory
+        New-BatchState -Name n -Feature a -BatchId exported -StateDirectory $source | ConvertTo-Json -Depth 10 | Set-Content -LiteralPath $export
+    }
+    AfterAll { Remove-TestStateDirectory $source }
+
+    It 'is one clear StateDirectoryNotFound, naming it and saying it is a file, in <Name>' -ForEach @(
+        @{ Name = 'New-BatchState'; Command = { New-BatchState -Name n -Feature a -BatchId B -StateDirectory $file } }
+        @{ Name = 'New-BatchState -Force'; Command = { New-BatchState -Name n -Feature a -BatchId B -StateDirectory $file -Force } }
+        @{ Name = 'Get-BatchState'; Command = { Get-BatchState -StateDirectory $file } }
+        @{ Name = 'Get-BatchState -BatchId'; Command = { Get-BatchState -BatchId B -StateDirectory $file } }
+        @{ Name = 'Get-BatchState B'; Command = { Get-BatchState B -StateDirectory $file } }
+        @{ Name = 'Resume-BatchState'; Command = { Resume-BatchState -BatchId B -StateDirectory $file } }
+        @{ Name = 'Set-FeatureResult'; Command = { Set-FeatureResult -BatchId B -Feature a -Status Completed -StateDirectory $file } }
+        @{ Name = 'Remove-BatchState'; Command = { Remove-BatchState -BatchId B -StateDirectory $file -Confirm:$false } }
+        @{ Name = 'Test-BatchState'; Command = { Test-BatchState -StateDirectory $file } }
+        @{ Name = 'Repair-BatchState'; Command = { Repair-BatchState -BatchId B -StateDirectory $file -Confirm:$false } }
+        @{ Name = 'Checkpoint-BatchState'; Command = { Checkpoint-BatchState -BatchId B -StateDirectory $file } }
+        @{ Name = 'Reset-BatchContext'; Command = { Reset-BatchContext -BatchId B -StateDirectory $file } }
+        @{ Name = 'Import-BatchState'; Command = { Import-BatchState -LiteralPath $export -StateDirectory $file } }
+        @{ Name = 'Invoke-StateMigration'; Command = { Invoke-StateMigration -StateDirectory $file -Force } }
+    ) {
+        $ErrorActionPreference = 'Continue'
+        $err = @(& $Command 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+        @($err).Count | Should -Be 1 -Because ($err -join '; ')
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'StateDirectoryNotFound,*'
+        $err[0].TargetObject | Should -Be $file
+        $err[0].Exception.Message | Should -BeLike "*'$file' is a file, not a folder*"
+        Get-Content -LiteralPath $file | Should -Be 'not a folder'
+    }
+
+    It 'is the same error through $env:STATECMDLETS_HOME, where a listing said nothing at all' {
+        $saved = $env:STATECMDLETS_HOME
+        try {
+            $env:STATECMDLETS_HOME = $file
+            $out = Get-BatchState -ErrorVariable err -ErrorAction SilentlyContinue
+            $out | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'StateDirectoryNotFound,*'
+            { New-BatchState -Name n -Feature a -ErrorAction Stop } | Should -Throw -ErrorId 'StateDirectoryNotFound,*'
+        }
+        finally { $env:STATECMDLETS_HOME = $saved }
+    }
+}

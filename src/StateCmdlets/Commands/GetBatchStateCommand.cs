@@ -48,12 +48,17 @@ namespace StateCmdlets.Commands
                 return;
             }
             // An identity that is the id of a batch needs no listing of the folder.
-            if (Identity != null && Identity.All(i => !WildcardPattern.ContainsWildcardCharacters(i) && Core.Batches.BatchId.IsValid(i) && store.Exists(i)))
+            bool allIds = false;
+            if (Identity != null && !TryRun(() => allIds = Identity.All(i => !WildcardPattern.ContainsWildcardCharacters(i) && Core.Batches.BatchId.IsValid(i) && store.Exists(i)), store.Location)) return;
+            if (allIds)
             {
-                GetByIds(store, Identity);
+                GetByIds(store, Identity!);
                 return;
             }
 
+            // The listing first: a state directory that is a file is the core's error, whichever folder it is.
+            IReadOnlyList<string> ids = new string[0];
+            if (!TryRun(() => ids = store.ListBatchIds(), store.Location)) return;
             // A folder the user named that does not exist is a typo worth hearing about; the default one
             // not existing yet just means no batch was ever made.
             if (MyInvocation.BoundParameters.ContainsKey(nameof(StateDirectory)) && !store.LocationExists)
@@ -68,13 +73,11 @@ namespace StateCmdlets.Commands
             var patterns = wanted.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
             var matched = new bool[patterns.Count];
             var found = new List<BatchState>();
-            IReadOnlyList<string> ids = new string[0];
-            if (!TryRun(() => ids = store.ListBatchIds(), store.Location)) return;
             foreach (string id in ids)
             {
                 Batch? batch = null;
-                // A damaged file is reported and the listing goes on.
-                if (!TryRun(() => batch = store.Load(id), id)) continue;
+                // A damaged file is reported and the listing goes on; another program's JSON file is skipped.
+                if (!TryRun(() => batch = store.Load(id), id, SkipNotABatch)) continue;
                 bool any = false;
                 for (int i = 0; i < patterns.Count; i++)
                 {

@@ -96,7 +96,8 @@ namespace StateCmdlets.Commands
             {
                 string address = store.Address(id);
                 MigrationOutcome? inspected = null;
-                if (!TryRun(() => inspected = store.InspectVersion(id), address)) continue;
+                // Listing the state directory skips another program's JSON file; a file named is reported.
+                if (!TryRun(() => inspected = store.InspectVersion(id), address, ParameterSetName == DirectorySet ? SkipNotABatch : null)) continue;
                 if (inspected!.Action == MigrationAction.UpToDate)
                 {
                     WriteObject(inspected);

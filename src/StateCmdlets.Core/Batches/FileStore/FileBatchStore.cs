@@ -26,6 +26,7 @@ namespace StateCmdlets.Core.Batches.FileStore
         private readonly BatchUnitOfWork _units;
         private readonly NewBatchWriter _newBatches;
         private readonly BatchRepair _repair;
+        private readonly bool _locationIsFile;
 
         public FileBatchStore(string stateDirectory, FileStoreOptions? options = null)
         {
@@ -39,6 +40,7 @@ namespace StateCmdlets.Core.Batches.FileStore
             _units = new BatchUnitOfWork(_fs, Options, _reader, journal, _snapshots);
             _newBatches = new NewBatchWriter(_fs, Options, _reader, _snapshots, _units);
             _repair = new BatchRepair(_fs, Options, _reader, _snapshots, _units);
+            _locationIsFile = _fs.FileExists(StateDirectory);
         }
 
         public string StateDirectory { get; }
@@ -50,7 +52,12 @@ namespace StateCmdlets.Core.Batches.FileStore
         public bool LocationExists => _fs.DirectoryExists(StateDirectory);
 
         /// <summary>The files of batch <paramref name="batchId"/>; refuses ids that are not plain names.</summary>
-        internal BatchFiles Files(string batchId) => new BatchFiles(StateDirectory, batchId);
+        internal BatchFiles Files(string batchId) => new BatchFiles(UsableDirectory(), batchId);
+
+        /// <summary>The state directory, unless a file has its name: then one clear error, whatever the operation.</summary>
+        private string UsableDirectory() => _locationIsFile
+            ? throw new StateDirectoryNotFoundException(StateDirectory, $"The state directory '{StateDirectory}' is a file, not a folder. Name a folder with -StateDirectory (or $env:STATECMDLETS_HOME), or move the file away.")
+            : StateDirectory;
 
         public string Address(string batchId) => Files(batchId).Snapshot;
 
@@ -59,7 +66,7 @@ namespace StateCmdlets.Core.Batches.FileStore
         public IReadOnlyList<string> ListBatchIds()
         {
             var ids = new List<string>();
-            foreach (string name in Guard(StateDirectory, "list", () => _fs.ListFiles(StateDirectory, "*" + BatchFiles.SnapshotExtension)))
+            foreach (string name in Guard(StateDirectory, "list", () => _fs.ListFiles(UsableDirectory(), "*" + BatchFiles.SnapshotExtension)))
             {
                 string? id = BatchFiles.IdFromSnapshotName(name);
                 if (id != null) ids.Add(id);
@@ -71,7 +78,7 @@ namespace StateCmdlets.Core.Batches.FileStore
         public IReadOnlyList<string> ListBatchIdsToInspect()
         {
             var ids = new SortedSet<string>(StringComparer.Ordinal);
-            foreach (string name in Guard(StateDirectory, "list", () => _fs.ListFiles(StateDirectory, "*")))
+            foreach (string name in Guard(StateDirectory, "list", () => _fs.ListFiles(UsableDirectory(), "*")))
             {
                 string? id = BatchFiles.IdFromMainFileName(name);
                 if (id != null) ids.Add(id);
