@@ -298,3 +298,44 @@ Describe 'A state directory that is a file' {
         finally { $env:STATECMDLETS_HOME = $saved }
     }
 }
+
+Describe 'A folder with no batch, when the per-user folder has some' {
+    BeforeAll {
+        # The per-user folder of this test only: XDG_STATE_HOME (Linux, macOS) or LOCALAPPDATA (Windows).
+        $saved = @{ XDG_STATE_HOME = $env:XDG_STATE_HOME; LOCALAPPDATA = $env:LOCALAPPDATA; STATECMDLETS_HOME = $env:STATECMDLETS_HOME }
+        $userRoot = Split-Path -Parent (New-TestStateDirectory -NoCreate)
+        $env:XDG_STATE_HOME = $userRoot
+        $env:LOCALAPPDATA = $userRoot
+        $env:STATECMDLETS_HOME = $null
+        $perUser = Join-Path $userRoot 'StateCmdlets'
+        $null = New-BatchState -Name 'made by the user' -Feature a -BatchId patch-2026-11
+    }
+    AfterAll {
+        foreach ($name in $saved.Keys) { Set-Item -Path "Env:$name" -Value $saved[$name] -ErrorAction Ignore; if ($null -eq $saved[$name]) { Remove-Item "Env:$name" -ErrorAction Ignore } }
+        Remove-TestStateDirectory $perUser
+    }
+
+    It 'Get-BatchState says where the batches are, once per folder' {
+        Test-Path -LiteralPath (Join-Path $perUser 'patch-2026-11.json') | Should -BeTrue
+        $pinned = New-TestStateDirectory
+        try {
+            $null = Get-BatchState -BatchId patch-2026-11 -StateDirectory $pinned -ErrorAction Ignore -WarningVariable w -WarningAction SilentlyContinue
+            @($w).Count | Should -Be 1
+            "$($w[0])" | Should -BeLike "No batch in '$pinned', but the per-user state folder '$perUser' has 1 (patch-2026-11)*-StateDirectory '$perUser'*"
+            $null = Get-BatchState -StateDirectory $pinned -WarningVariable again -WarningAction SilentlyContinue
+            $again | Should -BeNullOrEmpty
+        }
+        finally { Remove-TestStateDirectory $pinned }
+    }
+
+    It 'says nothing when the folder has batches, or is the per-user folder itself' {
+        $other = New-TestStateDirectory
+        try {
+            $null = New-BatchState -Name n -Feature a -BatchId here -StateDirectory $other
+            $null = Get-BatchState -BatchId nope -StateDirectory $other -ErrorAction Ignore -WarningVariable w1 -WarningAction SilentlyContinue
+            $null = Get-BatchState nope -ErrorAction Ignore -WarningVariable w2 -WarningAction SilentlyContinue
+            @($w1) + @($w2) | Should -BeNullOrEmpty
+        }
+        finally { Remove-TestStateDirectory $other }
+    }
+}

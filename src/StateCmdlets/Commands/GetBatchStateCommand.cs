@@ -72,6 +72,7 @@ namespace StateCmdlets.Commands
             string[] wanted = (byIdentity ? Identity : Name) ?? new[] { "*" };
             var patterns = wanted.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
             var matched = new bool[patterns.Count];
+            if (ids.Count == 0) BatchesElsewhereHint.WarnIfEmpty(this, store, StoreAt);
             var found = new List<BatchState>();
             foreach (string id in ids)
             {
@@ -101,11 +102,14 @@ namespace StateCmdlets.Commands
 
         private void GetByIds(IBatchStore store, IEnumerable<string> ids)
         {
+            bool missing = false;
             foreach (string id in ids)
             {
                 Batch? batch = null;
-                if (TryRun(() => batch = store.Load(id), id)) WriteObject(new BatchState(batch!, store));
+                if (TryRun(() => batch = store.Load(id), id, e => { missing |= e is BatchNotFoundException; return false; }))
+                    WriteObject(new BatchState(batch!, store));
             }
+            if (missing) BatchesElsewhereHint.WarnIfEmpty(this, store, StoreAt);
         }
     }
 }
