@@ -46,7 +46,7 @@ namespace StateCmdlets.Commands
         {
             var store = Store;
             if (Reset && !TryRun(() => store.ResetBreaker(BatchId, Cancellation), BatchId)) return;
-            var progress = new BatchProgress(BatchId);
+            var progress = new BatchProgress(BatchId, leads: true);
             // What each feature's attempt count was when it was handed out: it is handed out again
             // (with -Wait) only once a new result says it failed, never just because nothing was recorded.
             var handedOut = new Dictionary<string, int>(StringComparer.Ordinal);
