@@ -94,6 +94,65 @@ namespace StateCmdlets.Core
         }
     }
 
+    /// <summary>
+    /// A result for a feature whose claim was lost: its lease ran out and another worker claimed it
+    /// since, or it was finished meanwhile. Nothing was recorded.
+    /// </summary>
+    public sealed class ClaimLostException : StateException
+    {
+        /// <param name="finishedAs">The status the feature was finished with meanwhile (Completed, Skipped), or null when another worker claimed it.</param>
+        public ClaimLostException(string batchId, string feature, long token, string? finishedAs, string? holder, long currentToken, DateTime? lostAt, string path)
+            : base(StateErrorIds.ClaimLost, StateErrorCategory.InvalidOperation, Describe(batchId, feature, token, finishedAs, holder, currentToken, lostAt), path)
+        {
+            BatchId = batchId;
+            Feature = feature;
+            Token = token;
+            Holder = holder;
+            LostAt = lostAt;
+        }
+
+        public string BatchId { get; }
+
+        public string Feature { get; }
+
+        /// <summary>The token the result came with.</summary>
+        public long Token { get; }
+
+        /// <summary>The worker that holds the feature now (host/process id/session), if any.</summary>
+        public string? Holder { get; }
+
+        /// <summary>When the claim was lost: when another worker claimed the feature, or when it was finished.</summary>
+        public DateTime? LostAt { get; }
+
+        private static string Describe(string batchId, string feature, long token, string? finishedAs, string? holder, long currentToken, DateTime? lostAt)
+        {
+            string when = lostAt.HasValue ? " at " + lostAt.Value.ToString("yyyy-MM-dd HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) : string.Empty;
+            string why = finishedAs != null
+                ? $"it was finished ({finishedAs}){when}"
+                : holder != null
+                    ? $"its lease ran out and {holder} claimed it{when} (token {currentToken})"
+                    : $"its lease ran out and another worker claimed it{when} (token {currentToken}), and has let it go since";
+            return $"The claim on '{feature}' of batch '{batchId}' (token {token}) was lost: {why}. Nothing was recorded.";
+        }
+    }
+
+    /// <summary>A failure recorded for a feature that is Completed: a finished item is never made unfinished.</summary>
+    public sealed class FeatureAlreadyCompletedException : StateException
+    {
+        public FeatureAlreadyCompletedException(string batchId, string feature, DateTime? completedAt, string path)
+            : base(StateErrorIds.FeatureAlreadyCompleted, StateErrorCategory.InvalidOperation,
+                $"'{feature}' of batch '{batchId}' is Completed" + (completedAt.HasValue ? " (" + completedAt.Value.ToString("yyyy-MM-dd HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) + ")" : string.Empty) +
+                ": a failure recorded now (a late run, an overlapping worker) would make finished work look unfinished. Nothing was recorded; the circuit breaker did not count it.", path)
+        {
+            BatchId = batchId;
+            Feature = feature;
+        }
+
+        public string BatchId { get; }
+
+        public string Feature { get; }
+    }
+
     public sealed class StateLockTimeoutException : StateException
     {
         public StateLockTimeoutException(string path, TimeSpan timeout, string? holder)

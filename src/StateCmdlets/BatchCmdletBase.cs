@@ -72,6 +72,23 @@ namespace StateCmdlets
             return store;
         }
 
+        /// <summary>
+        /// A store for background work (the claim heartbeat) on the same location: no cmdlet output
+        /// in its tracing, which only the pipeline's own thread may write.
+        /// </summary>
+        protected static IBatchStore DetachedStore(IBatchStore store) => new FileBatchStore(store.Location, new FileStoreOptions());
+
+        /// <summary>This PowerShell session (runspace) of this process, as the worker that claims features.</summary>
+        protected static WorkerIdentity SessionWorker
+        {
+            get
+            {
+                var runspace = System.Management.Automation.Runspaces.Runspace.DefaultRunspace;
+                string session = runspace == null ? "main" : runspace.InstanceId.ToString("N").Substring(0, 8);
+                return WorkerIdentity.Current(session);
+            }
+        }
+
         /// <summary>The store of the folder of a batch snapshot file (Invoke-StateMigration -Path), and the batch's id.</summary>
         protected IBatchStore StoreForSnapshot(string snapshotPath, out string batchId) => FileBatchStore.ForSnapshot(snapshotPath, StoreOptions(), out batchId);
 

@@ -20,6 +20,8 @@ namespace StateCmdlets
             Failed = batch.Failed;
             Skipped = batch.Skipped;
             Pending = batch.Pending;
+            InProgress = batch.InProgressAt(DateTime.UtcNow);
+            Lease = batch.Settings.Lease;
             CreatedAt = batch.CreatedAt;
             UpdatedAt = batch.UpdatedAt;
             MaxAttempts = batch.MaxAttempts;
@@ -59,6 +61,12 @@ namespace StateCmdlets
         public int Skipped { get; }
 
         public int Pending { get; }
+
+        /// <summary>Features some worker has claimed and is working on now (its lease holds).</summary>
+        public int InProgress { get; }
+
+        /// <summary>How long a claim holds without a heartbeat (New-BatchState -LeaseSeconds).</summary>
+        public TimeSpan Lease { get; }
 
         public DateTime CreatedAt { get; }
 

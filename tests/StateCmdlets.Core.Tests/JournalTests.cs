@@ -219,12 +219,14 @@ namespace StateCmdlets.Core.Tests
 
             b.Checkpoint("b1", CancellationToken.None); // compaction under a's feet
             a.Record("b1", Done("f03"), CancellationToken.None);
-            b.Record("b1", new FeatureResult("f00", FeatureStatus.Failed, "again"), CancellationToken.None);
+            b.Record("b1", new FeatureResult("f05", FeatureStatus.Failed, "once"), CancellationToken.None);
             a.Record("b1", Done("f04"), CancellationToken.None);
+            b.Record("b1", Done("f00"), CancellationToken.None); // a second success counts a second attempt
 
             var batch = Store().Load("b1");
-            Assert.Equal(new[] { "f01", "f02", "f03", "f04" }, batch.Features.Where(f => f.Status == FeatureStatus.Completed).Select(f => f.Name));
+            Assert.Equal(new[] { "f00", "f01", "f02", "f03", "f04" }, batch.Features.Where(f => f.Status == FeatureStatus.Completed).Select(f => f.Name));
             Assert.Equal(2, batch.Find("f00")!.Attempts);
+            Assert.Equal(FeatureStatus.Failed, batch.Find("f05")!.Status);
         }
 
         [Fact]
@@ -269,7 +271,7 @@ namespace StateCmdlets.Core.Tests
             Store().Record("v1.0.0", Done("srv-004"), CancellationToken.None);
 
             Assert.Equal(File.ReadAllBytes(fixture), File.ReadAllBytes(_dir.File("v1.0.0.json.v1.0.0.bak")));
-            Assert.Contains("\"schemaVersion\": \"1.2.0\"", File.ReadAllText(_dir.File("v1.0.0.json")));
+            Assert.Contains("\"schemaVersion\": \"1.3.0\"", File.ReadAllText(_dir.File("v1.0.0.json")));
             Assert.Equal(2, Store().Load("v1.0.0").Completed);
         }
     }

@@ -83,6 +83,12 @@ namespace StateCmdlets.Core.Batches
 
         public int CheckpointCount { get; private set; }
 
+        /// <summary>The last fencing token given out: every claim gets a higher one.</summary>
+        public long LastClaimToken { get; private set; }
+
+        /// <summary>Features whose claim holds at <paramref name="utcNow"/> (work in progress somewhere).</summary>
+        public int InProgressAt(DateTime utcNow) => _features.Count(f => f.IsClaimedAt(utcNow));
+
         public DateTime? LastCheckpointAt { get; private set; }
 
         /// <summary>Fields from an imported file that have no place in this model, kept verbatim.</summary>
@@ -133,6 +139,23 @@ namespace StateCmdlets.Core.Batches
             var batch = new Batch(batchId, definition.Name, utcNow, utcNow, definition.Settings, schemaVersion, features);
             batch.SetDependencies(definition.Dependencies);
             return batch;
+        }
+
+        /// <summary>Adds new features at the end, Pending (names it has already are skipped); returns those added.</summary>
+        internal List<Feature> AddFeatures(IEnumerable<string> names)
+        {
+            var added = new List<Feature>();
+            foreach (string name in names)
+            {
+                CheckName("feature name", name);
+                if (_byName.ContainsKey(name)) continue;
+                var feature = new Feature(name, _features.Count);
+                _features.Add(feature);
+                _byName.Add(name, feature);
+                Count(feature, +1);
+                added.Add(feature);
+            }
+            return added;
         }
 
         public Feature? Find(string featureName) => _byName.TryGetValue(featureName, out var feature) ? feature : null;
@@ -190,6 +213,15 @@ namespace StateCmdlets.Core.Batches
         public FeatureResult Prepare(FeatureResult result, DateTime utcNow, string path)
         {
             var feature = Check(result, path);
+            // Fencing: only the newest claim's token counts, and never on a finished feature.
+            if (result.ClaimToken is long token)
+            {
+                bool finished = feature.Status == FeatureStatus.Completed || feature.Status == FeatureStatus.Skipped;
+                if (finished || token != feature.ClaimToken)
+                    throw new ClaimLostException(BatchId, feature.Name, token, finished ? feature.Status.ToString() : null, feature.ClaimedBy?.ToString(), feature.ClaimToken, finished ? feature.UpdatedAt : feature.ClaimedAt, path);
+            }
+            if (result.Status == FeatureStatus.Failed && feature.Status == FeatureStatus.Completed)
+                throw new FeatureAlreadyCompletedException(BatchId, feature.Name, feature.CompletedAt, path);
             if (result.Status == FeatureStatus.Failed)
             {
                 result.Permanent |= IsPermanentErrorType(result.ErrorTypes);
@@ -238,6 +270,7 @@ namespace StateCmdlets.Core.Batches
             feature.RetryAt = result.Status == FeatureStatus.Failed ? result.RetryAt : null;
             feature.BlockedBy = result.Status == FeatureStatus.Skipped ? result.BlockedBy : null;
             if (result.Data.HasValue) feature.Data = result.Data;
+            feature.EndClaim();
             Count(feature, +1);
             // Saturates rather than wrapping: a runaway count stays "over the limit", never negative.
             ContextTokens = result.ContextTokens > long.MaxValue - ContextTokens ? long.MaxValue : ContextTokens + result.ContextTokens;
@@ -247,6 +280,65 @@ namespace StateCmdlets.Core.Batches
             Touch(utcNow);
             return feature;
         }
+
+        /// <summary>The claim record's items for these features: each the next fencing token.</summary>
+        internal List<ClaimItem> NextClaimItems(IReadOnlyList<Feature> features)
+        {
+            var items = new List<ClaimItem>(features.Count);
+            long token = LastClaimToken;
+            foreach (var feature in features) items.Add(new ClaimItem(feature.Name, ++token));
+            return items;
+        }
+
+        /// <summary>Applies a claim: each feature held by <paramref name="worker"/> from <paramref name="at"/> until <paramref name="until"/>.</summary>
+        internal void ApplyClaim(IReadOnlyList<ClaimItem> items, WorkerIdentity worker, DateTime at, DateTime until)
+        {
+            foreach (var item in items)
+            {
+                var feature = Find(item.Feature) ?? throw new FeatureNotFoundException(BatchId, item.Feature, string.Empty);
+                feature.ClaimToken = item.Token;
+                feature.ClaimedBy = worker;
+                feature.ClaimedAt = at;
+                feature.LeaseExpiresAt = until;
+                if (item.Token > LastClaimToken) LastClaimToken = item.Token;
+            }
+        }
+
+        /// <summary>Features whose claim by <paramref name="worker"/> holds at <paramref name="at"/>.</summary>
+        internal int LiveClaimsOf(WorkerIdentity worker, DateTime at) => _features.Count(f => f.IsClaimedAt(at) && worker.Equals(f.ClaimedBy));
+
+        /// <summary>A heartbeat: every claim of <paramref name="worker"/> still holding at <paramref name="at"/> now holds until <paramref name="until"/>. A claim that ran out stays lost.</summary>
+        internal int ApplyRenewal(WorkerIdentity worker, DateTime at, DateTime until)
+        {
+            int renewed = 0;
+            foreach (var feature in _features)
+            {
+                if (!feature.IsClaimedAt(at) || !worker.Equals(feature.ClaimedBy)) continue;
+                if (until > feature.LeaseExpiresAt) feature.LeaseExpiresAt = until;
+                renewed++;
+            }
+            return renewed;
+        }
+
+        /// <summary>Claims of <paramref name="worker"/> that a release would end: on these features (null: all), held or run out, not taken by another since.</summary>
+        internal List<string> ReleasableBy(WorkerIdentity worker, IReadOnlyCollection<string>? features)
+        {
+            var candidates = features == null ? _features : features.Select(Find).OfType<Feature>();
+            return candidates.Where(f => worker.Equals(f.ClaimedBy)).Select(f => f.Name).ToList();
+        }
+
+        /// <summary>Ends the claims of <paramref name="worker"/> on these features (those another worker took since stay theirs).</summary>
+        internal void ApplyRelease(WorkerIdentity worker, IReadOnlyCollection<string> features)
+        {
+            foreach (string name in features)
+            {
+                var feature = Find(name);
+                if (feature != null && worker.Equals(feature.ClaimedBy)) feature.EndClaim();
+            }
+        }
+
+        /// <summary>State read from a snapshot: the last token given out.</summary>
+        internal void RestoreClaims(long lastClaimToken) => LastClaimToken = lastClaimToken;
 
         /// <summary>Closes the circuit breaker (Resume-BatchState -Reset).</summary>
         public void ResetBreaker(DateTime utcNow)
@@ -321,7 +413,7 @@ namespace StateCmdlets.Core.Batches
                 throw new InvalidBatchDefinitionException(errorId, $"The {what} '{name.Substring(0, 40)}...' has {characters} characters; at most {MaxNameLength} are allowed.");
         }
 
-        private void Touch(DateTime utcNow)
+        internal void Touch(DateTime utcNow)
         {
             if (utcNow > UpdatedAt) UpdatedAt = utcNow;
         }

@@ -35,6 +35,12 @@ namespace StateCmdlets.Core.Batches
         /// </summary>
         public IReadOnlyList<string> ErrorTypes { get; set; } = Array.Empty<string>();
 
+        /// <summary>
+        /// The fencing token of the claim the result was worked under (Resume-BatchState gives it);
+        /// null for an operator's decision, which is always accepted and ends any claim.
+        /// </summary>
+        public long? ClaimToken { get; set; }
+
         /// <summary>Tokens this attempt used, added to the batch's context estimate.</summary>
         public long ContextTokens { get; set; }
 

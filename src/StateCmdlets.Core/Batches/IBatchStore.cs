@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Threading;
 using StateCmdlets.Core.Batches.Import;
@@ -36,6 +37,12 @@ namespace StateCmdlets.Core.Batches
         /// <summary>Writes a batch read from a file (another tool's, or an exported one), with the same id.</summary>
         Batch Import(ImportedBatch imported, bool replace, CancellationToken cancellationToken);
 
+        /// <summary>
+        /// Adds features to an existing batch, at its end, as Pending; names it has already are left
+        /// as they are (never added twice). Returns how many were added; 0 writes nothing.
+        /// </summary>
+        int AddFeatures(string batchId, IReadOnlyList<string> features, CancellationToken cancellationToken);
+
         /// <summary>The batch as it stands, everything recorded included. Never writes.</summary>
         Batch Load(string batchId);
 
@@ -50,6 +57,26 @@ namespace StateCmdlets.Core.Batches
         /// whose dependency failed for good is recorded Skipped on the way.
         /// </summary>
         Readiness ReadinessOf(string batchId, string featureName, bool includeFailed, CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Claims up to <see cref="ClaimRequest.MaxItems"/> features that are ready (see
+        /// <see cref="Batch.ReadinessOf"/>) and that no other worker holds, each with a new fencing
+        /// token, for the lease. Features whose dependency failed for good are recorded Skipped on
+        /// the way. Atomic: no feature is ever given to two workers while a lease holds.
+        /// </summary>
+        ClaimGrant Claim(string batchId, ClaimRequest request, CancellationToken cancellationToken);
+
+        /// <summary>
+        /// A heartbeat: every claim of <paramref name="worker"/> that still holds holds for the lease
+        /// again (a claim that ran out stays lost). Returns how many claims it renewed; 0 writes nothing.
+        /// </summary>
+        int Renew(string batchId, WorkerIdentity worker, TimeSpan? lease, CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Ends the claims of <paramref name="worker"/> on these features (null: all of them) without
+        /// a result, so any worker may take them at once. Returns how many it ended; 0 writes nothing.
+        /// </summary>
+        int Release(string batchId, WorkerIdentity worker, IReadOnlyCollection<string>? features, CancellationToken cancellationToken);
 
         /// <summary>Folds everything recorded into the batch's base copy now (Checkpoint-BatchState) and counts it.</summary>
         BatchSummary Checkpoint(string batchId, CancellationToken cancellationToken);

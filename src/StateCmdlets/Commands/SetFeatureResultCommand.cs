@@ -70,6 +70,13 @@ namespace StateCmdlets.Commands
         [ValidateRange(0L, long.MaxValue)]
         public long ContextTokens { get; set; }
 
+        /// <summary>
+        /// The fencing token of the claim the work was done under; a FeatureState from
+        /// Resume-BatchState binds it. A result whose claim was lost is refused (ClaimLost).
+        /// </summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public long? ClaimToken { get; set; }
+
         /// <summary>Emit the feature as recorded.</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
@@ -106,6 +113,7 @@ namespace StateCmdlets.Commands
                 Permanent = Permanent,
                 ErrorTypes = ExceptionTypes(ErrorRecord?.Exception),
                 ContextTokens = ContextTokens,
+                ClaimToken = ClaimToken,
             };
             var store = Store;
             RecordOutcome? outcome = null;

@@ -173,6 +173,7 @@ namespace StateCmdlets.Core.Tests.Contract
             // Worded like a blocked skip on purpose: only the typed field decides.
             Store().Record("b1", Result("base", FeatureStatus.Skipped, "Skipped because 'x' did not complete (by hand)"), None);
             Assert.Equal(ReadinessKind.Ready, Store().ReadinessOf("b1", "top", true, None).Kind);
+            Assert.Null(Store().Load("b1").Find("base")!.BlockedBy); // read back from what was stored too
         }
 
         [Fact]
@@ -271,6 +272,249 @@ namespace StateCmdlets.Core.Tests.Contract
             var batch = Store().Load("b1");
             Assert.Equal(80, batch.Completed);
             Assert.Equal(BatchStatus.Completed, batch.Status);
+        }
+
+        // ---- claims, leases and fencing ----
+
+        private static readonly WorkerIdentity Alice = new WorkerIdentity("host-a", 101, "s1");
+        private static readonly WorkerIdentity Bob = new WorkerIdentity("host-b", 202, "s1");
+
+        private ClaimGrant Claim(WorkerIdentity worker, int max, double leaseSeconds = 60, bool reclaimOwn = false) =>
+            Store().Claim("b1", new ClaimRequest(worker, max) { Lease = TimeSpan.FromSeconds(leaseSeconds), ReclaimOwn = reclaimOwn }, None);
+
+        private static FeatureResult Done(Feature claimed) => new FeatureResult(claimed.Name, FeatureStatus.Completed) { ClaimToken = claimed.ClaimToken };
+
+        [Fact]
+        public void Claims_split_the_work_with_tokens_that_only_grow()
+        {
+            Create("b1", "a", "b", "c", "d", "e");
+            var first = Claim(Alice, 2);
+            var second = Claim(Bob, 2);
+            Assert.Equal(new[] { "a", "b" }, first.Claimed.Select(f => f.Name));
+            Assert.Equal(new[] { "c", "d" }, second.Claimed.Select(f => f.Name));
+            Assert.Equal(2, second.HeldByOthers);
+            var tokens = first.Claimed.Concat(second.Claimed).Select(f => f.ClaimToken).ToList();
+            Assert.Equal(tokens.OrderBy(t => t), tokens);
+            Assert.Equal(4, tokens.Distinct().Count());
+            Assert.All(first.Claimed, f => Assert.Equal(Alice, f.ClaimedBy));
+            Assert.All(first.Claimed, f => Assert.True(f.LeaseExpiresAt > DateTime.UtcNow.AddSeconds(50)));
+
+            var batch = Store().Load("b1");
+            Assert.Equal(4, batch.InProgressAt(DateTime.UtcNow));
+            Assert.Equal(Bob, batch.Find("c")!.ClaimedBy);
+            Assert.Equal(new[] { "e" }, Claim(Alice, 5).Claimed.Select(f => f.Name));
+            Assert.Empty(Claim(Bob, 5).Claimed);
+        }
+
+        [Fact]
+        public void A_result_under_the_claim_ends_it_and_its_token_cannot_be_used_again_by_a_late_worker()
+        {
+            Create("b1", "a");
+            var claimed = Assert.Single(Claim(Alice, 1).Claimed);
+            Store().Record("b1", Done(claimed), None);
+            Assert.Equal(0, Store().Load("b1").InProgressAt(DateTime.UtcNow));
+            var late = Assert.Throws<ClaimLostException>(() => Store().Record("b1", new FeatureResult("a", FeatureStatus.Failed, "late") { ClaimToken = claimed.ClaimToken }, None));
+            Assert.Equal(StateErrorIds.ClaimLost, late.ErrorId);
+            Assert.Equal("a", late.Feature);
+            var batch = Store().Load("b1");
+            Assert.Equal(FeatureStatus.Completed, batch.Find("a")!.Status);
+            Assert.Equal(1, batch.Find("a")!.Attempts);
+            Assert.Equal(0, batch.ConsecutiveFailures);
+        }
+
+        [Fact]
+        public void A_lease_that_ran_out_lets_another_worker_claim_and_fences_the_first_one_off()
+        {
+            Create("b1", "a", "b");
+            var old = Assert.Single(Claim(Alice, 1, leaseSeconds: 1).Claimed);
+            Assert.Equal(new[] { "b" }, Claim(Bob, 5).Claimed.Select(f => f.Name));
+            Thread.Sleep(1300);
+            var taken = Assert.Single(Claim(Bob, 5).Claimed);
+            Assert.Equal("a", taken.Name);
+            Assert.True(taken.ClaimToken > old.ClaimToken);
+            Assert.Equal(0, Store().Renew("b1", Alice, null, None)); // a claim that ran out is not revived
+
+            var lost = Assert.Throws<ClaimLostException>(() => Store().Record("b1", Done(old), None));
+            Assert.Equal(Bob.ToString(), lost.Holder);
+            Assert.NotNull(lost.LostAt);
+            Assert.Equal(FeatureStatus.Pending, Store().Load("b1").Find("a")!.Status);
+            Store().Record("b1", Done(taken), None);
+            Assert.Equal(FeatureStatus.Completed, Store().Load("b1").Find("a")!.Status);
+        }
+
+        [Fact]
+        public void A_result_after_the_lease_ran_out_is_accepted_when_nobody_took_the_feature_since()
+        {
+            Create("b1", "a");
+            var claimed = Assert.Single(Claim(Alice, 1, leaseSeconds: 1).Claimed);
+            Thread.Sleep(1300);
+            Assert.Equal(0, Store().Load("b1").InProgressAt(DateTime.UtcNow));
+            Store().Record("b1", Done(claimed), None);
+            Assert.Equal(FeatureStatus.Completed, Store().Load("b1").Find("a")!.Status);
+        }
+
+        [Fact]
+        public void An_operators_result_without_a_token_is_accepted_and_ends_the_claim()
+        {
+            Create("b1", "a", "b");
+            var claimed = Claim(Alice, 2).Claimed;
+            Store().Record("b1", Result("a", FeatureStatus.Skipped, "not needed"), None);
+            var batch = Store().Load("b1");
+            Assert.Null(batch.Find("a")!.ClaimedBy);
+            Assert.Equal(1, batch.InProgressAt(DateTime.UtcNow));
+            // The worker's result for it is now late: the feature was finished meanwhile.
+            Assert.Throws<ClaimLostException>(() => Store().Record("b1", Done(claimed[0]), None));
+        }
+
+        [Fact]
+        public void A_failure_never_turns_a_completed_feature_back_and_does_not_count_for_the_breaker()
+        {
+            Create("b1", new BatchSettings { MaxConsecutiveFailures = 1 }, "a", "b");
+            Store().Record("b1", Result("a", FeatureStatus.Completed), None);
+            var error = Assert.Throws<FeatureAlreadyCompletedException>(() => Store().Record("b1", Result("a", FeatureStatus.Failed, "late"), None));
+            Assert.Equal(StateErrorIds.FeatureAlreadyCompleted, error.ErrorId);
+            var batch = Store().Load("b1");
+            Assert.Equal(FeatureStatus.Completed, batch.Find("a")!.Status);
+            Assert.Equal(0, batch.ConsecutiveFailures);
+            Assert.NotEqual(BatchStatus.Suspended, batch.Status);
+        }
+
+        [Fact]
+        public void The_same_worker_gets_its_unrecorded_claims_back_at_once_and_others_do_not()
+        {
+            Create("b1", "a", "b", "c");
+            var before = Claim(Alice, 2).Claimed;
+            Assert.Equal(new[] { "c" }, Claim(Alice, 1).Claimed.Select(f => f.Name)); // a and b are in flight: not again
+            var again = Claim(Alice, 1, reclaimOwn: true);
+            Assert.Equal(new[] { "a", "b", "c" }, again.Claimed.Select(f => f.Name)); // all of its own, beyond the one asked for
+            Assert.True(again.Claimed.Single(f => f.Name == "a").ClaimToken > before[0].ClaimToken);
+            Assert.DoesNotContain("a", Claim(Bob, 5, reclaimOwn: true).Claimed.Select(f => f.Name));
+        }
+
+        [Fact]
+        public void A_heartbeat_renews_live_claims_and_a_release_frees_them_at_once()
+        {
+            Create("b1", "a", "b", "c");
+            var claimed = Claim(Alice, 2, leaseSeconds: 30).Claimed;
+            var expiry = Store().Load("b1").Find("a")!.LeaseExpiresAt!.Value;
+            Assert.Equal(2, Store().Renew("b1", Alice, TimeSpan.FromSeconds(600), None));
+            Assert.True(Store().Load("b1").Find("a")!.LeaseExpiresAt > expiry.AddSeconds(500));
+            Assert.Equal(0, Store().Renew("b1", Bob, null, None));
+
+            Assert.Equal(0, Store().Release("b1", Bob, new[] { "a" }, None)); // not Bob's to release
+            Assert.Equal(1, Store().Release("b1", Alice, new[] { "a" }, None));
+            Assert.Equal(new[] { "a", "c" }, Claim(Bob, 5).Claimed.Select(f => f.Name));
+            Assert.Equal(1, Store().Release("b1", Alice, null, None));
+            Assert.Equal(new[] { "b" }, Claim(Bob, 5).Claimed.Select(f => f.Name));
+            // Alice's claim on b went to Bob: her late result is refused even after Bob let it go.
+            Store().Release("b1", Bob, new[] { "b" }, None);
+            Assert.Throws<ClaimLostException>(() => Store().Record("b1", Done(claimed[1]), None));
+        }
+
+        [Fact]
+        public void A_result_under_a_released_claim_nobody_took_since_is_accepted()
+        {
+            Create("b1", "a");
+            var claimed = Assert.Single(Claim(Alice, 1).Claimed);
+            Assert.Equal(1, Store().Release("b1", Alice, null, None));
+            Store().Record("b1", Done(claimed), None);
+            Assert.Equal(FeatureStatus.Completed, Store().Load("b1").Find("a")!.Status);
+        }
+
+        [Fact]
+        public void A_claim_skips_blocked_features_and_gives_nothing_while_the_batch_is_suspended()
+        {
+            Store().Create(new BatchDefinition("deps", new[] { "base", "top", "x", "y" })
+            {
+                BatchId = "b1",
+                Settings = new BatchSettings { MaxAttempts = 1, MaxConsecutiveFailures = 2 },
+                Dependencies = new Dictionary<string, IReadOnlyList<string>> { ["top"] = new[] { "base" } },
+            }, replace: false, None);
+            Store().Record("b1", Result("base", FeatureStatus.Failed, "gone"), None);
+            var grant = Claim(Alice, 5);
+            Assert.Equal(new[] { "x", "y" }, grant.Claimed.Select(f => f.Name));
+            Assert.Equal("top", Assert.Single(grant.Blocked).Key);
+            Assert.Equal("base", Store().Load("b1").Find("top")!.BlockedBy);
+
+            Store().Record("b1", Result("x", FeatureStatus.Failed, "1"), None);
+            Store().Release("b1", Alice, null, None);
+            var suspended = Claim(Bob, 5);
+            Assert.True(suspended.Suspended);
+            Assert.Empty(suspended.Claimed);
+        }
+
+        [Fact]
+        public void Features_this_run_handed_out_come_again_only_after_a_newer_failure()
+        {
+            Create("b1", "a", "b");
+            var first = Claim(Alice, 2).Claimed;
+            Store().Record("b1", Result("a", FeatureStatus.Failed, "retry me"), None);
+            Store().Record("b1", Done(first[1]), None);
+            var handedOut = first.ToDictionary(f => f.Name, f => f.Attempts);
+            var again = Store().Claim("b1", new ClaimRequest(Alice, 5) { HandedOut = handedOut }, None);
+            Assert.Equal(new[] { "a" }, again.Claimed.Select(f => f.Name));
+            handedOut["a"] = 1;
+            Assert.Empty(Store().Claim("b1", new ClaimRequest(Alice, 5) { HandedOut = handedOut }, None).Claimed);
+        }
+
+        [Fact]
+        public void Workers_on_many_threads_claiming_and_recording_do_every_feature_exactly_once()
+        {
+            var names = Enumerable.Range(0, 60).Select(i => "f" + i).ToArray();
+            Create("b1", names);
+            var done = new System.Collections.Concurrent.ConcurrentBag<string>();
+            var threads = Enumerable.Range(0, 4).Select(t => new Thread(() =>
+            {
+                var store = Store();
+                var me = new WorkerIdentity("host", 1, "t" + t);
+                while (true)
+                {
+                    var grant = store.Claim("b1", new ClaimRequest(me, 3), None);
+                    if (grant.Claimed.Count == 0) break;
+                    foreach (var feature in grant.Claimed)
+                    {
+                        done.Add(feature.Name);
+                        store.Record("b1", Done(feature), None);
+                    }
+                }
+            })).ToList();
+            threads.ForEach(t => t.Start());
+            threads.ForEach(t => t.Join());
+            Assert.Equal(names.OrderBy(n => n), done.OrderBy(n => n));
+            var batch = Store().Load("b1");
+            Assert.Equal(60, batch.Completed);
+            Assert.All(batch.Features, f => Assert.Equal(1, f.Attempts));
+        }
+
+        [Fact]
+        public void The_claims_of_a_process_of_this_machine_that_is_gone_are_free_at_once()
+        {
+            Create("b1", "a", "b");
+            var dead = new WorkerIdentity(Environment.MachineName, 999999999, "s1");
+            var elsewhere = new WorkerIdentity("another-machine", 999999999, "s1");
+            Store().Claim("b1", new ClaimRequest(elsewhere, 1), None);
+            Store().Claim("b1", new ClaimRequest(dead, 1), None);
+            var grant = Claim(Alice, 5);
+            // The dead process's claim is taken at once; the other machine's holds until its lease runs out.
+            Assert.Equal(new[] { "b" }, grant.Claimed.Select(f => f.Name));
+            Assert.Equal(1, grant.HeldByOthers);
+        }
+
+        [Fact]
+        public void New_features_are_added_at_the_end_once_and_the_old_ones_keep_their_results()
+        {
+            Create("b1", "a", "b");
+            Store().Record("b1", Result("a", FeatureStatus.Completed), None);
+            Assert.Equal(2, Store().AddFeatures("b1", new[] { "a", "c", "d", "c" }, None));
+            Assert.Equal(0, Store().AddFeatures("b1", new[] { "a", "c" }, None));
+            var batch = Store().Load("b1");
+            Assert.Equal(new[] { "a", "b", "c", "d" }, batch.Features.Select(f => f.Name));
+            Assert.Equal(new[] { 0, 1, 2, 3 }, batch.Features.Select(f => f.Index));
+            Assert.Equal(FeatureStatus.Completed, batch.Find("a")!.Status);
+            Assert.Equal(3, batch.Pending);
+            Assert.Equal(StateErrorIds.InvalidFeatureName, Assert.Throws<InvalidBatchDefinitionException>(() => Store().AddFeatures("b1", new[] { "e", "" }, None)).ErrorId);
+            Assert.Null(Store().Load("b1").Find("e")); // all or nothing
+            Assert.Equal(new[] { "b", "c", "d" }, Claim(Alice, 5).Claimed.Select(f => f.Name));
         }
     }
 }

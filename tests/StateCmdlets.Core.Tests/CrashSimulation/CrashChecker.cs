@@ -123,11 +123,12 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
                 return Damaged;
             }
             var text = new StringBuilder();
-            text.Append(batch.Name).Append(" max=").Append(batch.MaxAttempts).Append(" updated=").Append(batch.UpdatedAt.Ticks);
+            text.Append(batch.Name).Append(" max=").Append(batch.MaxAttempts).Append(" updated=").Append(batch.UpdatedAt.Ticks).Append(" tokens=").Append(batch.LastClaimToken);
             foreach (var f in batch.Features)
             {
                 text.Append(" | ").Append(f.Name).Append(' ').Append(f.Status).Append(" x").Append(f.Attempts)
-                    .Append(" err=").Append(f.LastError).Append(" data=").Append(f.Data.HasValue ? System.Text.Json.JsonSerializer.Serialize(f.Data.Value) : "");
+                    .Append(" err=").Append(f.LastError).Append(" data=").Append(f.Data.HasValue ? System.Text.Json.JsonSerializer.Serialize(f.Data.Value) : "")
+                    .Append(" claim=").Append(f.ClaimToken).Append('@').Append(f.ClaimedBy).Append(':').Append(f.LeaseExpiresAt?.Ticks);
             }
             return text.ToString();
         }

@@ -102,6 +102,22 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
                 });
             });
 
+            yield return ("claims, renewals and releases", dropped => Run(dropped, null, 64 * 1024, c =>
+            {
+                var alice = new WorkerIdentity("host-a", 101, "s1");
+                var bob = new WorkerIdentity("host-b", 202, "s1");
+                long token = 0;
+                c.Step("create", s => s.Create(Definition(4), false, None));
+                c.Step("alice claims two", s => token = s.Claim(CrashChecker.BatchId, new ClaimRequest(alice, 2), None).Claimed[0].ClaimToken);
+                c.Step("bob claims one", s => s.Claim(CrashChecker.BatchId, new ClaimRequest(bob, 1), None));
+                c.Step("alice's heartbeat", s => s.Renew(CrashChecker.BatchId, alice, TimeSpan.FromMinutes(5), None));
+                c.Step("alice records under her claim", s => s.Record(CrashChecker.BatchId, new FeatureResult("f0", FeatureStatus.Completed) { ClaimToken = token }, None));
+                c.Step("alice releases the rest", s => s.Release(CrashChecker.BatchId, alice, null, None));
+                c.Step("bob takes what alice let go", s => s.Claim(CrashChecker.BatchId, new ClaimRequest(bob, 5), None));
+                c.Step("a late result is refused, nothing written", s => Assert.Throws<ClaimLostException>(() => s.Record(CrashChecker.BatchId, new FeatureResult("f0", FeatureStatus.Failed, "late") { ClaimToken = token }, None)));
+                c.Step("bob's claims released", s => s.Release(CrashChecker.BatchId, bob, null, None));
+            }));
+
             yield return ("replace and remove", dropped => Run(dropped, null, 64 * 1024, c =>
             {
                 c.Step("create", s => s.Create(Definition(3), false, None));

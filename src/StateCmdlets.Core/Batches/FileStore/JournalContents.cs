@@ -7,6 +7,9 @@ namespace StateCmdlets.Core.Batches.FileStore
     {
         internal string? Generation { get; set; }
 
+        /// <summary>The journal format its header states (see <see cref="JournalCodec.Format"/>).</summary>
+        internal int Format { get; set; } = JournalCodec.Format;
+
         internal long HeaderLength { get; set; }
 
         internal List<JournalRecord> Records { get; } = new List<JournalRecord>();

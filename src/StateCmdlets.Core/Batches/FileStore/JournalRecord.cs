@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace StateCmdlets.Core.Batches.FileStore
 {
@@ -25,6 +26,18 @@ namespace StateCmdlets.Core.Batches.FileStore
 
         internal long Offset { get; }
 
+        /// <summary>Whose claims, for claim, renewal and release records.</summary>
+        internal WorkerIdentity? Worker { get; set; }
+
+        /// <summary>The lease expiry, for claim and renewal records.</summary>
+        internal DateTime Until { get; set; }
+
+        /// <summary>The features claimed and their tokens, for a claim record.</summary>
+        internal IReadOnlyList<ClaimItem> Items { get; set; } = Array.Empty<ClaimItem>();
+
+        /// <summary>The features released, for a release record.</summary>
+        internal IReadOnlyList<string> Features { get; set; } = Array.Empty<string>();
+
         /// <summary>Replays this record on a batch in memory (reading a journal, or salvaging one).</summary>
         internal void ApplyTo(Batch batch, string snapshotPath)
         {
@@ -38,6 +51,15 @@ namespace StateCmdlets.Core.Batches.FileStore
                     break;
                 case JournalOperation.ResetContext:
                     batch.ResetContext(At);
+                    break;
+                case JournalOperation.Claim:
+                    batch.ApplyClaim(Items, Worker!, At, Until);
+                    break;
+                case JournalOperation.Renew:
+                    batch.ApplyRenewal(Worker!, At, Until);
+                    break;
+                case JournalOperation.Release:
+                    batch.ApplyRelease(Worker!, Features);
                     break;
             }
         }

@@ -1,4 +1,4 @@
-namespace StateCmdlets.Core.Batches.FileStore
+namespace StateCmdlets.Core.Batches.FileStore.Schema
 {
     /// <summary>
     /// Files written before blockedBy was stored said only in the skip's reason that a dependency
