@@ -30,7 +30,8 @@ BeforeDiscovery {
         @{ Name = 'Import-BatchState -Path'; Kind = 'Export'; Reads = $true; Command = 'param($p, $d) Import-BatchState -Path $p -StateDirectory $d' }
         @{ Name = 'Import-BatchState -LiteralPath'; Kind = 'Export'; Reads = $true; Literal = $true; Command = 'param($p, $d) Import-BatchState -LiteralPath $p -StateDirectory $d' }
         @{ Name = 'Invoke-StateMigration -Path'; Kind = 'Batch'; Reads = $true; Command = 'param($p, $d) Invoke-StateMigration -Path $p -StateDirectory $d -Force' }
-        @{ Name = 'Invoke-StateMigration -LiteralPath'; Kind = 'Batch'; Reads = $true; Literal = $true; Command = 'param($p, $d) Invoke-StateMigration -LiteralPath $p -StateDirectory $d -Force' }
+        # A literal batch file names a batch: a missing one is BatchNotFound, as for any batch id.
+        @{ Name = 'Invoke-StateMigration -LiteralPath'; Kind = 'Batch'; Reads = $true; Literal = $true; Missing = 'BatchNotFound'; Command = 'param($p, $d) Invoke-StateMigration -LiteralPath $p -StateDirectory $d -Force' }
         @{ Name = 'Invoke-StateMigration -Path -Step'; Kind = 'StateFile'; Reads = $true; Command = "param(`$p, `$d) Invoke-StateMigration -Path `$p -Step $step -Force" }
         @{ Name = 'Invoke-StateMigration -LiteralPath -Step'; Kind = 'StateFile'; Reads = $true; Literal = $true; Command = "param(`$p, `$d) Invoke-StateMigration -LiteralPath `$p -Step $step -Force" }
     )
@@ -80,11 +81,12 @@ Describe 'Paths: <Name>' -ForEach $commands {
         Get-DirectorySnapshot $work | Should -Be $before
     }
 
-    It 'a missing file is StateFileNotFound for a command that reads, and is created or locked by one that writes' -Skip:($Name -eq 'Invoke-StateMigration -LiteralPath') {
-        $missing = Join-Path $work 'missing.json'
-        $ids = Get-PathErrorId $run $missing $d
-        if ($Reads) { $ids | Should -Be 'StateFileNotFound' }
-        else { $ids | Should -BeNullOrEmpty }
+    It 'a missing file is StateFileNotFound for a command that reads, and is created or locked by one that writes' {
+        $absent = Join-Path $work 'missing.json'
+        $ids = Get-PathErrorId $run $absent $d
+        if (-not $Reads) { $ids | Should -BeNullOrEmpty }
+        elseif ($Missing) { $ids | Should -Be $Missing }
+        else { $ids | Should -Be 'StateFileNotFound' }
     }
 
     It 'wildcards match files for -Path, and are literal characters for -LiteralPath' {
@@ -95,13 +97,5 @@ Describe 'Paths: <Name>' -ForEach $commands {
         Get-PathErrorId $run $pattern $d | Should -BeNullOrEmpty
         if ($Kind -eq 'Export') { @(Get-BatchState -StateDirectory $d).Count | Should -Be 1 }
         if (-not $Reads) { @(Get-ChildItem -LiteralPath $odd -Filter '*.json').Name | Should -Be 'b1.json' }
-    }
-}
-
-Describe 'Paths: a literal batch file that does not exist' {
-    It 'is BatchNotFound for Invoke-StateMigration -LiteralPath (the file names a batch)' {
-        $d = New-TestStateDirectory
-        try { Get-PathErrorId { param($p, $d) Invoke-StateMigration -LiteralPath $p -StateDirectory $d -Force } (Join-Path $d 'missing.json') $d | Should -Be 'BatchNotFound' }
-        finally { Remove-TestStateDirectory $d }
     }
 }
