@@ -95,7 +95,7 @@ namespace StateCmdlets
         private FileStoreOptions StoreOptions() => new FileStoreOptions
         {
             LockTimeout = EffectiveLockTimeout,
-            Trace = WriteVerbose,
+            Trace = TraceQuietly,
         };
     }
 }
