@@ -24,7 +24,7 @@ namespace StateCmdlets.PostgreSql
     /// retries and backoff, the circuit breaker, fencing) are the core's: each operation reads the
     /// rows it touches into a core <see cref="Batch"/> and lets it decide.
     /// </summary>
-    public sealed class PgBatchStore : IBatchStore
+    internal sealed class PgBatchStore : IBatchStore
     {
         private const string ReadBatchSql = "SELECT now(), " + BatchRow.Columns + " FROM {s}.batch WHERE batch_id = @id";
 

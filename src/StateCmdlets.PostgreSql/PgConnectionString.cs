@@ -10,7 +10,7 @@ namespace StateCmdlets.PostgreSql
     /// (<c>Host=db1;Database=automation;Username=ops</c>) or a <c>postgresql://</c> URI
     /// (<c>postgresql://ops@db1:5432/automation?schema=statecmdlets</c>), as libpq spells it.
     /// </summary>
-    public static class PgConnectionString
+    internal static class PgConnectionString
     {
         /// <summary>libpq's URI parameter names that Npgsql spells otherwise.</summary>
         private static readonly Dictionary<string, string> UriKeywords = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)

@@ -4,7 +4,7 @@ using System.Net;
 namespace StateCmdlets.PostgreSql
 {
     /// <summary>How a <see cref="PgBatchStore"/> reaches its database; defaults suit real use.</summary>
-    public sealed class PgStoreOptions
+    internal sealed class PgStoreOptions
     {
         public const string DefaultSchema = "statecmdlets";
 

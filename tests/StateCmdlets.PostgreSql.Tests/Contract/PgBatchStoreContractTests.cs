@@ -15,6 +15,6 @@ namespace StateCmdlets.Core.Tests.Contract
         public PgBatchStoreContractTests(PgServer server) => _connectionString = server.DatabaseFor(nameof(PgBatchStoreContractTests));
 
         /// <summary>A new client each time, as another process (or machine) would connect.</summary>
-        protected override IBatchStore Store() => new PgBatchStore(_connectionString, new PgStoreOptions { Schema = _schema });
+        private protected override IBatchStore Store() => new PgBatchStore(_connectionString, new PgStoreOptions { Schema = _schema });
     }
 }

@@ -4,7 +4,7 @@ using Npgsql;
 namespace StateCmdlets.PostgreSql.Tests.Support
 {
     /// <summary>One test's place on the server: the test class's database and a schema of the test's own.</summary>
-    public sealed class PgTestSchema
+    internal sealed class PgTestSchema
     {
         public PgTestSchema(PgServer server, string testClass)
         {
