@@ -7,8 +7,9 @@ namespace StateCmdlets.Bench
     internal sealed class BenchOptions
     {
         internal const string Usage =
-            "usage: StateCmdlets.Bench --module <staged StateCmdlets.psd1> --pwsh <pwsh path> [--quick] [--dir <parent folder>] [--output <report.md>]\n" +
+            "usage: StateCmdlets.Bench --module <staged StateCmdlets.psd1> --pwsh <pwsh path> [--quick] [--concurrency] [--dir <parent folder>] [--output <report.md>]\n" +
             "  --quick   small batches and few updates: a sanity run of every method in seconds\n" +
+            "  --concurrency  only the rows with several writers on one batch (threads, runspaces, processes)\n" +
             "  --dir     where the fresh temp folder goes (default: the system temp folder)\n" +
             "  --output  also write the Markdown report to this file";
 
@@ -31,11 +32,14 @@ namespace StateCmdlets.Bench
 
         internal string? Output { get; }
 
+        /// <summary>Run only the several-writers rows (the full run includes them).</summary>
+        internal bool ConcurrencyOnly { get; private init; }
+
         /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with what is wrong.</summary>
         internal static BenchOptions Parse(string[] args)
         {
             string? module = null, pwsh = null, parent = null, output = null;
-            bool quick = false;
+            bool quick = false, concurrency = false;
             for (int i = 0; i < args.Length; i++)
             {
                 switch (args[i])
@@ -45,6 +49,7 @@ namespace StateCmdlets.Bench
                     case "--dir": parent = Value(args, ref i); break;
                     case "--output": output = Value(args, ref i); break;
                     case "--quick": quick = true; break;
+                    case "--concurrency": concurrency = true; break;
                     default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
                 }
             }
@@ -54,7 +59,7 @@ namespace StateCmdlets.Bench
             if (!File.Exists(pwsh)) throw new ArgumentException($"pwsh '{pwsh}' does not exist.");
             parent ??= Path.GetTempPath();
             if (!Directory.Exists(parent)) throw new ArgumentException($"The folder '{parent}' does not exist.");
-            return new BenchOptions(Path.GetFullPath(module), Path.GetFullPath(pwsh), quick, Path.GetFullPath(parent), output == null ? null : Path.GetFullPath(output));
+            return new BenchOptions(Path.GetFullPath(module), Path.GetFullPath(pwsh), quick, Path.GetFullPath(parent), output == null ? null : Path.GetFullPath(output)) { ConcurrencyOnly = concurrency };
         }
 
         private static string Value(string[] args, ref int i)

@@ -83,6 +83,8 @@ namespace StateCmdlets.Bench
                 md.AppendLine();
             }
 
+            if (results.Concurrency != null) md.Append(ConcurrencyReport.Write(results.Concurrency));
+
             md.AppendLine("### Machine");
             md.AppendLine();
             foreach (var (name, value) in machine.Facts) md.AppendLine($"- {name}: {value}");

@@ -17,6 +17,7 @@ namespace StateCmdlets.Bench
         {
             CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
             if (args.Length == 3 && args[0] == LoadChild.Verb) return LoadChild.Execute(args[1], args[2]);
+            if (args.Length > 0 && args[0] == RecordChild.Verb) return RecordChild.Execute(args);
 
             BenchOptions options;
             try
@@ -60,6 +61,12 @@ namespace StateCmdlets.Bench
             if (!ProcessIo.Available) Console.WriteLine("  /proc/self/io is missing: bytes written are n/a.");
 
             string module = StagedModuleCopy.Make(options.ModuleManifest, folder);
+            var concurrency = new ConcurrencyBenchmark(options.Pwsh, module, options.Quick ? ConcurrencyPlan.Quick : ConcurrencyPlan.Full);
+            if (options.ConcurrencyOnly)
+            {
+                Publish(options, ConcurrencyBenchmark.Alone(concurrency.Run(folder), machine));
+                return;
+            }
             WarmUp(folder, plan);
             var cmdlet = new CmdletPipelineBenchmark(options.Pwsh, module);
             var results = new BenchResults(plan);
@@ -78,9 +85,14 @@ namespace StateCmdlets.Bench
 
             Console.WriteLine($"  load test: {plan.LoadSize:N0} features, every result in the journal ...");
             results.Load = new JournalLoadBenchmark(options.Pwsh, module).Run(folder, plan.LoadSize);
+            results.Concurrency = concurrency.Run(folder);
 
             total.Stop();
-            string report = MarkdownReport.Write(results, machine, fileSystem, total.Elapsed);
+            Publish(options, MarkdownReport.Write(results, machine, fileSystem, total.Elapsed));
+        }
+
+        private static void Publish(BenchOptions options, string report)
+        {
             Console.WriteLine();
             Console.WriteLine(report);
             if (options.Output != null)

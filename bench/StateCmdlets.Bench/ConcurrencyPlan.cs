@@ -1,0 +1,45 @@
+namespace StateCmdlets.Bench
+{
+    /// <summary>How big the concurrency rows are: results per run, rounds, writers.</summary>
+    internal sealed class ConcurrencyPlan
+    {
+        private ConcurrencyPlan(string name, int threadResults, int cmdletResults, int processResults, int rounds, int cmdletRounds)
+        {
+            Name = name;
+            ThreadResults = threadResults;
+            CmdletResults = cmdletResults;
+            ProcessResults = processResults;
+            Rounds = rounds;
+            CmdletRounds = cmdletRounds;
+        }
+
+        internal string Name { get; }
+
+        /// <summary>Threads writing at once in the multi-writer rows (and runspaces of ForEach-Object -Parallel).</summary>
+        internal int Threads => 8;
+
+        /// <summary>Child processes writing at once in the multi-process row.</summary>
+        internal int Processes => 4;
+
+        /// <summary>Features of each fresh batch (results of each run) of the in-process thread rows.</summary>
+        internal int ThreadResults { get; }
+
+        /// <summary>Features of each batch the child pwsh runs each pipeline over.</summary>
+        internal int CmdletResults { get; }
+
+        /// <summary>Features of each batch the child processes record.</summary>
+        internal int ProcessResults { get; }
+
+        /// <summary>Rounds of the thread and process rows: each round runs every method once, in turn, on its own batch.</summary>
+        internal int Rounds { get; }
+
+        internal int CmdletRounds { get; }
+
+        /// <summary>Untimed, first: every in-process method once on a batch this small, so JIT is not in the first row.</summary>
+        internal int WarmUpResults => 200;
+
+        internal static ConcurrencyPlan Full { get; } = new ConcurrencyPlan("full", 4_000, 2_000, 3_000, 3, 3);
+
+        internal static ConcurrencyPlan Quick { get; } = new ConcurrencyPlan("quick", 800, 400, 600, 2, 1);
+    }
+}

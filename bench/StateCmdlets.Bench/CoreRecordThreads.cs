@@ -1,0 +1,82 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Threading;
+using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore;
+
+namespace StateCmdlets.Bench
+{
+    /// <summary>
+    /// Ours through the core API with several threads on one batch: each thread has its own
+    /// FileBatchStore (as each runspace of ForEach-Object -Parallel has) and records its own
+    /// features, FileBatchStore.Record each, durable on return. Writers of one batch in one process
+    /// share a commit group: one write and one fsync cover every record waiting at the time. The
+    /// stores' trace lines count the fsyncs (one per flush) and the folds.
+    /// </summary>
+    internal sealed class CoreRecordThreads : IConcurrentMethod
+    {
+        // The starts of the store's trace lines for a journal flush and a snapshot rewrite.
+        private const string FlushTrace = "Wrote record(s)";
+        private const string FoldTrace = "Wrote snapshot";
+
+        private readonly string _stateDirectory;
+        private readonly string _batchId;
+        private readonly IReadOnlyList<string> _names;
+        private readonly FileBatchStore[] _stores;
+        private long _flushes;
+        private long _folds;
+
+        internal CoreRecordThreads(string folder, int writers, int results, int round)
+        {
+            _stateDirectory = Path.Combine(folder, $"core-threads-{writers}-{round}");
+            _batchId = "bench-threads";
+            Writers = writers;
+            Results = results;
+            _names = FeatureNames.For(results);
+            _stores = new FileBatchStore[writers];
+            // Each writer its own store (and options), as each runspace builds its own.
+            for (int w = 0; w < writers; w++) _stores[w] = new FileBatchStore(_stateDirectory, new FileStoreOptions { Trace = Count });
+        }
+
+        public string Name => Writers == 1 ? ConcurrencyMethods.Core : ConcurrencyMethods.CoreThreads;
+
+        public int Writers { get; }
+
+        public int Results { get; }
+
+        public long? Fsyncs => Interlocked.Read(ref _flushes);
+
+        /// <summary>Snapshot rewrites during the run (each also fsyncs; not in <see cref="Fsyncs"/>).</summary>
+        internal long Folds => Interlocked.Read(ref _folds);
+
+        public void Prepare()
+        {
+            _stores[0].Create(new BatchDefinition("bench", _names) { BatchId = _batchId }, replace: false, CancellationToken.None);
+            Interlocked.Exchange(ref _flushes, 0);
+            Interlocked.Exchange(ref _folds, 0);
+        }
+
+        public void Write(int writer)
+        {
+            var store = _stores[writer];
+            for (int i = writer; i < Results; i += Writers)
+                store.Record(_batchId, new FeatureResult(_names[i], FeatureStatus.Completed), CancellationToken.None);
+        }
+
+        public void VerifyAndClean()
+        {
+            var batch = new FileBatchStore(_stateDirectory).Load(_batchId);
+            if (batch.Completed != Results) throw new InvalidOperationException($"Batch '{_batchId}' in '{_stateDirectory}' has {batch.Completed} of {Results} features completed after the run.");
+            Directory.Delete(_stateDirectory, recursive: true);
+        }
+
+        public void Dispose() { }
+
+        private void Count(string line)
+        {
+            if (line.StartsWith(FlushTrace, StringComparison.Ordinal)) Interlocked.Increment(ref _flushes);
+            else if (line.StartsWith(FoldTrace, StringComparison.Ordinal)) Interlocked.Increment(ref _folds);
+        }
+    }
+}
