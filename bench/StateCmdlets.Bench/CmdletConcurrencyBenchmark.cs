@@ -16,12 +16,14 @@ namespace StateCmdlets.Bench
     {
         private const string ScriptName = "ConcurrencyPipeline.ps1";
 
-        private static readonly (string Mode, string Method, bool Parallel)[] Modes =
+        private static readonly (string Mode, string Method, bool Parallel, bool Work)[] Modes =
         {
-            ("sequential", ConcurrencyMethods.CmdletSequential, false),
-            ("noclaim", ConcurrencyMethods.CmdletNoClaim, false),
-            ("parallel", ConcurrencyMethods.CmdletParallel, true),
-            ("emptyParallel", ConcurrencyMethods.CmdletEmptyParallel, true),
+            ("sequential", ConcurrencyMethods.CmdletSequential, false, false),
+            ("noclaim", ConcurrencyMethods.CmdletNoClaim, false, false),
+            ("parallel", ConcurrencyMethods.CmdletParallel, true, false),
+            ("emptyParallel", ConcurrencyMethods.CmdletEmptyParallel, true, false),
+            ("sequentialWork", ConcurrencyMethods.CmdletSequentialWork, false, true),
+            ("parallelWork", ConcurrencyMethods.CmdletParallelWork, true, true),
         };
 
         private readonly string _pwsh;
@@ -33,26 +35,27 @@ namespace StateCmdlets.Bench
             _moduleManifest = moduleManifest;
         }
 
-        internal IReadOnlyList<ConcurrencyRow> Run(string folder, int count, int rounds, int throttleLimit)
+        internal IReadOnlyList<ConcurrencyRow> Run(string folder, ConcurrencyPlan plan)
         {
             string stateDirectory = Path.Combine(folder, "cmdlet-concurrency");
             string script = Path.Combine(AppContext.BaseDirectory, ScriptName);
             string output = ChildProcess.Run(_pwsh, TimeSpan.FromMinutes(20),
                 "-NoProfile", "-NonInteractive", "-File", script,
                 "-ModuleManifest", _moduleManifest, "-StateDirectory", stateDirectory,
-                "-Count", Text(count), "-Rounds", Text(rounds), "-ThrottleLimit", Text(throttleLimit));
+                "-Count", Text(plan.CmdletResults), "-WorkCount", Text(plan.WorkResults), "-WorkMs", Text(ConcurrencyPlan.WorkMilliseconds),
+                "-Rounds", Text(plan.CmdletRounds), "-ThrottleLimit", Text(plan.Threads));
 
             using var result = JsonDocument.Parse(ChildProcess.LastLine(output));
             var rows = new List<ConcurrencyRow>();
-            int expected = count * rounds;
-            foreach (var (mode, method, parallel) in Modes)
+            foreach (var (mode, method, parallel, work) in Modes)
             {
+                int expected = (work ? plan.WorkResults : plan.CmdletResults) * plan.CmdletRounds;
                 var totals = result.RootElement.GetProperty(mode);
                 int completed = totals.GetProperty("completed").GetInt32();
                 if (completed != expected) throw new InvalidOperationException($"The pwsh pipeline '{mode}' completed {completed} of {expected} features.");
                 var written = totals.GetProperty("written");
-                rows.Add(new ConcurrencyRow(ConcurrencyMethods.CmdletGroup, method, parallel ? throttleLimit : 1, expected,
-                    TimeSpan.FromMilliseconds(totals.GetProperty("elapsedMs").GetDouble()),
+                rows.Add(new ConcurrencyRow(ConcurrencyMethods.CmdletGroup, method, parallel ? plan.Threads : 1, expected,
+                    TimeSpan.FromMilliseconds(totals.GetProperty("elapsedMs").GetDouble()), TimeSpan.FromMilliseconds(totals.GetProperty("cpuMs").GetDouble()),
                     written.ValueKind == JsonValueKind.Number ? written.GetInt64() : null, null));
             }
             Directory.Delete(stateDirectory, recursive: true);

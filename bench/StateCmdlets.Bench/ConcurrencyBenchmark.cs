@@ -38,7 +38,7 @@ namespace StateCmdlets.Bench
                     Report(results, ConcurrentRun.Time(method, ConcurrencyMethods.ThreadGroup));
 
             Console.WriteLine($"  concurrency: the cmdlet pipeline in a child pwsh, {_plan.CmdletRounds} round(s) of {_plan.CmdletResults:N0} features per way ...");
-            foreach (var row in new CmdletConcurrencyBenchmark(_pwsh, _moduleManifest).Run(folder, _plan.CmdletResults, _plan.CmdletRounds, _plan.Threads))
+            foreach (var row in new CmdletConcurrencyBenchmark(_pwsh, _moduleManifest).Run(folder, _plan))
                 Report(results, row);
 
             Console.WriteLine($"  concurrency: {_plan.Rounds} rounds of 1 and {_plan.Processes} child processes, {_plan.ProcessResults:N0} results each ...");

@@ -18,6 +18,8 @@ namespace StateCmdlets.Bench
         internal const string CmdletNoClaim = "cmdlet pipeline, sequential, -NoClaim";
         internal const string CmdletParallel = "cmdlet pipeline, ForEach-Object -Parallel (claims)";
         internal const string CmdletEmptyParallel = "ForEach-Object -Parallel, block records nothing";
+        internal const string CmdletSequentialWork = "cmdlet pipeline, sequential, 20 ms of work per item";
+        internal const string CmdletParallelWork = "cmdlet pipeline, ForEach-Object -Parallel, 20 ms of work per item";
 
         internal const string Process = "ours, core API, 1 process";
         internal const string Processes = "ours, core API, 4 processes";

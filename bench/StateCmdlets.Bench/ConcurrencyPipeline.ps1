@@ -1,17 +1,23 @@
 #Requires -Version 7.0
-# Child process of the benchmark: the cmdlet pipeline with one writer and with eight. Imports the
-# staged module, then in each of -Rounds rounds times, each on a fresh batch of -Count features:
-#   sequential  Resume-BatchState X | Set-FeatureResult -Status Completed
-#   noclaim     Resume-BatchState X -NoClaim | Set-FeatureResult -Status Completed
-#   parallel    Resume-BatchState X | ForEach-Object -Parallel { $_ | Set-FeatureResult -Status Completed } -ThrottleLimit N
-#   emptyParallel  the same FeatureState objects through the same ForEach-Object -Parallel, with a
-#               block that records nothing: what ForEach-Object -Parallel itself costs per item
+# Child process of the benchmark: the cmdlet pipeline with one writer and with eight runspaces.
+# Imports the staged module, then in each of -Rounds rounds times every mode once, each on a fresh
+# batch (the order turns by one each round, so no mode always runs first):
+#   sequential      Resume-BatchState X | Set-FeatureResult -Status Completed          (-Count features)
+#   noclaim         Resume-BatchState X -NoClaim | Set-FeatureResult -Status Completed (-Count)
+#   parallel        Resume-BatchState X | ForEach-Object -Parallel { $_ | Set-FeatureResult -Status Completed } -ThrottleLimit N (-Count)
+#   emptyParallel   the same FeatureState objects through the same ForEach-Object -Parallel, with a
+#                   block that records nothing: what ForEach-Object -Parallel itself costs (-Count)
+#   sequentialWork  sequential, each item first sleeping -WorkMs (an item that waits on something) (-WorkCount)
+#   parallelWork    parallel, each item first sleeping -WorkMs (-WorkCount)
 # A runspace of -Parallel starts without the module: the block imports it once per runspace.
-# Prints one JSON line: per mode, elapsed ms and wchar delta summed over the rounds, and features completed.
+# Prints one JSON line: per mode, elapsed ms, CPU ms (this process) and wchar delta summed over the
+# rounds, and features completed.
 param(
     [Parameter(Mandatory)] [string] $ModuleManifest,
     [Parameter(Mandatory)] [string] $StateDirectory,
     [Parameter(Mandatory)] [int] $Count,
+    [Parameter(Mandatory)] [int] $WorkCount,
+    [Parameter(Mandatory)] [int] $WorkMs,
     [Parameter(Mandatory)] [int] $Rounds,
     [Parameter(Mandatory)] [int] $ThrottleLimit
 )
@@ -51,35 +57,53 @@ function Invoke-Mode([string] $Mode, [string] $Id) {
                 $null = $_
             } -ThrottleLimit $ThrottleLimit
         }
+        'sequentialWork' {
+            Resume-BatchState -BatchId $Id -StateDirectory $StateDirectory | ForEach-Object {
+                Start-Sleep -Milliseconds $WorkMs
+                $_ | Set-FeatureResult -Status Completed
+            }
+        }
+        'parallelWork' {
+            Resume-BatchState -BatchId $Id -StateDirectory $StateDirectory | ForEach-Object -Parallel {
+                if (-not (Get-Module StateCmdlets)) { Import-Module $using:ModuleManifest }
+                Start-Sleep -Milliseconds $using:WorkMs
+                $_ | Set-FeatureResult -Status Completed
+            } -ThrottleLimit $ThrottleLimit
+        }
     }
 }
 
-$modes = 'sequential', 'noclaim', 'parallel', 'emptyParallel'
+$modes = 'sequential', 'noclaim', 'parallel', 'emptyParallel', 'sequentialWork', 'parallelWork'
 $totals = [ordered]@{}
-foreach ($mode in $modes) { $totals[$mode] = [ordered]@{ elapsedMs = 0.0; written = [long]0; completed = 0 } }
+foreach ($mode in $modes) { $totals[$mode] = [ordered]@{ elapsedMs = 0.0; cpuMs = 0.0; written = [long]0; completed = 0 } }
 $bytesKnown = $null -ne (Get-WrittenBytes)
+$self = [System.Diagnostics.Process]::GetCurrentProcess()
 # sync(1) before each timed run, untimed, as the harness does between its slices.
 $sync = Get-Command sync -CommandType Application -ErrorAction Ignore | Select-Object -First 1
 
 # Warm-up of every mode on a small batch, so the timing is the steady state a long script sees, not JIT.
-$round = 0
 foreach ($mode in $modes) {
-    New-Batch "warmup-$mode" 20
+    New-Batch "warmup-$mode" 10
     $script:items = @(Resume-BatchState -BatchId "warmup-$mode" -StateDirectory $StateDirectory -NoClaim)
     Invoke-Mode $mode "warmup-$mode"
 }
 
 for ($round = 1; $round -le $Rounds; $round++) {
-    foreach ($mode in $modes) {
+    for ($m = 0; $m -lt $modes.Count; $m++) {
+        $mode = $modes[($m + $round - 1) % $modes.Count]
         $id = "$mode-$round"
-        New-Batch $id $Count
+        New-Batch $id $(if ($mode -like '*Work') { $WorkCount } else { $Count })
         $script:items = if ($mode -eq 'emptyParallel') { @(Resume-BatchState -BatchId $id -StateDirectory $StateDirectory -NoClaim) } else { $null }
         [System.GC]::Collect()
         if ($sync) { & $sync }
         $before = Get-WrittenBytes
+        $self.Refresh()
+        $cpu = $self.TotalProcessorTime
         $clock = [System.Diagnostics.Stopwatch]::StartNew()
         Invoke-Mode $mode $id
         $clock.Stop()
+        $self.Refresh()
+        $totals[$mode].cpuMs += ($self.TotalProcessorTime - $cpu).TotalMilliseconds
         $after = Get-WrittenBytes
         $totals[$mode].elapsedMs += $clock.Elapsed.TotalMilliseconds
         if ($bytesKnown) { $totals[$mode].written += $after - $before }

@@ -3,8 +3,9 @@ namespace StateCmdlets.Bench
     /// <summary>How big the concurrency rows are: results per run, rounds, writers.</summary>
     internal sealed class ConcurrencyPlan
     {
-        private ConcurrencyPlan(string name, int threadResults, int cmdletResults, int processResults, int rounds, int cmdletRounds)
+        private ConcurrencyPlan(string name, int threadResults, int cmdletResults, int workResults, int processResults, int rounds, int cmdletRounds)
         {
+            WorkResults = workResults;
             Name = name;
             ThreadResults = threadResults;
             CmdletResults = cmdletResults;
@@ -27,6 +28,12 @@ namespace StateCmdlets.Bench
         /// <summary>Features of each batch the child pwsh runs each pipeline over.</summary>
         internal int CmdletResults { get; }
 
+        /// <summary>Features of each batch the pipelines whose items work <see cref="WorkMilliseconds"/> first run over.</summary>
+        internal int WorkResults { get; }
+
+        /// <summary>How long each item of those pipelines sleeps before its result is recorded (it waits on something, as real items do).</summary>
+        internal const int WorkMilliseconds = 20;
+
         /// <summary>Features of each batch the child processes record.</summary>
         internal int ProcessResults { get; }
 
@@ -38,8 +45,8 @@ namespace StateCmdlets.Bench
         /// <summary>Untimed, first: every in-process method once on a batch this small, so JIT is not in the first row.</summary>
         internal int WarmUpResults => 200;
 
-        internal static ConcurrencyPlan Full { get; } = new ConcurrencyPlan("full", 4_000, 2_000, 3_000, 3, 3);
+        internal static ConcurrencyPlan Full { get; } = new ConcurrencyPlan("full", 4_000, 2_000, 200, 3_000, 3, 3);
 
-        internal static ConcurrencyPlan Quick { get; } = new ConcurrencyPlan("quick", 800, 400, 600, 2, 1);
+        internal static ConcurrencyPlan Quick { get; } = new ConcurrencyPlan("quick", 800, 300, 80, 600, 2, 2);
     }
 }

@@ -13,14 +13,14 @@ namespace StateCmdlets.Bench
             var md = new StringBuilder();
             md.AppendLine($"### Several writers, one batch ({results.Plan.Name} run, {results.Elapsed.TotalSeconds:0} s)");
             md.AppendLine();
-            md.AppendLine("| Method | Where | Writers | Results timed | Results/s | Wall ms/result | Bytes written/result | Results per fsync | Results/s ÷ raw 1 thread | Results/s ÷ raw 8 threads |");
-            md.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            md.AppendLine("| Method | Where | Writers | Results timed | Results/s | Wall ms/result | CPU ms/result | Bytes written/result | Results per fsync | Results/s ÷ raw 1 thread | Results/s ÷ raw 8 threads |");
+            md.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
             var raw = results.Find(ConcurrencyMethods.Raw);
             var rawThreads = results.Find(ConcurrencyMethods.RawThreads);
             foreach (var r in results.Rows)
             {
                 md.AppendLine($"| {r.Method} | {r.Group} | {r.Writers} | {r.Results.ToString("N0", Invariant)} | {r.ResultsPerSecond.ToString("N0", Invariant)} | " +
-                    $"{r.MeanMilliseconds.ToString("0.000", Invariant)} | {Number(r.BytesPerResult, "N0")} | {Number(r.ResultsPerFsync, "0.0")} | " +
+                    $"{r.MeanMilliseconds.ToString("0.000", Invariant)} | {Number(r.CpuMillisecondsPerResult, "0.000")} | {Number(r.BytesPerResult, "N0")} | {Number(r.ResultsPerFsync, "0.0")} | " +
                     $"{Number(raw == null ? null : r.ResultsPerSecond / raw.ResultsPerSecond, "0.00")} | {Number(rawThreads == null ? null : r.ResultsPerSecond / rawThreads.ResultsPerSecond, "0.00")} |");
             }
             md.AppendLine();

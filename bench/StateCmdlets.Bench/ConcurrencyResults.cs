@@ -58,11 +58,21 @@ namespace StateCmdlets.Bench
             ("core API 8 threads: results per fsync (mean commit group)", Find(ConcurrencyMethods.CoreThreads)?.ResultsPerFsync),
             ("SQLite WAL: 8 threads ÷ 1 connection", Ratio(ConcurrencyMethods.SqliteThreads, ConcurrencyMethods.Sqlite)),
             ("core API 8 threads ÷ SQLite WAL 8 threads", Ratio(ConcurrencyMethods.CoreThreads, ConcurrencyMethods.SqliteThreads)),
+            ("sequential cmdlet pipeline per-item CPU time: claims ÷ -NoClaim", CpuRatio(ConcurrencyMethods.CmdletSequential, ConcurrencyMethods.CmdletNoClaim)),
             ("ForEach-Object -Parallel with a block that records nothing ÷ sequential cmdlet pipeline (the most -Parallel can reach here)", Ratio(ConcurrencyMethods.CmdletEmptyParallel, ConcurrencyMethods.CmdletSequential)),
             ("cmdlet pipeline, -Parallel ÷ -Parallel recording nothing (share of that ceiling reached)", Ratio(ConcurrencyMethods.CmdletParallel, ConcurrencyMethods.CmdletEmptyParallel)),
+            ($"cmdlet pipeline with {ConcurrencyPlan.WorkMilliseconds} ms of work per item: -Parallel ÷ sequential ({Plan.Threads} would be perfect)", Ratio(ConcurrencyMethods.CmdletParallelWork, ConcurrencyMethods.CmdletSequentialWork)),
             ("core API 4 processes ÷ raw append+fsync 1 thread", Ratio(ConcurrencyMethods.Processes, ConcurrencyMethods.Raw)),
             ("core API 4 processes: results per fsync", Find(ConcurrencyMethods.Processes)?.ResultsPerFsync),
         };
+
+        /// <summary>CPU ms per result of <paramref name="method"/> over that of <paramref name="over"/>.</summary>
+        private double? CpuRatio(string method, string over)
+        {
+            var a = Find(method)?.CpuMillisecondsPerResult;
+            var b = Find(over)?.CpuMillisecondsPerResult;
+            return a.HasValue && b.HasValue && b.Value > 0 ? a / b : null;
+        }
 
         private string Threads => $"{Plan.Threads} threads";
     }

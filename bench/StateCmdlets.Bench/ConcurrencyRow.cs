@@ -5,7 +5,7 @@ namespace StateCmdlets.Bench
     /// <summary>One row of the concurrency table: a method with some writers, summed over its rounds.</summary>
     internal sealed class ConcurrencyRow
     {
-        internal ConcurrencyRow(string group, string method, int writers, int results, TimeSpan elapsed, long? bytesWritten, long? fsyncs)
+        internal ConcurrencyRow(string group, string method, int writers, int results, TimeSpan elapsed, TimeSpan? cpu, long? bytesWritten, long? fsyncs)
         {
             if (results <= 0) throw new ArgumentOutOfRangeException(nameof(results), "A row needs at least one result.");
             Group = group;
@@ -13,6 +13,7 @@ namespace StateCmdlets.Bench
             Writers = writers;
             Results = results;
             Elapsed = elapsed;
+            Cpu = cpu;
             BytesWritten = bytesWritten;
             Fsyncs = fsyncs;
         }
@@ -29,6 +30,9 @@ namespace StateCmdlets.Bench
         /// <summary>Wall time from the start of the first writer to the end of the last.</summary>
         internal TimeSpan Elapsed { get; }
 
+        /// <summary>CPU time (user + system) of the processes that wrote, over the timed run; null where unknown.</summary>
+        internal TimeSpan? Cpu { get; }
+
         /// <summary>wchar delta over the timed run (all writers); null when it could not be read.</summary>
         internal long? BytesWritten { get; }
 
@@ -38,6 +42,8 @@ namespace StateCmdlets.Bench
         internal double ResultsPerSecond => Results / Elapsed.TotalSeconds;
 
         internal double MeanMilliseconds => Elapsed.TotalMilliseconds / Results;
+
+        internal double? CpuMillisecondsPerResult => Cpu.HasValue ? Cpu.Value.TotalMilliseconds / Results : null;
 
         internal double? BytesPerResult => BytesWritten.HasValue ? (double)BytesWritten.Value / Results : null;
 
@@ -49,6 +55,7 @@ namespace StateCmdlets.Bench
         {
             if (other.Method != Method || other.Writers != Writers) throw new ArgumentException("Only rounds of one method add up.", nameof(other));
             return new ConcurrencyRow(Group, Method, Writers, Results + other.Results, Elapsed + other.Elapsed,
+                Cpu.HasValue && other.Cpu.HasValue ? Cpu + other.Cpu : null,
                 BytesWritten.HasValue && other.BytesWritten.HasValue ? BytesWritten + other.BytesWritten : null,
                 Fsyncs.HasValue && other.Fsyncs.HasValue ? Fsyncs + other.Fsyncs : null);
         }

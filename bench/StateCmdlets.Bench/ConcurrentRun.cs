@@ -37,17 +37,19 @@ namespace StateCmdlets.Bench
                 ready.Wait();
                 DiskSync.FlushAll();
                 long? before = ProcessIo.WrittenBytes();
+                var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
                 long start = Stopwatch.GetTimestamp();
                 go.Set();
                 foreach (var thread in threads) thread.Join();
                 long end = Stopwatch.GetTimestamp();
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
                 long? after = ProcessIo.WrittenBytes();
                 foreach (var error in errors)
                     if (error != null) throw new InvalidOperationException($"A writer of '{method.Name}' failed.", error);
                 long? fsyncs = method.Fsyncs;
                 method.VerifyAndClean();
                 return new ConcurrencyRow(group, method.Name, writers, method.Results,
-                    TimeSpan.FromSeconds((double)(end - start) / Stopwatch.Frequency), after - before, fsyncs);
+                    TimeSpan.FromSeconds((double)(end - start) / Stopwatch.Frequency), cpu, after - before, fsyncs);
             }
             finally
             {

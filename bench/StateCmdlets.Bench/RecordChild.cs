@@ -50,6 +50,7 @@ namespace StateCmdlets.Bench
             if (Console.ReadLine() == null) return 1;
 
             long? before = ProcessIo.WrittenBytes();
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             long start = Stopwatch.GetTimestamp();
             int recorded = 0;
             for (int i = writer; i < results; i += writers)
@@ -58,8 +59,9 @@ namespace StateCmdlets.Bench
                 recorded++;
             }
             long end = Stopwatch.GetTimestamp();
+            double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds;
             long? after = ProcessIo.WrittenBytes();
-            Console.WriteLine(JsonSerializer.Serialize(new { start, end, recorded, written = after - before, fsyncs = flushes }));
+            Console.WriteLine(JsonSerializer.Serialize(new { start, end, cpuMs, recorded, written = after - before, fsyncs = flushes }));
             return 0;
         }
 
@@ -83,6 +85,7 @@ namespace StateCmdlets.Bench
                 var outputs = children.Select(child => child.StandardOutput.ReadToEndAsync()).ToList();
                 var errors = children.Select(child => child.StandardError.ReadToEndAsync()).ToList();
                 long first = long.MaxValue, last = long.MinValue, written = 0, fsyncs = 0;
+                double cpuMs = 0;
                 int recorded = 0;
                 bool bytesKnown = true;
                 for (int w = 0; w < processes; w++)
@@ -95,6 +98,7 @@ namespace StateCmdlets.Bench
                     first = Math.Min(first, root.GetProperty("start").GetInt64());
                     last = Math.Max(last, root.GetProperty("end").GetInt64());
                     recorded += root.GetProperty("recorded").GetInt32();
+                    cpuMs += root.GetProperty("cpuMs").GetDouble();
                     fsyncs += root.GetProperty("fsyncs").GetInt64();
                     var bytes = root.GetProperty("written");
                     if (bytes.ValueKind == JsonValueKind.Number) written += bytes.GetInt64();
@@ -104,7 +108,7 @@ namespace StateCmdlets.Bench
                 var batch = new FileBatchStore(stateDirectory).Load(BatchId);
                 if (batch.Completed != results) throw new InvalidOperationException($"Batch '{BatchId}' in '{stateDirectory}' has {batch.Completed} of {results} features completed after the run.");
                 return new ConcurrencyRow(ConcurrencyMethods.ProcessGroup, processes == 1 ? ConcurrencyMethods.Process : ConcurrencyMethods.Processes, processes, results,
-                    TimeSpan.FromSeconds((double)(last - first) / Stopwatch.Frequency), bytesKnown ? written : null, fsyncs);
+                    TimeSpan.FromSeconds((double)(last - first) / Stopwatch.Frequency), TimeSpan.FromMilliseconds(cpuMs), bytesKnown ? written : null, fsyncs);
             }
             finally
             {
