@@ -81,9 +81,11 @@ $self = [System.Diagnostics.Process]::GetCurrentProcess()
 # sync(1) before each timed run, untimed, as the harness does between its slices.
 $sync = Get-Command sync -CommandType Application -ErrorAction Ignore | Select-Object -First 1
 
-# Warm-up of every mode on a small batch, so the timing is the steady state a long script sees, not JIT.
+# Warm-up of every mode, so the timing is the steady state a long script sees, not JIT (the runtime
+# keeps recompiling hot code in the background for a while after start: a short warm-up left the
+# first mode timed paying for it).
 foreach ($mode in $modes) {
-    New-Batch "warmup-$mode" 10
+    New-Batch "warmup-$mode" $(if ($mode -like '*Work') { 20 } else { 200 })
     $script:items = @(Resume-BatchState -BatchId "warmup-$mode" -StateDirectory $StateDirectory -NoClaim)
     Invoke-Mode $mode "warmup-$mode"
 }

@@ -45,8 +45,8 @@ namespace StateCmdlets.Bench
         /// <summary>Untimed, first: every in-process method once on a batch this small, so JIT is not in the first row.</summary>
         internal int WarmUpResults => 200;
 
-        internal static ConcurrencyPlan Full { get; } = new ConcurrencyPlan("full", 4_000, 2_000, 200, 3_000, 3, 3);
+        internal static ConcurrencyPlan Full { get; } = new ConcurrencyPlan("full", 4_000, 1_000, 100, 3_000, 3, 5);
 
-        internal static ConcurrencyPlan Quick { get; } = new ConcurrencyPlan("quick", 800, 300, 80, 600, 2, 2);
+        internal static ConcurrencyPlan Quick { get; } = new ConcurrencyPlan("quick", 800, 300, 50, 600, 2, 2);
     }
 }
