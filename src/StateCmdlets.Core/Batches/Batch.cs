@@ -141,6 +141,23 @@ namespace StateCmdlets.Core.Batches
             return batch;
         }
 
+        /// <summary>Adds new features at the end, Pending (names it has already are skipped); returns those added.</summary>
+        internal List<Feature> AddFeatures(IEnumerable<string> names)
+        {
+            var added = new List<Feature>();
+            foreach (string name in names)
+            {
+                CheckName("feature name", name);
+                if (_byName.ContainsKey(name)) continue;
+                var feature = new Feature(name, _features.Count);
+                _features.Add(feature);
+                _byName.Add(name, feature);
+                Count(feature, +1);
+                added.Add(feature);
+            }
+            return added;
+        }
+
         public Feature? Find(string featureName) => _byName.TryGetValue(featureName, out var feature) ? feature : null;
 
         /// <summary>
@@ -390,7 +407,7 @@ namespace StateCmdlets.Core.Batches
                 throw new InvalidBatchDefinitionException(errorId, $"The {what} '{name.Substring(0, 40)}...' has {characters} characters; at most {MaxNameLength} are allowed.");
         }
 
-        private void Touch(DateTime utcNow)
+        internal void Touch(DateTime utcNow)
         {
             if (utcNow > UpdatedAt) UpdatedAt = utcNow;
         }

@@ -37,6 +37,12 @@ namespace StateCmdlets.Core.Batches
         /// <summary>Writes a batch read from a file (another tool's, or an exported one), with the same id.</summary>
         Batch Import(ImportedBatch imported, bool replace, CancellationToken cancellationToken);
 
+        /// <summary>
+        /// Adds features to an existing batch, at its end, as Pending; names it has already are left
+        /// as they are (never added twice). Returns how many were added; 0 writes nothing.
+        /// </summary>
+        int AddFeatures(string batchId, IReadOnlyList<string> features, CancellationToken cancellationToken);
+
         /// <summary>The batch as it stands, everything recorded included. Never writes.</summary>
         Batch Load(string batchId);
 

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
@@ -22,9 +21,6 @@ namespace StateCmdlets.Commands
     [OutputType(typeof(FeatureState))]
     public sealed class ResumeBatchStateCommand : StateCmdletBase
     {
-        /// <summary>At most this many features are claimed ahead of the pipeline (fast items grow the claim to it, slow ones shrink it to 1).</summary>
-        private const int MaxPrefetch = 32;
-
         private bool _includeFailed = true;
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -78,35 +74,26 @@ namespace StateCmdlets.Commands
         private void HandOut(IBatchStore store)
         {
             var progress = new BatchProgress(BatchId);
-            var worker = SessionWorker;
-            var handedOut = new Dictionary<string, int>(StringComparer.Ordinal);
-            var queue = new Queue<Feature>();
-            var sinceClaim = new Stopwatch();
-            int size = 1, done = 0, total = 0;
-            bool first = true, claimed = false, fromClaim = false;
-            try
+            bool claimed = false;
+            using (var feed = new ClaimFeed(store, BatchId, SessionWorker, ClaimKeeper.Shared, DetachedStore(store)) { Lease = Lease, IncludeFailed = _includeFailed, Retry = Wait })
             {
-                while (true)
+                feed.Blocked += (name, reason) => WriteVerbose($"Skipped '{name}': {reason}");
+                try
                 {
-                    if (queue.Count == 0)
+                    while (true)
                     {
-                        // Fast items: claim more at a time (fewer claim records); slow ones: one at a time (no hoarding).
-                        if (!first) size = sinceClaim.Elapsed < TimeSpan.FromSeconds(1) ? Math.Min(size * 2, MaxPrefetch) : sinceClaim.Elapsed > TimeSpan.FromSeconds(10) ? 1 : size;
-                        var request = new ClaimRequest(worker, size) { Lease = Lease, IncludeFailed = _includeFailed, ReclaimOwn = first, HandedOut = handedOut };
-                        ClaimGrant? grant = null;
-                        if (!TryRun(() => grant = store.Claim(BatchId, request, Cancellation), BatchId)) return;
-                        first = false;
+                        Feature? next = null;
+                        if (!TryRun(() => next = feed.Next(Cancellation), BatchId)) return;
                         claimed = true;
-                        sinceClaim.Restart();
-                        foreach (var blocked in grant!.Blocked) WriteVerbose($"Skipped '{blocked.Key}': {blocked.Value}");
-                        if (grant.Claimed.Count > 0) ClaimKeeper.Shared.Track(DetachedStore(store), BatchId, worker, grant.Lease);
-                        if (grant.Suspended)
+                        if (next == null)
                         {
-                            WarnSuspended(grant.ConsecutiveFailures, grant.MaxConsecutiveFailures);
-                            break;
-                        }
-                        if (grant.Claimed.Count == 0)
-                        {
+                            var grant = feed.LastGrant!;
+                            if (feed.Suspended)
+                            {
+                                var summary = store.Summary(BatchId, Cancellation);
+                                WarnSuspended(summary.ConsecutiveFailures, summary.MaxConsecutiveFailures);
+                                break;
+                            }
                             if (!Wait || grant.NextRetry == null) break;
                             // Only backoffs are left: sleep until the first one passes (Ctrl+C stops the wait).
                             var delay = grant.NextRetry.Value - DateTime.UtcNow;
@@ -115,38 +102,18 @@ namespace StateCmdlets.Commands
                             if (delay <= TimeSpan.Zero) Thread.Sleep(10);
                             continue;
                         }
-                        foreach (var feature in grant.Claimed) queue.Enqueue(feature);
-                        fromClaim = true;
-                        total = grant.Total;
-                        done = grant.Total - grant.Remaining;
+                        var counts = feed.LastGrant!;
+                        progress.Report(this, counts.Total - counts.Remaining, counts.Total, next.Name);
+                        WriteObject(new FeatureState(BatchId, store.Location, next, next.ClaimToken));
                     }
-                    // Results recorded since the claim (further down this pipeline, or elsewhere) may have opened the breaker.
-                    if (!fromClaim && IsSuspendedNow(store)) break;
-                    fromClaim = false;
-                    var next = queue.Dequeue();
-                    progress.Report(this, done, total, next.Name);
-                    // Once per run; with -Wait, again after a newer result says it failed.
-                    handedOut[next.Name] = Wait ? next.Attempts : int.MaxValue;
-                    WriteObject(new FeatureState(BatchId, store.Location, next, next.ClaimToken));
+                }
+                finally
+                {
+                    progress.Complete(this);
+                    // Also when the pipeline ends early: the summary says where the batch stands and how to go on.
+                    if (claimed) WriteSummary(store);
                 }
             }
-            finally
-            {
-                // Claimed for this pipeline but never handed out (Select-Object -First, Ctrl+C, an error downstream): free them now.
-                if (queue.Count > 0) ReleaseQuietly(store, worker, queue.Select(f => f.Name).ToList());
-                progress.Complete(this);
-                // Also when the pipeline ends early: the summary says where the batch stands and how to go on.
-                if (claimed) WriteSummary(store);
-            }
-        }
-
-        /// <summary>Whether the batch is suspended now, saying so when it is.</summary>
-        private bool IsSuspendedNow(IBatchStore store)
-        {
-            BatchSummary? summary = null;
-            if (!TryRun(() => summary = store.Summary(BatchId, Cancellation), BatchId) || summary!.Status != BatchStatus.Suspended) return false;
-            WarnSuspended(summary.ConsecutiveFailures, summary.MaxConsecutiveFailures);
-            return true;
         }
 
         /// <summary>-NoClaim: what is left, as before claims existed; other workers may hold any of it.</summary>
@@ -253,18 +220,6 @@ namespace StateCmdlets.Commands
                     _ => null,
                 };
                 if (what != null) ShouldProcess(what, null, "Resume-BatchState");
-            }
-        }
-
-        private void ReleaseQuietly(IBatchStore store, WorkerIdentity worker, IReadOnlyCollection<string> features)
-        {
-            try
-            {
-                store.Release(BatchId, worker, features, CancellationToken.None);
-            }
-            catch (Core.StateException)
-            {
-                // They run out with their lease instead.
             }
         }
 

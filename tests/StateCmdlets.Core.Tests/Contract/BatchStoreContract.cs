@@ -173,6 +173,7 @@ namespace StateCmdlets.Core.Tests.Contract
             // Worded like a blocked skip on purpose: only the typed field decides.
             Store().Record("b1", Result("base", FeatureStatus.Skipped, "Skipped because 'x' did not complete (by hand)"), None);
             Assert.Equal(ReadinessKind.Ready, Store().ReadinessOf("b1", "top", true, None).Kind);
+            Assert.Null(Store().Load("b1").Find("base")!.BlockedBy); // read back from what was stored too
         }
 
         [Fact]
@@ -497,6 +498,23 @@ namespace StateCmdlets.Core.Tests.Contract
             // The dead process's claim is taken at once; the other machine's holds until its lease runs out.
             Assert.Equal(new[] { "b" }, grant.Claimed.Select(f => f.Name));
             Assert.Equal(1, grant.HeldByOthers);
+        }
+
+        [Fact]
+        public void New_features_are_added_at_the_end_once_and_the_old_ones_keep_their_results()
+        {
+            Create("b1", "a", "b");
+            Store().Record("b1", Result("a", FeatureStatus.Completed), None);
+            Assert.Equal(2, Store().AddFeatures("b1", new[] { "a", "c", "d", "c" }, None));
+            Assert.Equal(0, Store().AddFeatures("b1", new[] { "a", "c" }, None));
+            var batch = Store().Load("b1");
+            Assert.Equal(new[] { "a", "b", "c", "d" }, batch.Features.Select(f => f.Name));
+            Assert.Equal(new[] { 0, 1, 2, 3 }, batch.Features.Select(f => f.Index));
+            Assert.Equal(FeatureStatus.Completed, batch.Find("a")!.Status);
+            Assert.Equal(3, batch.Pending);
+            Assert.Equal(StateErrorIds.InvalidFeatureName, Assert.Throws<InvalidBatchDefinitionException>(() => Store().AddFeatures("b1", new[] { "e", "" }, None)).ErrorId);
+            Assert.Null(Store().Load("b1").Find("e")); // all or nothing
+            Assert.Equal(new[] { "b", "c", "d" }, Claim(Alice, 5).Claimed.Select(f => f.Name));
         }
     }
 }

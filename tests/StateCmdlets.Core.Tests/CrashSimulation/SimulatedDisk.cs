@@ -96,6 +96,9 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
 
         public long FileLength(string path) => Find(path).Data.Length;
 
+        public FileStamp? Stamp(string path) =>
+            _names.TryGetValue(NameOf(path), out var node) ? new FileStamp(node.Data.Length, node.Id * 1000000L + node.Writes) : (FileStamp?)null;
+
         public IWritableFile CreateNew(string path)
         {
             string name = NameOf(path);
@@ -249,7 +252,8 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
             if (node.Data.SequenceEqual(node.Durable)) return outcomes;
             outcomes.Add(node.Data);
             // The bytes written since the last fsync: [from, Data.Length). Of them, a crash may keep
-            // only a first part (a torn write), or the space without the bytes (zeros or garbage).
+            // only a first part (a torn write), only a last part (pages reach the disk in any order),
+            // or the space without the bytes (zeros or garbage).
             int from = 0;
             while (from < node.Durable.Length && from < node.Data.Length && node.Durable[from] == node.Data[from]) from++;
             int length = node.Data.Length - from;
@@ -260,6 +264,9 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
                 var torn = old.ToArray();
                 Buffer.BlockCopy(node.Data, from, torn, from, length / 2);
                 outcomes.Add(torn);
+                var late = old.ToArray();
+                Buffer.BlockCopy(node.Data, from + length / 2, late, from + length / 2, length - length / 2);
+                outcomes.Add(late);
                 var zeros = old.ToArray();
                 Array.Clear(zeros, from, length);
                 outcomes.Add(zeros);
@@ -303,7 +310,20 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
 
             internal int Id { get; }
 
-            internal byte[] Data { get; set; } = Array.Empty<byte>();
+            private byte[] _data = Array.Empty<byte>();
+
+            internal byte[] Data
+            {
+                get => _data;
+                set
+                {
+                    _data = value;
+                    Writes++;
+                }
+            }
+
+            /// <summary>Counts every change of the content: the simulated last write time.</summary>
+            internal long Writes { get; private set; }
 
             internal byte[] Durable { get; set; } = Array.Empty<byte>();
 

@@ -12,14 +12,10 @@ namespace StateCmdlets.Core.Batches.FileStore
     /// </summary>
     internal sealed class BatchReader
     {
-        private readonly IFileSystem _fs;
-        private readonly FileStoreOptions _options;
 
-        internal BatchReader(IFileSystem fs, FileStoreOptions options)
-        {
-            _fs = fs;
-            _options = options;
-        }
+        private readonly FileStoreParts _parts;
+
+        internal BatchReader(FileStoreParts parts) => _parts = parts;
 
         /// <summary>
         /// A read without the lock. A writer may fold between our reading the snapshot and the
@@ -42,9 +38,11 @@ namespace StateCmdlets.Core.Batches.FileStore
         internal BatchSession ReadOnce(BatchFiles files)
         {
             byte[] bytes;
+            FileStamp? stamp;
             try
             {
-                bytes = _fs.ReadAllBytes(files.Snapshot);
+                stamp = _parts.Fs.Stamp(files.Snapshot);
+                bytes = _parts.Fs.ReadAllBytes(files.Snapshot);
             }
             catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
             {
@@ -54,14 +52,18 @@ namespace StateCmdlets.Core.Batches.FileStore
             {
                 throw new StateIOException(files.Snapshot, "read", e);
             }
-            var batch = BatchDocument.Deserialize(bytes, files.Snapshot, files.Id, _options.Migrator, out var fileVersion, out var mark);
-            var session = new BatchSession(batch, mark, bytes.Length, fileVersion, fileVersion < _options.Migrator.Current ? bytes : null);
+            var batch = BatchDocument.Deserialize(bytes, files.Snapshot, files.Id, _parts.Options.Migrator, out var fileVersion, out var mark);
+            var session = new BatchSession(batch, mark, bytes.Length, fileVersion, fileVersion < _parts.Options.Migrator.Current ? bytes : null)
+            {
+                // Taken before the read: a change in between shows as another stamp at the next catch-up.
+                SnapshotStamp = stamp,
+            };
             if (mark.Generation == null) return session; // no journal goes with this snapshot
 
             byte[] journal;
             try
             {
-                journal = _fs.ReadAllBytes(files.Journal);
+                journal = _parts.Fs.ReadAllBytes(files.Journal);
             }
             catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
             {
@@ -89,9 +91,9 @@ namespace StateCmdlets.Core.Batches.FileStore
         /// <summary>The snapshot alone, its journal ignored (Repair salvages the journal itself).</summary>
         internal BatchSession ReadSnapshotOnly(BatchFiles files)
         {
-            byte[] bytes = Guard(files.Snapshot, "read", () => _fs.ReadAllBytes(files.Snapshot));
-            var batch = BatchDocument.Deserialize(bytes, files.Snapshot, files.Id, _options.Migrator, out var version, out var mark);
-            return new BatchSession(batch, mark, bytes.Length, version, version < _options.Migrator.Current ? bytes : null);
+            byte[] bytes = Guard(files.Snapshot, "read", () => _parts.Fs.ReadAllBytes(files.Snapshot));
+            var batch = BatchDocument.Deserialize(bytes, files.Snapshot, files.Id, _parts.Options.Migrator, out var version, out var mark);
+            return new BatchSession(batch, mark, bytes.Length, version, version < _parts.Options.Migrator.Current ? bytes : null);
         }
 
         /// <summary>
@@ -106,8 +108,8 @@ namespace StateCmdlets.Core.Batches.FileStore
             byte[] prefix;
             try
             {
-                prefix = _fs.ReadRange(files.Snapshot, 0, BatchDocument.MarkPrefixLength);
-                session.OpenJournal = _fs.OpenWrite(files.Journal);
+                prefix = _parts.Fs.ReadRange(files.Snapshot, 0, BatchDocument.MarkPrefixLength);
+                session.OpenJournal = _parts.Fs.OpenWrite(files.Journal);
             }
             catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
             {
@@ -115,6 +117,12 @@ namespace StateCmdlets.Core.Batches.FileStore
             }
             var mark = BatchDocument.TryReadMark(prefix);
             if (mark == null || mark.Value.Generation != session.Mark.Generation || mark.Value.Sequence != session.Mark.Sequence) return false;
+            // The same mark, but the file changed (an edit by hand, a restore, damage): read it again, never write over it.
+            if (session.SnapshotStamp == null || !session.SnapshotStamp.Equals(_parts.Fs.Stamp(files.Snapshot)))
+            {
+                _parts.Options.Trace?.Invoke($"'{files.Snapshot}' changed since this process last read or wrote it: reading it again.");
+                return false;
+            }
 
             var journal = session.OpenJournal;
             var header = new byte[session.JournalHeader.Length];
@@ -130,7 +138,7 @@ namespace StateCmdlets.Core.Batches.FileStore
             if (got < tail.Length) Array.Resize(ref tail, got);
             var contents = JournalCodec.DecodeTail(tail, session.JournalLength, files.Journal, session.JournalFormat);
             ApplyRecords(files, session, contents);
-            _options.Trace?.Invoke($"Caught up with {contents.Records.Count} record(s) other writers added to '{files.Journal}'.");
+            _parts.Options.Trace?.Invoke($"Caught up with {contents.Records.Count} record(s) other writers added to '{files.Journal}'.");
             return true;
         }
 
@@ -161,7 +169,7 @@ namespace StateCmdlets.Core.Batches.FileStore
         {
             try
             {
-                return _fs.ReadRange(path, 0, BatchDocument.MarkPrefixLength);
+                return _parts.Fs.ReadRange(path, 0, BatchDocument.MarkPrefixLength);
             }
             catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
             {

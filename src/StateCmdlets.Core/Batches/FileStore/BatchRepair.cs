@@ -12,27 +12,17 @@ namespace StateCmdlets.Core.Batches.FileStore
     /// <summary>Test-BatchState and Repair-BatchState: finding what is wrong with a batch's files, and mending it.</summary>
     internal sealed class BatchRepair
     {
-        private readonly IFileSystem _fs;
-        private readonly FileStoreOptions _options;
-        private readonly BatchReader _reader;
-        private readonly SnapshotWriter _snapshots;
-        private readonly BatchUnitOfWork _units;
 
-        internal BatchRepair(IFileSystem fs, FileStoreOptions options, BatchReader reader, SnapshotWriter snapshots, BatchUnitOfWork units)
-        {
-            _fs = fs;
-            _options = options;
-            _reader = reader;
-            _snapshots = snapshots;
-            _units = units;
-        }
+        private readonly FileStoreParts _parts;
+
+        internal BatchRepair(FileStoreParts parts) => _parts = parts;
 
         /// <summary>Everything wrong with a batch's files. Changes nothing, takes no lock.</summary>
         internal IReadOnlyList<StateProblem> Inspect(BatchFiles files)
         {
             string batchId = files.Id;
             var problems = new List<StateProblem>();
-            var names = _fs.DirectoryExists(files.Directory) ? _fs.ListFiles(files.Directory, "*") : Array.Empty<string>();
+            var names = _parts.Fs.DirectoryExists(files.Directory) ? _parts.Fs.ListFiles(files.Directory, "*") : Array.Empty<string>();
             if (!names.Contains(files.SnapshotName))
             {
                 if (!names.Any(files.OwnsDataFile)) throw new BatchNotFoundException(batchId, files.Snapshot);
@@ -42,7 +32,7 @@ namespace StateCmdlets.Core.Batches.FileStore
             {
                 try
                 {
-                    var session = _reader.ReadOnce(files);
+                    var session = _parts.Reader.ReadOnce(files);
                     if (session.TornAt.HasValue)
                         problems.Add(new StateProblem(batchId, StateProblemKind.TornJournalWrite, files.Journal, session.TornAt,
                             "the journal ends in a write a crash interrupted; the next result recorded clears it."));
@@ -63,7 +53,7 @@ namespace StateCmdlets.Core.Batches.FileStore
             {
                 try
                 {
-                    BatchDocument.Deserialize(Guard(files.LatestBackup, "read", () => _fs.ReadAllBytes(files.LatestBackup)), files.LatestBackup, files.Id, _options.Migrator, out _, out _);
+                    BatchDocument.Deserialize(Guard(files.LatestBackup, "read", () => _parts.Fs.ReadAllBytes(files.LatestBackup)), files.LatestBackup, files.Id, _parts.Options.Migrator, out _, out _);
                 }
                 catch (StateFileCorruptException e)
                 {
@@ -96,16 +86,16 @@ namespace StateCmdlets.Core.Batches.FileStore
             string batchId = files.Id;
             var report = new RepairReport(batchId, files.Snapshot);
             report.Problems.AddRange(Inspect(files));
-            bool lockExisted = _fs.FileExists(files.Lock);
-            using (_units.Lock(files, cancellationToken))
+            bool lockExisted = _parts.Fs.FileExists(files.Lock);
+            using (_parts.Units.Lock(files, cancellationToken))
             {
-                _units.Forget(files);
+                _parts.Units.Forget(files);
                 if (!lockExisted) report.Actions.Add($"Created the lock file '{files.Lock}'.");
                 // Under the lock no write is under way, so every temporary file of the batch is left over from a crash.
-                foreach (string name in _fs.ListFiles(files.Directory, "*").Where(files.IsTempFile))
+                foreach (string name in _parts.Fs.ListFiles(files.Directory, "*").Where(files.IsTempFile))
                 {
                     string path = Path.Combine(files.Directory, name);
-                    Guard(path, "delete", () => _fs.Delete(path));
+                    Guard(path, "delete", () => _parts.Fs.Delete(path));
                     report.Actions.Add($"Removed the temporary file '{path}' of an interrupted write.");
                 }
 
@@ -123,31 +113,31 @@ namespace StateCmdlets.Core.Batches.FileStore
                     SalvageJournal(files, report);
                 else if (kinds.Contains(StateProblemKind.TornJournalWrite))
                 {
-                    _units.WithSession(files, session => { _snapshots.Fold(files, session); return true; });
+                    _parts.Units.WithSession(files, session => { _parts.Snapshots.Fold(files, session); return true; });
                     report.Actions.Add("Folded the journal into a fresh snapshot, clearing a write a crash had interrupted.");
                     report.Recovered = true;
                 }
                 else if (kinds.Contains(StateProblemKind.DamagedBackup))
                 {
-                    _units.WithSession(files, session => { _snapshots.Fold(files, session); return true; });
+                    _parts.Units.WithSession(files, session => { _parts.Snapshots.Fold(files, session); return true; });
                     report.Actions.Add($"Wrote a fresh backup '{files.LatestBackup}' (and snapshot) from the batch as it reads.");
                     report.Recovered = true;
                 }
                 else report.Recovered = true;
             }
-            _options.Trace?.Invoke($"Repaired batch '{batchId}': {report.Actions.Count} action(s), recovered: {report.Recovered}.");
+            _parts.Options.Trace?.Invoke($"Repaired batch '{batchId}': {report.Actions.Count} action(s), recovered: {report.Recovered}.");
             return report;
         }
 
         /// <summary>Readable snapshot, damaged journal: keep every record that can be read, move the journal aside.</summary>
         private void SalvageJournal(BatchFiles files, RepairReport report)
         {
-            byte[] journal = Guard(files.Journal, "read", () => _fs.ReadAllBytes(files.Journal));
-            var session = _reader.ReadSnapshotOnly(files);
+            byte[] journal = Guard(files.Journal, "read", () => _parts.Fs.ReadAllBytes(files.Journal));
+            var session = _parts.Reader.ReadSnapshotOnly(files);
             var salvage = JournalCodec.Salvage(journal, files.Journal);
             int applied = ApplyBestEffort(files, session, UsableRecords(files, salvage, report), report);
             MoveAside(files.Journal, report);
-            _snapshots.Fold(files, session);
+            _parts.Snapshots.Fold(files, session);
             report.Actions.Add($"Rebuilt the snapshot from '{files.Snapshot}' and {applied} readable journal record(s).");
             report.Recovered = true;
         }
@@ -180,7 +170,7 @@ namespace StateCmdlets.Core.Batches.FileStore
             BatchSession? rebuilt = null;
             string? used = null;
             // The copy of the last fold first (it goes with the current journal), then migration backups, newest first.
-            var names = _fs.ListFiles(files.Directory, "*");
+            var names = _parts.Fs.ListFiles(files.Directory, "*");
             var backups = names.Where(n => n == Path.GetFileName(files.LatestBackup))
                 .Concat(names
                     .Where(files.IsMigrationBackup)
@@ -193,8 +183,8 @@ namespace StateCmdlets.Core.Batches.FileStore
                 string path = Path.Combine(files.Directory, name);
                 try
                 {
-                    byte[] bytes = _fs.ReadAllBytes(path);
-                    var batch = BatchDocument.Deserialize(bytes, path, files.Id, _options.Migrator, out var version, out var mark);
+                    byte[] bytes = _parts.Fs.ReadAllBytes(path);
+                    var batch = BatchDocument.Deserialize(bytes, path, files.Id, _parts.Options.Migrator, out var version, out var mark);
                     rebuilt = new BatchSession(batch, mark, bytes.Length, version, null);
                     used = path;
                     break;
@@ -210,9 +200,9 @@ namespace StateCmdlets.Core.Batches.FileStore
                 return;
             }
 
-            if (_fs.FileExists(files.Journal))
+            if (_parts.Fs.FileExists(files.Journal))
             {
-                var salvage = JournalCodec.Salvage(Guard(files.Journal, "read", () => _fs.ReadAllBytes(files.Journal)), files.Journal);
+                var salvage = JournalCodec.Salvage(Guard(files.Journal, "read", () => _parts.Fs.ReadAllBytes(files.Journal)), files.Journal);
                 var records = UsableRecords(files, salvage, report);
                 string? generation = salvage.HeaderRead && salvage.BatchId == files.Id ? salvage.Generation : null;
                 // The journal of the backup's own generation continues it exactly; a later one is applied as it reads.
@@ -224,10 +214,10 @@ namespace StateCmdlets.Core.Batches.FileStore
                 report.Actions.Add($"Applied {applied} journal record(s) to the backup.");
                 MoveAside(files.Journal, report);
             }
-            if (_fs.FileExists(files.Snapshot)) MoveAside(files.Snapshot, report);
+            if (_parts.Fs.FileExists(files.Snapshot)) MoveAside(files.Snapshot, report);
             rebuilt.LastSequence = 0;
             rebuilt.Mark = default;
-            _snapshots.Fold(files, rebuilt);
+            _parts.Snapshots.Fold(files, rebuilt);
             report.Actions.Add($"Rebuilt '{files.Snapshot}' from the backup '{used}'.");
             if (!complete) report.Lost.Add("Results recorded between the backup and the damage that the journal no longer held are lost.");
             report.Recovered = true;
@@ -257,7 +247,7 @@ namespace StateCmdlets.Core.Batches.FileStore
         /// <summary>Keeps a damaged file as a durable copy; the rebuild then replaces the original atomically.</summary>
         private void MoveAside(string path, RepairReport report)
         {
-            string aside = AsideCopy.Make(_fs, path, _options.UtcNow());
+            string aside = AsideCopy.Make(_parts.Fs, path, _parts.Options.UtcNow());
             report.Actions.Add($"Kept a copy of the damaged '{path}' as '{aside}' (never deleted).");
         }
     }

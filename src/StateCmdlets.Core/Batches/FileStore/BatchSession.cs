@@ -26,6 +26,12 @@ namespace StateCmdlets.Core.Batches.FileStore
 
         internal long SnapshotLength { get; set; }
 
+        /// <summary>
+        /// The snapshot file as this session last read or wrote it: a change nobody of ours made
+        /// (an edit by hand, a restore, damage) shows as another stamp, and the session is reloaded.
+        /// </summary>
+        internal Storage.FileStamp? SnapshotStamp { get; set; }
+
         /// <summary>Sequence number of the last record folded into <see cref="Batch"/>.</summary>
         internal long LastSequence { get; set; }
 

@@ -12,26 +12,16 @@ namespace StateCmdlets.Core.Batches.FileStore
     /// </summary>
     internal sealed class BatchUnitOfWork
     {
-        private readonly IFileSystem _fs;
-        private readonly FileStoreOptions _options;
-        private readonly BatchReader _reader;
-        private readonly JournalWriter _journal;
-        private readonly SnapshotWriter _snapshots;
 
-        internal BatchUnitOfWork(IFileSystem fs, FileStoreOptions options, BatchReader reader, JournalWriter journal, SnapshotWriter snapshots)
-        {
-            _fs = fs;
-            _options = options;
-            _reader = reader;
-            _journal = journal;
-            _snapshots = snapshots;
-        }
+        private readonly FileStoreParts _parts;
+
+        internal BatchUnitOfWork(FileStoreParts parts) => _parts = parts;
 
         /// <summary>Takes the batch's lock (waiting up to the lock timeout; Ctrl+C stops the wait).</summary>
         internal ILockHandle Lock(BatchFiles files, CancellationToken cancellationToken)
         {
-            var held = Guard(files.Lock, "lock", () => _fs.AcquireLock(files.Lock, _options.LockTimeout, cancellationToken));
-            _options.Trace?.Invoke($"Locked '{files.Lock}' after {held.Waited.TotalMilliseconds:0.0} ms.");
+            var held = Guard(files.Lock, "lock", () => _parts.Fs.AcquireLock(files.Lock, _parts.Options.LockTimeout, cancellationToken));
+            _parts.Options.Trace?.Invoke($"Locked '{files.Lock}' after {held.Waited.TotalMilliseconds:0.0} ms.");
             return held;
         }
 
@@ -49,14 +39,14 @@ namespace StateCmdlets.Core.Batches.FileStore
         /// </summary>
         internal T WithSession<T>(BatchFiles files, Func<BatchSession, T> change)
         {
-            var session = WriterSessions.Take(_fs, _options.Migrator, files.Snapshot);
-            WriterSessions.Forget(_fs, _options.Migrator, files.Snapshot);
+            var session = WriterSessions.Take(_parts.Fs, _parts.Options.Migrator, files.Snapshot);
+            WriterSessions.Forget(_parts.Fs, _parts.Options.Migrator, files.Snapshot);
             try
             {
-                if (session == null || !_reader.CatchUp(files, session))
+                if (session == null || !_parts.Reader.CatchUp(files, session))
                 {
                     session?.CloseJournal();
-                    session = _reader.ReadOnce(files);
+                    session = _parts.Reader.ReadOnce(files);
                 }
                 T result;
                 try
@@ -66,10 +56,10 @@ namespace StateCmdlets.Core.Batches.FileStore
                 catch (Exception e) when (e is FeatureNotFoundException || e is InvalidFeatureResultException)
                 {
                     // Refused before anything changed: the session is still exact.
-                    WriterSessions.Keep(_fs, _options.Migrator, files.Snapshot, session);
+                    WriterSessions.Keep(_parts.Fs, _parts.Options.Migrator, files.Snapshot, session);
                     throw;
                 }
-                WriterSessions.Keep(_fs, _options.Migrator, files.Snapshot, session);
+                WriterSessions.Keep(_parts.Fs, _parts.Options.Migrator, files.Snapshot, session);
                 return result;
             }
             finally
@@ -87,7 +77,7 @@ namespace StateCmdlets.Core.Batches.FileStore
         /// </summary>
         internal T Commit<T>(BatchFiles files, CancellationToken cancellationToken, Func<BatchSession, T> change)
         {
-            var group = CommitGroup.For(_fs, _options.Migrator, files.Snapshot);
+            var group = CommitGroup.For(_parts.Fs, _parts.Options.Migrator, files.Snapshot);
             return group.Run(change, take =>
             {
                 using (Lock(files, cancellationToken))
@@ -96,8 +86,8 @@ namespace StateCmdlets.Core.Batches.FileStore
                     WithSession(files, session =>
                     {
                         foreach (var each in changes) each.TryApply(session);
-                        _journal.Flush(files, session);
-                        if (session.FoldRequested || _snapshots.JournalOutgrown(session)) _snapshots.Fold(files, session);
+                        _parts.Journal.Flush(files, session);
+                        if (session.FoldRequested || _parts.Snapshots.JournalOutgrown(session)) _parts.Snapshots.Fold(files, session);
                         foreach (var each in changes) if (!each.Done) each.Succeed();
                         return true;
                     });
@@ -111,11 +101,11 @@ namespace StateCmdlets.Core.Batches.FileStore
         /// </summary>
         internal void Stage(BatchFiles files, BatchSession session, Func<long, byte[]> encode)
         {
-            if (!_journal.CanAppend(session)) _snapshots.Fold(files, session);
-            _journal.Stage(session, encode);
+            if (!_parts.Journal.CanAppend(session)) _parts.Snapshots.Fold(files, session);
+            _parts.Journal.Stage(session, encode);
         }
 
         /// <summary>Drops the cached session (before a replacement, a removal or a repair).</summary>
-        internal void Forget(BatchFiles files) => WriterSessions.Forget(_fs, _options.Migrator, files.Snapshot);
+        internal void Forget(BatchFiles files) => WriterSessions.Forget(_parts.Fs, _parts.Options.Migrator, files.Snapshot);
     }
 }

@@ -15,7 +15,7 @@ namespace StateCmdlets.Core.Batches.FileStore
     /// </summary>
     internal sealed class CommitGroup
     {
-        private static readonly Dictionary<Key, CommitGroup> Groups = new Dictionary<Key, CommitGroup>();
+        private static readonly Dictionary<BatchFileKey, CommitGroup> Groups = new Dictionary<BatchFileKey, CommitGroup>();
 
         private readonly object _gate = new object();
         private readonly List<Change> _waiting = new List<Change>();
@@ -24,7 +24,7 @@ namespace StateCmdlets.Core.Batches.FileStore
         /// <summary>The group of one batch snapshot, shared by every store in the process on the same disk.</summary>
         internal static CommitGroup For(IFileSystem fs, SchemaMigrator migrator, string snapshotPath)
         {
-            var key = new Key(fs, migrator, snapshotPath);
+            var key = new BatchFileKey(fs, migrator, snapshotPath);
             lock (Groups)
             {
                 if (!Groups.TryGetValue(key, out var group)) Groups[key] = group = new CommitGroup();
@@ -138,26 +138,6 @@ namespace StateCmdlets.Core.Batches.FileStore
                 Error = e;
                 Done = true;
             }
-        }
-
-        private readonly struct Key : IEquatable<Key>
-        {
-            private readonly IFileSystem _fs;
-            private readonly SchemaMigrator _migrator;
-            private readonly string _path;
-
-            internal Key(IFileSystem fs, SchemaMigrator migrator, string path)
-            {
-                _fs = fs;
-                _migrator = migrator;
-                _path = path;
-            }
-
-            public bool Equals(Key other) => ReferenceEquals(_fs, other._fs) && ReferenceEquals(_migrator, other._migrator) && _path == other._path;
-
-            public override bool Equals(object? obj) => obj is Key other && Equals(other);
-
-            public override int GetHashCode() => _path.GetHashCode();
         }
     }
 }

@@ -20,25 +20,16 @@ namespace StateCmdlets.Core.Batches.FileStore
     /// </summary>
     public sealed class FileBatchStore : IBatchStore
     {
+        private readonly FileStoreParts _parts;
         private readonly IFileSystem _fs;
-        private readonly BatchReader _reader;
-        private readonly SnapshotWriter _snapshots;
-        private readonly BatchUnitOfWork _units;
-        private readonly NewBatchWriter _newBatches;
-        private readonly BatchRepair _repair;
 
         public FileBatchStore(string stateDirectory, FileStoreOptions? options = null)
         {
             if (string.IsNullOrEmpty(stateDirectory)) throw new ArgumentException("A state directory is required.", nameof(stateDirectory));
             StateDirectory = Path.GetFullPath(stateDirectory);
             Options = options ?? new FileStoreOptions();
+            _parts = new FileStoreParts(Options);
             _fs = Options.FileSystem;
-            _reader = new BatchReader(_fs, Options);
-            var journal = new JournalWriter(_fs, Options);
-            _snapshots = new SnapshotWriter(_fs, Options, journal);
-            _units = new BatchUnitOfWork(_fs, Options, _reader, journal, _snapshots);
-            _newBatches = new NewBatchWriter(_fs, Options, _reader, _snapshots, _units);
-            _repair = new BatchRepair(_fs, Options, _reader, _snapshots, _units);
         }
 
         public string StateDirectory { get; }
@@ -87,7 +78,7 @@ namespace StateCmdlets.Core.Batches.FileStore
                 string id = definition.BatchId ?? BatchId.Generate(now);
                 // Validated whole before anything touches the disk.
                 var batch = Batch.Create(id, definition, now, Options.Migrator.Current);
-                if (_newBatches.Write(Files(id), batch, replace, idWasGenerated: definition.BatchId == null, cancellationToken)) return batch;
+                if (_parts.NewBatches.Write(Files(id), batch, replace, idWasGenerated: definition.BatchId == null, cancellationToken)) return batch;
             }
         }
 
@@ -104,25 +95,39 @@ namespace StateCmdlets.Core.Batches.FileStore
             {
                 throw new StateFileCorruptException(imported.SourcePath, null, $"it cannot become a valid batch: {e.Problem}");
             }
-            _newBatches.Write(files, batch, replace, idWasGenerated: false, cancellationToken);
+            _parts.NewBatches.Write(files, batch, replace, idWasGenerated: false, cancellationToken);
             return batch;
         }
 
-        public Batch Load(string batchId) => _reader.Read(Files(batchId)).Batch;
+        /// <summary>New features go into a fresh snapshot (a fold): rare, and every reader of B.json sees them at once.</summary>
+        public int AddFeatures(string batchId, IReadOnlyList<string> features, CancellationToken cancellationToken)
+        {
+            var files = Existing(batchId);
+            return _parts.Units.Run(files, cancellationToken, session =>
+            {
+                var added = session.Batch.AddFeatures(features);
+                if (added.Count == 0) return 0;
+                session.Batch.Touch(Options.UtcNow());
+                _parts.Snapshots.Fold(files, session);
+                return added.Count;
+            });
+        }
+
+        public Batch Load(string batchId) => _parts.Reader.Read(Files(batchId)).Batch;
 
         public BatchSummary Summary(string batchId, CancellationToken cancellationToken) =>
-            _units.Commit(Existing(batchId), cancellationToken, session => new BatchSummary(session.Batch));
+            _parts.Units.Commit(Existing(batchId), cancellationToken, session => new BatchSummary(session.Batch));
 
         public RecordOutcome Record(string batchId, FeatureResult result, CancellationToken cancellationToken)
         {
             var files = Existing(batchId);
-            return _units.Commit(files, cancellationToken, session =>
+            return _parts.Units.Commit(files, cancellationToken, session =>
             {
                 var batch = session.Batch;
                 DateTime now = Options.UtcNow();
                 var recorded = batch.Prepare(result, now, files.Snapshot);
                 int remainingBefore = batch.RemainingCount(includeFailed: true);
-                _units.Stage(files, session, sequence => JournalCodec.EncodeRecord(sequence, recorded, now));
+                _parts.Units.Stage(files, session, sequence => JournalCodec.EncodeRecord(sequence, recorded, now));
                 var feature = batch.Apply(recorded, now, files.Snapshot);
                 // The batch is done: fold, so the snapshot alone says so.
                 if (remainingBefore > 0 && batch.RemainingCount(includeFailed: true) == 0) session.FoldRequested = true;
@@ -133,7 +138,7 @@ namespace StateCmdlets.Core.Batches.FileStore
         public Readiness ReadinessOf(string batchId, string featureName, bool includeFailed, CancellationToken cancellationToken)
         {
             var files = Existing(batchId);
-            return _units.Commit(files, cancellationToken, session =>
+            return _parts.Units.Commit(files, cancellationToken, session =>
             {
                 var batch = session.Batch;
                 var feature = batch.Find(featureName) ?? throw new FeatureNotFoundException(batchId, featureName, files.Snapshot);
@@ -141,7 +146,7 @@ namespace StateCmdlets.Core.Batches.FileStore
                 var readiness = batch.ReadinessOf(feature, includeFailed, now);
                 if (readiness.Skip != null)
                 {
-                    _units.Stage(files, session, sequence => JournalCodec.EncodeRecord(sequence, readiness.Skip, now));
+                    _parts.Units.Stage(files, session, sequence => JournalCodec.EncodeRecord(sequence, readiness.Skip, now));
                     batch.Apply(readiness.Skip, now, files.Snapshot);
                 }
                 return readiness;
@@ -151,19 +156,19 @@ namespace StateCmdlets.Core.Batches.FileStore
         public ClaimGrant Claim(string batchId, ClaimRequest request, CancellationToken cancellationToken)
         {
             var files = Existing(batchId);
-            return _units.Commit(files, cancellationToken, session =>
+            return _parts.Units.Commit(files, cancellationToken, session =>
             {
                 var batch = session.Batch;
                 DateTime now = Options.UtcNow();
                 var plan = ClaimPlan.For(batch, request, now);
                 plan.Grant.Lease = request.Lease ?? batch.Settings.Lease;
                 foreach (var skip in plan.Skips) // applied by the plan already
-                    _units.Stage(files, session, sequence => JournalCodec.EncodeRecord(sequence, skip, now));
+                    _parts.Units.Stage(files, session, sequence => JournalCodec.EncodeRecord(sequence, skip, now));
                 if (plan.Picked.Count > 0)
                 {
                     DateTime until = now + plan.Grant.Lease;
                     var items = batch.NextClaimItems(plan.Picked);
-                    _units.Stage(files, session, sequence => JournalCodec.EncodeClaim(sequence, request.Worker, items, now, until));
+                    _parts.Units.Stage(files, session, sequence => JournalCodec.EncodeClaim(sequence, request.Worker, items, now, until));
                     batch.ApplyClaim(items, request.Worker, now, until);
                 }
                 return plan.Complete(batch);
@@ -173,13 +178,13 @@ namespace StateCmdlets.Core.Batches.FileStore
         public int Renew(string batchId, WorkerIdentity worker, TimeSpan? lease, CancellationToken cancellationToken)
         {
             var files = Existing(batchId);
-            return _units.Commit(files, cancellationToken, session =>
+            return _parts.Units.Commit(files, cancellationToken, session =>
             {
                 var batch = session.Batch;
                 DateTime now = Options.UtcNow();
                 if (batch.LiveClaimsOf(worker, now) == 0) return 0;
                 DateTime until = now + (lease ?? batch.Settings.Lease);
-                _units.Stage(files, session, sequence => JournalCodec.EncodeRenewal(sequence, worker, now, until));
+                _parts.Units.Stage(files, session, sequence => JournalCodec.EncodeRenewal(sequence, worker, now, until));
                 return batch.ApplyRenewal(worker, now, until);
             });
         }
@@ -187,13 +192,13 @@ namespace StateCmdlets.Core.Batches.FileStore
         public int Release(string batchId, WorkerIdentity worker, IReadOnlyCollection<string>? features, CancellationToken cancellationToken)
         {
             var files = Existing(batchId);
-            return _units.Commit(files, cancellationToken, session =>
+            return _parts.Units.Commit(files, cancellationToken, session =>
             {
                 var batch = session.Batch;
                 var released = batch.ReleasableBy(worker, features);
                 if (released.Count == 0) return 0;
                 DateTime now = Options.UtcNow();
-                _units.Stage(files, session, sequence => JournalCodec.EncodeRelease(sequence, worker, released, now));
+                _parts.Units.Stage(files, session, sequence => JournalCodec.EncodeRelease(sequence, worker, released, now));
                 batch.ApplyRelease(worker, released);
                 return released.Count;
             });
@@ -202,10 +207,10 @@ namespace StateCmdlets.Core.Batches.FileStore
         public BatchSummary Checkpoint(string batchId, CancellationToken cancellationToken)
         {
             var files = Existing(batchId);
-            return _units.Run(files, cancellationToken, session =>
+            return _parts.Units.Run(files, cancellationToken, session =>
             {
                 session.Batch.RecordCheckpoint(Options.UtcNow());
-                _snapshots.Fold(files, session);
+                _parts.Snapshots.Fold(files, session);
                 return new BatchSummary(session.Batch);
             });
         }
@@ -219,11 +224,11 @@ namespace StateCmdlets.Core.Batches.FileStore
         private BatchSummary RecordOperation(string batchId, JournalOperation operation, CancellationToken cancellationToken)
         {
             var files = Existing(batchId);
-            return _units.Commit(files, cancellationToken, session =>
+            return _parts.Units.Commit(files, cancellationToken, session =>
             {
                 DateTime now = Options.UtcNow();
                 var record = new JournalRecord(0, operation, null, now, 0);
-                _units.Stage(files, session, sequence => JournalCodec.EncodeOperation(sequence, operation, now));
+                _parts.Units.Stage(files, session, sequence => JournalCodec.EncodeOperation(sequence, operation, now));
                 record.ApplyTo(session.Batch, files.Snapshot);
                 return new BatchSummary(session.Batch);
             });
@@ -237,9 +242,9 @@ namespace StateCmdlets.Core.Batches.FileStore
             if (!_fs.DirectoryExists(files.Directory) || !_fs.ListFiles(files.Directory, "*").Any(files.OwnsDataFile))
                 throw new BatchNotFoundException(batchId, files.Snapshot);
             var removed = new List<string>();
-            using (var held = _units.Lock(files, cancellationToken))
+            using (var held = _parts.Units.Lock(files, cancellationToken))
             {
-                _units.Forget(files);
+                _parts.Units.Forget(files);
                 // The snapshot first, durably: were the journal's deletion to reach the disk before the
                 // snapshot's, a crash would bring back the batch without its latest results.
                 if (_fs.FileExists(files.Snapshot))
@@ -270,7 +275,7 @@ namespace StateCmdlets.Core.Batches.FileStore
         public MigrationOutcome InspectVersion(string batchId)
         {
             var files = Files(batchId);
-            var session = _reader.Read(files);
+            var session = _parts.Reader.Read(files);
             var action = session.FileVersion < Options.Migrator.Current ? MigrationAction.NeedsMigration : MigrationAction.UpToDate;
             // The backup the original would go to, as the fold will choose it (for -WhatIf).
             string? backup = session.OriginalBytes == null ? null : MigrationBackup.Choose(_fs, files.Snapshot, session.FileVersion, session.OriginalBytes, Options.UtcNow());
@@ -284,19 +289,19 @@ namespace StateCmdlets.Core.Batches.FileStore
         public MigrationOutcome Migrate(string batchId, CancellationToken cancellationToken)
         {
             var files = Existing(batchId);
-            return _units.Run(files, cancellationToken, session =>
+            return _parts.Units.Run(files, cancellationToken, session =>
             {
                 var from = session.FileVersion;
                 if (!(from < Options.Migrator.Current))
                     return new MigrationOutcome(files.Snapshot, from, from, MigrationAction.UpToDate, null);
-                _snapshots.Fold(files, session);
+                _parts.Snapshots.Fold(files, session);
                 return new MigrationOutcome(files.Snapshot, from, session.Batch.SchemaVersion, MigrationAction.Migrated, session.BackupPath ?? files.Backup(from));
             });
         }
 
-        public IReadOnlyList<StateProblem> Inspect(string batchId) => _repair.Inspect(Files(batchId));
+        public IReadOnlyList<StateProblem> Inspect(string batchId) => _parts.Repair.Inspect(Files(batchId));
 
-        public RepairReport Repair(string batchId, CancellationToken cancellationToken) => _repair.Repair(Files(batchId), cancellationToken);
+        public RepairReport Repair(string batchId, CancellationToken cancellationToken) => _parts.Repair.Repair(Files(batchId), cancellationToken);
 
         /// <summary>Splits a path to a snapshot into a store for its folder and the batch's id (Invoke-StateMigration -Path).</summary>
         public static FileBatchStore ForSnapshot(string snapshotPath, FileStoreOptions options, out string batchId)

@@ -15,14 +15,10 @@ namespace StateCmdlets.Core.Batches.FileStore
         /// <summary>Zeros allocated ahead in the journal, so records are written in place (about 500 records' worth).</summary>
         internal const int Room = 64 * 1024;
 
-        private readonly IFileSystem _fs;
-        private readonly FileStoreOptions _options;
 
-        internal JournalWriter(IFileSystem fs, FileStoreOptions options)
-        {
-            _fs = fs;
-            _options = options;
-        }
+        private readonly FileStoreParts _parts;
+
+        internal JournalWriter(FileStoreParts parts) => _parts = parts;
 
         /// <summary>
         /// Whether a record may be appended to the journal on disk as it is. Not when the snapshot
@@ -31,7 +27,7 @@ namespace StateCmdlets.Core.Batches.FileStore
         /// share the snapshot's generation (rare, so its cost is no matter).
         /// </summary>
         internal bool CanAppend(BatchSession session) =>
-            session.Mark.Generation != null && !(session.FileVersion < _options.Migrator.Current) && session.JournalHeader != null;
+            session.Mark.Generation != null && !(session.FileVersion < _parts.Options.Migrator.Current) && session.JournalHeader != null;
 
         /// <summary>A new journal, atomically: its header line, then zeros the next records are written over.</summary>
         internal void Start(BatchFiles files, BatchSession session, string generation)
@@ -40,7 +36,7 @@ namespace StateCmdlets.Core.Batches.FileStore
             byte[] header = JournalCodec.EncodeHeader(files.Id, generation);
             var content = new byte[Math.Max(header.Length, Room)];
             Buffer.BlockCopy(header, 0, content, 0, header.Length);
-            Guard(files.Journal, "write", () => AtomicFile.Write(_fs, files.Journal, content));
+            Guard(files.Journal, "write", () => AtomicFile.Write(_parts.Fs, files.Journal, content));
             session.JournalHeader = header;
             session.JournalFormat = JournalCodec.Format;
             session.JournalLength = header.Length;
@@ -88,7 +84,7 @@ namespace StateCmdlets.Core.Batches.FileStore
             Buffer.BlockCopy(lines, 0, buffer, 0, lines.Length);
             Guard(files.Journal, "write to", () =>
             {
-                var journal = session.OpenJournal ??= _fs.OpenWrite(files.Journal);
+                var journal = session.OpenJournal ??= _parts.Fs.OpenWrite(files.Journal);
                 try
                 {
                     journal.WriteAt(position, buffer, 0, buffer.Length);
@@ -105,7 +101,7 @@ namespace StateCmdlets.Core.Batches.FileStore
             session.DirtyEnd = end;
             session.JournalCapacity = Math.Max(capacity, writeTo);
             session.TornAt = null;
-            _options.Trace?.Invoke($"Wrote record(s) up to {session.LastSequence} to '{files.Journal}' ({lines.Length} bytes, fsynced) in {clock.Elapsed.TotalMilliseconds:0.00} ms.");
+            _parts.Options.Trace?.Invoke($"Wrote record(s) up to {session.LastSequence} to '{files.Journal}' ({lines.Length} bytes, fsynced) in {clock.Elapsed.TotalMilliseconds:0.00} ms.");
             return lines.Length;
         }
     }

@@ -12,20 +12,10 @@ namespace StateCmdlets.Core.Batches.FileStore
     /// </summary>
     internal sealed class NewBatchWriter
     {
-        private readonly IFileSystem _fs;
-        private readonly FileStoreOptions _options;
-        private readonly BatchReader _reader;
-        private readonly SnapshotWriter _snapshots;
-        private readonly BatchUnitOfWork _units;
 
-        internal NewBatchWriter(IFileSystem fs, FileStoreOptions options, BatchReader reader, SnapshotWriter snapshots, BatchUnitOfWork units)
-        {
-            _fs = fs;
-            _options = options;
-            _reader = reader;
-            _snapshots = snapshots;
-            _units = units;
-        }
+        private readonly FileStoreParts _parts;
+
+        internal NewBatchWriter(FileStoreParts parts) => _parts = parts;
 
         /// <summary>
         /// Writes <paramref name="batch"/> as a new batch. An existing one is
@@ -34,11 +24,11 @@ namespace StateCmdlets.Core.Batches.FileStore
         /// </summary>
         internal bool Write(BatchFiles files, Batch batch, bool replace, bool idWasGenerated, CancellationToken cancellationToken)
         {
-            Guard(files.Directory, "create the state directory", () => _fs.EnsureDirectory(files.Directory));
-            using (_units.Lock(files, cancellationToken))
+            Guard(files.Directory, "create the state directory", () => _parts.Fs.EnsureDirectory(files.Directory));
+            using (_parts.Units.Lock(files, cancellationToken))
             {
-                _units.Forget(files);
-                bool exists = _fs.FileExists(files.Snapshot);
+                _parts.Units.Forget(files);
+                bool exists = _parts.Fs.FileExists(files.Snapshot);
                 if (exists)
                 {
                     if (idWasGenerated) return false; // two batches in the same second drew the same suffix
@@ -47,7 +37,7 @@ namespace StateCmdlets.Core.Batches.FileStore
                 }
                 else if (!replace) RefuseOverRecoverableFiles(files);
                 // The new snapshot's fresh generation makes any old journal stale at once.
-                _snapshots.Fold(files, new BatchSession(batch, default, 0, batch.SchemaVersion, null));
+                _parts.Snapshots.Fold(files, new BatchSession(batch, default, 0, batch.SchemaVersion, null));
                 if (exists) DeleteLeftovers(files);
                 return true;
             }
@@ -59,7 +49,7 @@ namespace StateCmdlets.Core.Batches.FileStore
         /// </summary>
         private void RefuseOverRecoverableFiles(BatchFiles files)
         {
-            string? left = new[] { files.Journal, files.LatestBackup }.FirstOrDefault(_fs.FileExists);
+            string? left = new[] { files.Journal, files.LatestBackup }.FirstOrDefault(_parts.Fs.FileExists);
             if (left == null) return;
             throw new BatchAlreadyExistsException(files.Id, left,
                 $"Batch '{files.Id}' has no snapshot '{files.Snapshot}', but '{left}' is there: its results may be recoverable. " +
@@ -71,24 +61,24 @@ namespace StateCmdlets.Core.Batches.FileStore
         {
             try
             {
-                _reader.ReadOnce(files);
+                _parts.Reader.ReadOnce(files);
             }
             catch (System.Exception e) when (e is StateFileCorruptException || e is StateVersionTooNewException)
             {
-                string aside = AsideCopy.Make(_fs, files.Snapshot, _options.UtcNow());
-                _options.Trace?.Invoke($"Kept unreadable '{files.Snapshot}' as '{aside}' before replacing it.");
+                string aside = AsideCopy.Make(_parts.Fs, files.Snapshot, _parts.Options.UtcNow());
+                _parts.Options.Trace?.Invoke($"Kept unreadable '{files.Snapshot}' as '{aside}' before replacing it.");
             }
         }
 
         /// <summary>After a replacement: the old batch's backups and temp files go (moved-aside copies stay).</summary>
         private void DeleteLeftovers(BatchFiles files)
         {
-            foreach (string name in _fs.ListFiles(files.Directory, "*"))
+            foreach (string name in _parts.Fs.ListFiles(files.Directory, "*"))
             {
                 bool leftover = files.IsMigrationBackup(name) || files.IsTempFile(name); // under the lock, every temp file is a crash's leftover
                 if (!leftover) continue;
                 string path = Path.Combine(files.Directory, name);
-                Guard(path, "delete", () => _fs.Delete(path));
+                Guard(path, "delete", () => _parts.Fs.Delete(path));
             }
         }
     }
