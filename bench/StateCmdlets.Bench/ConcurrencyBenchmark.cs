@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -11,7 +12,8 @@ namespace StateCmdlets.Bench
     /// sequential and with ForEach-Object -Parallel in a child pwsh, and the core API in 1 and 4
     /// child processes. The thread and process rows run in rounds, every method once per round in
     /// turn on a fresh batch, with a sync before each, so a disk that is slow for a while slows
-    /// every method alike and the ratios hold.
+    /// every method alike and the ratios hold; the 1-writer and many-writer runs of a method run
+    /// next to each other, in turn first and second.
     /// </summary>
     internal sealed class ConcurrencyBenchmark
     {
@@ -43,10 +45,8 @@ namespace StateCmdlets.Bench
 
             Console.WriteLine($"  concurrency: {_plan.Rounds} rounds of 1 and {_plan.Processes} child processes, {_plan.ProcessResults:N0} results each ...");
             for (int round = 1; round <= _plan.Rounds; round++)
-            {
-                Report(results, RecordChild.Run(folder, 1, _plan.ProcessResults, round));
-                Report(results, RecordChild.Run(folder, _plan.Processes, _plan.ProcessResults, round));
-            }
+                foreach (int processes in InTurn(1, _plan.Processes, round))
+                    Report(results, RecordChild.Run(folder, processes, _plan.ProcessResults, round));
             results.Elapsed = clock.Elapsed;
             return results;
         }
@@ -62,15 +62,15 @@ namespace StateCmdlets.Bench
         }
 
         /// <summary>The in-process methods of one round, in the order the round runs them.</summary>
-        private IConcurrentMethod[] ThreadMethods(string folder, int results, int round) => new IConcurrentMethod[]
+        private IEnumerable<IConcurrentMethod> ThreadMethods(string folder, int results, int round)
         {
-            new RawFsyncThreads(folder, 1, results, round),
-            new RawFsyncThreads(folder, _plan.Threads, results, round),
-            new CoreRecordThreads(folder, 1, results, round),
-            new CoreRecordThreads(folder, _plan.Threads, results, round),
-            new SqliteThreads(folder, 1, results, round),
-            new SqliteThreads(folder, _plan.Threads, results, round),
-        };
+            foreach (int writers in InTurn(1, _plan.Threads, round)) yield return new RawFsyncThreads(folder, writers, results, round);
+            foreach (int writers in InTurn(1, _plan.Threads, round)) yield return new CoreRecordThreads(folder, writers, results, round);
+            foreach (int writers in InTurn(1, _plan.Threads, round)) yield return new SqliteThreads(folder, writers, results, round);
+        }
+
+        /// <summary>Odd rounds <paramref name="first"/> then <paramref name="second"/>, even rounds the other way round.</summary>
+        private static int[] InTurn(int first, int second, int round) => round % 2 == 1 ? new[] { first, second } : new[] { second, first };
 
         private static void Report(ConcurrencyResults results, ConcurrencyRow row)
         {

@@ -1,7 +1,9 @@
 #Requires -Version 7.0
 # Child process of the benchmark: the cmdlet pipeline with one writer and with eight runspaces.
 # Imports the staged module, then in each of -Rounds rounds times every mode once, each on a fresh
-# batch (the order turns by one each round, so no mode always runs first):
+# batch. The pairs being compared run next to each other, in turn first and second (odd rounds
+# A B, even rounds B A), so what the mode before leaves behind (a runspace pool being torn down,
+# the runtime recompiling hot code) does not always fall on the same one:
 #   sequential      Resume-BatchState X | Set-FeatureResult -Status Completed          (-Count features)
 #   noclaim         Resume-BatchState X -NoClaim | Set-FeatureResult -Status Completed (-Count)
 #   parallel        Resume-BatchState X | ForEach-Object -Parallel { $_ | Set-FeatureResult -Status Completed } -ThrottleLimit N (-Count)
@@ -74,6 +76,7 @@ function Invoke-Mode([string] $Mode, [string] $Id) {
 }
 
 $modes = 'sequential', 'noclaim', 'parallel', 'emptyParallel', 'sequentialWork', 'parallelWork'
+$swapped = 'noclaim', 'sequential', 'emptyParallel', 'parallel', 'parallelWork', 'sequentialWork'
 $totals = [ordered]@{}
 foreach ($mode in $modes) { $totals[$mode] = [ordered]@{ elapsedMs = 0.0; cpuMs = 0.0; written = [long]0; completed = 0 } }
 $bytesKnown = $null -ne (Get-WrittenBytes)
@@ -91,12 +94,12 @@ foreach ($mode in $modes) {
 }
 
 for ($round = 1; $round -le $Rounds; $round++) {
-    for ($m = 0; $m -lt $modes.Count; $m++) {
-        $mode = $modes[($m + $round - 1) % $modes.Count]
+    foreach ($mode in $(if ($round % 2) { $modes } else { $swapped })) {
         $id = "$mode-$round"
         New-Batch $id $(if ($mode -like '*Work') { $WorkCount } else { $Count })
         $script:items = if ($mode -eq 'emptyParallel') { @(Resume-BatchState -BatchId $id -StateDirectory $StateDirectory -NoClaim) } else { $null }
         [System.GC]::Collect()
+        [System.GC]::WaitForPendingFinalizers()
         if ($sync) { & $sync }
         $before = Get-WrittenBytes
         $self.Refresh()

@@ -37,15 +37,16 @@ namespace StateCmdlets.Bench
         /// <summary>Features of each batch the child processes record.</summary>
         internal int ProcessResults { get; }
 
-        /// <summary>Rounds of the thread and process rows: each round runs every method once, in turn, on its own batch.</summary>
+        /// <summary>Rounds of the thread and process rows: each round runs every method once, in turn, on its own batch (even: pairs swap places each round).</summary>
         internal int Rounds { get; }
 
+        /// <summary>Rounds of the child pwsh: even, since the pairs compared there swap places each round.</summary>
         internal int CmdletRounds { get; }
 
         /// <summary>Untimed, first: every in-process method once on a batch this small, so JIT is not in the first row.</summary>
         internal int WarmUpResults => 200;
 
-        internal static ConcurrencyPlan Full { get; } = new ConcurrencyPlan("full", 4_000, 1_000, 100, 3_000, 3, 5);
+        internal static ConcurrencyPlan Full { get; } = new ConcurrencyPlan("full", 3_000, 1_000, 100, 2_000, 4, 6);
 
         internal static ConcurrencyPlan Quick { get; } = new ConcurrencyPlan("quick", 800, 300, 50, 600, 2, 2);
     }
