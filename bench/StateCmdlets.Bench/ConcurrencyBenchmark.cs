@@ -8,7 +8,8 @@ namespace StateCmdlets.Bench
 {
     /// <summary>
     /// Several writers on one batch, next to one writer, in one run: threads of this process
-    /// (raw append+fsync, the core API, SQLite WAL; each with 1 and 8 writers), the cmdlet pipeline
+    /// (raw append+fsync and overwrite+fsync, the core API with and without fsync, SQLite WAL; each
+    /// with 1 and 8 writers), the cmdlet pipeline
     /// sequential and with ForEach-Object -Parallel in a child pwsh, and the core API in 1 and 4
     /// child processes. The thread and process rows run in rounds, every method once per round in
     /// turn on a fresh batch, with a sync before each, so a disk that is slow for a while slows
@@ -64,8 +65,10 @@ namespace StateCmdlets.Bench
         /// <summary>The in-process methods of one round, in the order the round runs them.</summary>
         private IEnumerable<IConcurrentMethod> ThreadMethods(string folder, int results, int round)
         {
-            foreach (int writers in InTurn(1, _plan.Threads, round)) yield return new RawFsyncThreads(folder, writers, results, round);
-            foreach (int writers in InTurn(1, _plan.Threads, round)) yield return new CoreRecordThreads(folder, writers, results, round);
+            foreach (int writers in InTurn(1, _plan.Threads, round)) yield return new RawFsyncThreads(folder, writers, results, round, inPlace: false);
+            foreach (int writers in InTurn(1, _plan.Threads, round)) yield return new RawFsyncThreads(folder, writers, results, round, inPlace: true);
+            foreach (int writers in InTurn(1, _plan.Threads, round)) yield return new CoreRecordThreads(folder, writers, results, round, skipFsync: false);
+            foreach (int writers in InTurn(1, _plan.Threads, round)) yield return new CoreRecordThreads(folder, writers, results, round, skipFsync: true);
             foreach (int writers in InTurn(1, _plan.Threads, round)) yield return new SqliteThreads(folder, writers, results, round);
         }
 

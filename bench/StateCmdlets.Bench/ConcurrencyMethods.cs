@@ -9,8 +9,12 @@ namespace StateCmdlets.Bench
 
         internal const string Raw = "raw append+fsync, 1 thread";
         internal const string RawThreads = "raw append+fsync, 8 threads on one file";
+        internal const string RawOverwrite = "raw overwrite+fsync, 1 thread";
+        internal const string RawOverwriteThreads = "raw overwrite+fsync, 8 threads on one file";
         internal const string Core = "ours, core API, 1 thread";
         internal const string CoreThreads = "ours, core API, 8 threads";
+        internal const string CoreNoSync = "ours, core API, 1 thread, fsync skipped (CPU limit)";
+        internal const string CoreThreadsNoSync = "ours, core API, 8 threads, fsync skipped (CPU limit)";
         internal const string Sqlite = "SQLite WAL, 1 connection";
         internal const string SqliteThreads = "SQLite WAL, 8 threads, a connection each";
 

@@ -4,6 +4,7 @@ using System.IO;
 using System.Threading;
 using StateCmdlets.Core.Batches;
 using StateCmdlets.Core.Batches.FileStore;
+using StateCmdlets.Core.Storage;
 
 namespace StateCmdlets.Bench
 {
@@ -12,7 +13,9 @@ namespace StateCmdlets.Bench
     /// FileBatchStore (as each runspace of ForEach-Object -Parallel has) and records its own
     /// features, FileBatchStore.Record each, durable on return. Writers of one batch in one process
     /// share a commit group: one write and one fsync cover every record waiting at the time. The
-    /// stores' trace lines count the fsyncs (one per flush) and the folds.
+    /// stores' trace lines count the fsyncs (one per flush) and the folds. Without fsync (the same
+    /// writes through <see cref="NoSyncFileSystem"/>, shared by the writers' stores as the disk is),
+    /// it is the CPU's limit: what the store and the commit group cost when the disk costs nothing.
     /// </summary>
     internal sealed class CoreRecordThreads : IConcurrentMethod
     {
@@ -24,28 +27,34 @@ namespace StateCmdlets.Bench
         private readonly string _batchId;
         private readonly IReadOnlyList<string> _names;
         private readonly FileBatchStore[] _stores;
+        private readonly bool _skipFsync;
         private long _flushes;
         private long _folds;
 
-        internal CoreRecordThreads(string folder, int writers, int results, int round)
+        internal CoreRecordThreads(string folder, int writers, int results, int round, bool skipFsync)
         {
-            _stateDirectory = Path.Combine(folder, $"core-threads-{writers}-{round}");
+            _stateDirectory = Path.Combine(folder, $"core-threads-{(skipFsync ? "nosync" : "fsync")}-{writers}-{round}");
+            _skipFsync = skipFsync;
             _batchId = "bench-threads";
             Writers = writers;
             Results = results;
             _names = FeatureNames.For(results);
             _stores = new FileBatchStore[writers];
-            // Each writer its own store (and options), as each runspace builds its own.
-            for (int w = 0; w < writers; w++) _stores[w] = new FileBatchStore(_stateDirectory, new FileStoreOptions { Trace = Count });
+            // Each writer its own store (and options), as each runspace builds its own; one file system, as one disk.
+            IFileSystem fs = skipFsync ? new NoSyncFileSystem() : PhysicalFileSystem.Instance;
+            for (int w = 0; w < writers; w++) _stores[w] = new FileBatchStore(_stateDirectory, new FileStoreOptions { Trace = Count, FileSystem = fs });
         }
 
-        public string Name => Writers == 1 ? ConcurrencyMethods.Core : ConcurrencyMethods.CoreThreads;
+        public string Name => _skipFsync
+            ? Writers == 1 ? ConcurrencyMethods.CoreNoSync : ConcurrencyMethods.CoreThreadsNoSync
+            : Writers == 1 ? ConcurrencyMethods.Core : ConcurrencyMethods.CoreThreads;
 
         public int Writers { get; }
 
         public int Results { get; }
 
-        public long? Fsyncs => Interlocked.Read(ref _flushes);
+        /// <summary>Journal flushes (each an fsync, unless skipped: then the writes it would have covered).</summary>
+        public long? Fsyncs => _skipFsync ? null : Interlocked.Read(ref _flushes);
 
         /// <summary>Snapshot rewrites during the run (each also fsyncs; not in <see cref="Fsyncs"/>).</summary>
         internal long Folds => Interlocked.Read(ref _folds);
