@@ -42,7 +42,7 @@ namespace StateCmdlets.Bench
             string output = ChildProcess.Run(_pwsh, TimeSpan.FromMinutes(20),
                 "-NoProfile", "-NonInteractive", "-File", script,
                 "-ModuleManifest", _moduleManifest, "-StateDirectory", stateDirectory,
-                "-Count", Text(plan.CmdletResults), "-WorkCount", Text(plan.WorkResults), "-WorkMs", Text(ConcurrencyPlan.WorkMilliseconds),
+                "-Count", Text(plan.CmdletResults), "-WarmUpCount", Text(plan.CmdletWarmUpResults), "-WorkCount", Text(plan.WorkResults), "-WorkMs", Text(ConcurrencyPlan.WorkMilliseconds),
                 "-Rounds", Text(plan.CmdletRounds), "-ThrottleLimit", Text(plan.Threads));
 
             using var result = JsonDocument.Parse(ChildProcess.LastLine(output));

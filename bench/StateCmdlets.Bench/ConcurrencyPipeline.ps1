@@ -18,6 +18,7 @@ param(
     [Parameter(Mandatory)] [string] $ModuleManifest,
     [Parameter(Mandatory)] [string] $StateDirectory,
     [Parameter(Mandatory)] [int] $Count,
+    [Parameter(Mandatory)] [int] $WarmUpCount,
     [Parameter(Mandatory)] [int] $WorkCount,
     [Parameter(Mandatory)] [int] $WorkMs,
     [Parameter(Mandatory)] [int] $Rounds,
@@ -88,7 +89,7 @@ $sync = Get-Command sync -CommandType Application -ErrorAction Ignore | Select-O
 # keeps recompiling hot code in the background for a while after start: a short warm-up left the
 # first mode timed paying for it).
 foreach ($mode in $modes) {
-    New-Batch "warmup-$mode" $(if ($mode -like '*Work') { 20 } else { 200 })
+    New-Batch "warmup-$mode" $(if ($mode -like '*Work') { 20 } else { $WarmUpCount })
     $script:items = @(Resume-BatchState -BatchId "warmup-$mode" -StateDirectory $StateDirectory -NoClaim)
     Invoke-Mode $mode "warmup-$mode"
 }

@@ -3,8 +3,9 @@ namespace StateCmdlets.Bench
     /// <summary>How big the concurrency rows are: results per run, rounds, writers.</summary>
     internal sealed class ConcurrencyPlan
     {
-        private ConcurrencyPlan(string name, int threadResults, int cmdletResults, int workResults, int processResults, int rounds, int cmdletRounds)
+        private ConcurrencyPlan(string name, int threadResults, int cmdletResults, int cmdletWarmUpResults, int workResults, int processResults, int rounds, int cmdletRounds)
         {
+            CmdletWarmUpResults = cmdletWarmUpResults;
             WorkResults = workResults;
             Name = name;
             ThreadResults = threadResults;
@@ -28,6 +29,9 @@ namespace StateCmdlets.Bench
         /// <summary>Features of each batch the child pwsh runs each pipeline over.</summary>
         internal int CmdletResults { get; }
 
+        /// <summary>Features of the batch each pipeline of the child pwsh warms up on, untimed (those with work: 20).</summary>
+        internal int CmdletWarmUpResults { get; }
+
         /// <summary>Features of each batch the pipelines whose items work <see cref="WorkMilliseconds"/> first run over.</summary>
         internal int WorkResults { get; }
 
@@ -46,8 +50,8 @@ namespace StateCmdlets.Bench
         /// <summary>Untimed, first: every in-process method once on a batch this small, so JIT is not in the first row.</summary>
         internal int WarmUpResults => 200;
 
-        internal static ConcurrencyPlan Full { get; } = new ConcurrencyPlan("full", 3_000, 1_000, 100, 2_000, 4, 6);
+        internal static ConcurrencyPlan Full { get; } = new ConcurrencyPlan("full", 3_000, 1_000, 200, 100, 2_000, 4, 6);
 
-        internal static ConcurrencyPlan Quick { get; } = new ConcurrencyPlan("quick", 800, 300, 50, 600, 2, 2);
+        internal static ConcurrencyPlan Quick { get; } = new ConcurrencyPlan("quick", 500, 200, 50, 40, 400, 2, 2);
     }
 }
