@@ -13,15 +13,14 @@ namespace StateCmdlets.Bench
     /// FileBatchStore (as each runspace of ForEach-Object -Parallel has) and records its own
     /// features, FileBatchStore.Record each, durable on return. Writers of one batch in one process
     /// share a commit group: one write and one fsync cover every record waiting at the time. The
-    /// stores' trace lines count the fsyncs (one per flush) and the folds. Without fsync (the same
+    /// stores' trace lines count the fsyncs (one per journal flush; folds not counted). Without fsync (the same
     /// writes through <see cref="NoSyncFileSystem"/>, shared by the writers' stores as the disk is),
     /// it is the CPU's limit: what the store and the commit group cost when the disk costs nothing.
     /// </summary>
     internal sealed class CoreRecordThreads : IConcurrentMethod
     {
-        // The starts of the store's trace lines for a journal flush and a snapshot rewrite.
+        // The start of the store's trace line for a journal flush.
         private const string FlushTrace = "Wrote record(s)";
-        private const string FoldTrace = "Wrote snapshot";
 
         private readonly string _stateDirectory;
         private readonly string _batchId;
@@ -29,7 +28,6 @@ namespace StateCmdlets.Bench
         private readonly FileBatchStore[] _stores;
         private readonly bool _skipFsync;
         private long _flushes;
-        private long _folds;
 
         internal CoreRecordThreads(string folder, int writers, int results, int round, bool skipFsync)
         {
@@ -56,14 +54,10 @@ namespace StateCmdlets.Bench
         /// <summary>Journal flushes (each an fsync, unless skipped: then the writes it would have covered).</summary>
         public long? Fsyncs => _skipFsync ? null : Interlocked.Read(ref _flushes);
 
-        /// <summary>Snapshot rewrites during the run (each also fsyncs; not in <see cref="Fsyncs"/>).</summary>
-        internal long Folds => Interlocked.Read(ref _folds);
-
         public void Prepare()
         {
             _stores[0].Create(new BatchDefinition("bench", _names) { BatchId = _batchId }, replace: false, CancellationToken.None);
             Interlocked.Exchange(ref _flushes, 0);
-            Interlocked.Exchange(ref _folds, 0);
         }
 
         public void Write(int writer)
@@ -85,7 +79,6 @@ namespace StateCmdlets.Bench
         private void Count(string line)
         {
             if (line.StartsWith(FlushTrace, StringComparison.Ordinal)) Interlocked.Increment(ref _flushes);
-            else if (line.StartsWith(FoldTrace, StringComparison.Ordinal)) Interlocked.Increment(ref _folds);
         }
     }
 }
