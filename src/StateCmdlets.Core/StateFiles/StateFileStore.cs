@@ -15,7 +15,7 @@ namespace StateCmdlets.Core.StateFiles
     /// processes never lose an update. A path through symbolic links means the file they lead to:
     /// that file is replaced (keeping its permission bits) and its lock is taken.
     /// </summary>
-    public sealed class StateFileStore
+    internal sealed class StateFileStore
     {
         private readonly IFileSystem _fs;
 
@@ -322,7 +322,16 @@ namespace StateCmdlets.Core.StateFiles
         private ILockHandle TakeLock(StateFilePaths files, CancellationToken cancellationToken)
         {
             var held = Guard(files.Lock, "lock", () => _fs.AcquireLock(files.Lock, Options.LockTimeout, cancellationToken));
-            Trace($"Locked '{files.Lock}' after {held.Waited.TotalMilliseconds:0.0} ms.");
+            try
+            {
+                Trace($"Locked '{files.Lock}' after {held.Waited.TotalMilliseconds:0.0} ms.");
+            }
+            catch
+            {
+                // Not returned, never disposed: the lock would stay held by this process for good.
+                held.Dispose();
+                throw;
+            }
             return held;
         }
 

@@ -19,7 +19,7 @@ namespace StateCmdlets.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Resume, "BatchState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(FeatureState))]
-    public sealed class ResumeBatchStateCommand : StateCmdletBase
+    public sealed class ResumeBatchStateCommand : BatchCmdletBase
     {
         private bool _includeFailed = true;
 
@@ -73,7 +73,7 @@ namespace StateCmdlets.Commands
         /// <summary>Claims features a few at a time and emits them; unemitted claims go back when the pipeline ends early.</summary>
         private void HandOut(IBatchStore store)
         {
-            var progress = new BatchProgress(BatchId);
+            var progress = new BatchProgress(BatchId, leads: true);
             bool claimed = false;
             using (var feed = new ClaimFeed(store, BatchId, SessionWorker, ClaimKeeper.Shared, DetachedStore(store)) { Lease = Lease, IncludeFailed = _includeFailed, Retry = Wait })
             {
@@ -119,7 +119,7 @@ namespace StateCmdlets.Commands
         /// <summary>-NoClaim: what is left, as before claims existed; other workers may hold any of it.</summary>
         private void List(IBatchStore store)
         {
-            var progress = new BatchProgress(BatchId);
+            var progress = new BatchProgress(BatchId, leads: true);
             // What each feature's attempt count was when it was handed out: it is handed out again
             // (with -Wait) only once a new result says it failed, never just because nothing was recorded.
             var handedOut = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -205,7 +205,8 @@ namespace StateCmdlets.Commands
             }
             foreach (var feature in batch.RemainingInOrder(_includeFailed))
             {
-                if (feature.IsClaimedAt(now) && !worker.Equals(feature.ClaimedBy))
+                // As Resume-BatchState sees it: a claim of a process known dead (of this machine) is free.
+                if (feature.IsClaimedAt(now) && !worker.Equals(feature.ClaimedBy) && WorkerLiveness.MayBeAlive(feature.ClaimedBy!))
                 {
                     ShouldProcess($"'{feature.Name}' is held by {feature.ClaimedBy} until {Utc(feature.LeaseExpiresAt!.Value)}: Resume-BatchState would leave it.", null, "Resume-BatchState");
                     continue;
@@ -213,7 +214,7 @@ namespace StateCmdlets.Commands
                 var readiness = batch.ReadinessOf(feature, _includeFailed, now);
                 string? what = readiness.Kind switch
                 {
-                    ReadinessKind.Ready => $"Resume-BatchState would hand out '{feature.Name}'" + (feature.IsClaimedAt(now) ? " (claimed by this session before, never recorded)." : "."),
+                    ReadinessKind.Ready => $"Resume-BatchState would hand out '{feature.Name}'" + (feature.IsClaimedAt(now) && worker.Equals(feature.ClaimedBy) ? " (claimed by this session before, never recorded)." : "."),
                     ReadinessKind.Waiting when readiness.Until.HasValue => $"'{feature.Name}' waits for its retry backoff until {Utc(readiness.Until.Value)}.",
                     ReadinessKind.Waiting => $"'{feature.Name}' waits for a feature it depends on.",
                     ReadinessKind.Blocked => $"'{feature.Name}' would be skipped: {readiness.Reason}",

@@ -9,10 +9,10 @@ using StateCmdlets.Core.Batches.FileStore;
 namespace StateCmdlets
 {
     /// <summary>
-    /// What every batch command shares: -StateDirectory (bound from piped BatchState and
-    /// FeatureState objects), its provider path resolution, and the store for it.
+    /// What every batch command shares, and only batch commands: -StateDirectory (bound from piped
+    /// BatchState and FeatureState objects), its provider path resolution, and the store for it.
     /// </summary>
-    public abstract class StateCmdletBase : CancellableCmdlet
+    public abstract class BatchCmdletBase : CancellableCmdlet
     {
         private readonly Dictionary<string, IBatchStore> _stores = new Dictionary<string, IBatchStore>(StringComparer.Ordinal);
 
@@ -27,7 +27,18 @@ namespace StateCmdlets
         protected virtual TimeSpan EffectiveLockTimeout => FileStoreOptions.DefaultLockTimeout;
 
         /// <summary>The store for the current -StateDirectory (or the default), resolved through the provider.</summary>
-        protected IBatchStore Store => StoreAt(ResolveDirectory(StateDirectory));
+        private protected IBatchStore Store => StoreAt(ResolveDirectory(StateDirectory));
+
+        /// <summary>
+        /// For listings: another program's JSON file in the state directory is no batch, so it is
+        /// skipped (-Verbose says so) rather than reported as damage. True when it was skipped.
+        /// </summary>
+        protected bool SkipNotABatch(StateException exception)
+        {
+            if (!(exception is StateFileCorruptException { Kind: CorruptionKind.NotABatch })) return false;
+            WriteVerbose($"Skipped: {exception.Message}");
+            return true;
+        }
 
         protected string ResolveDirectory(string? directory)
         {
@@ -52,7 +63,7 @@ namespace StateCmdlets
         }
 
         /// <summary>The store of batches in <paramref name="directory"/> (a full path), made once per command.</summary>
-        protected IBatchStore StoreAt(string directory)
+        private protected IBatchStore StoreAt(string directory)
         {
             if (_stores.TryGetValue(directory, out var store)) return store;
             WarnIfNetworkFileSystem(directory);
@@ -65,10 +76,10 @@ namespace StateCmdlets
         /// A store for background work (the claim heartbeat) on the same location: no cmdlet output
         /// in its tracing, which only the pipeline's own thread may write.
         /// </summary>
-        protected static IBatchStore DetachedStore(IBatchStore store) => new FileBatchStore(store.Location, new FileStoreOptions());
+        private protected static IBatchStore DetachedStore(IBatchStore store) => new FileBatchStore(store.Location, new FileStoreOptions());
 
         /// <summary>This PowerShell session (runspace) of this process, as the worker that claims features.</summary>
-        protected static WorkerIdentity SessionWorker
+        private protected static WorkerIdentity SessionWorker
         {
             get
             {
@@ -79,12 +90,12 @@ namespace StateCmdlets
         }
 
         /// <summary>The store of the folder of a batch snapshot file (Invoke-StateMigration -Path), and the batch's id.</summary>
-        protected IBatchStore StoreForSnapshot(string snapshotPath, out string batchId) => FileBatchStore.ForSnapshot(snapshotPath, StoreOptions(), out batchId);
+        private protected IBatchStore StoreForSnapshot(string snapshotPath, out string batchId) => FileBatchStore.ForSnapshot(snapshotPath, StoreOptions(), out batchId);
 
         private FileStoreOptions StoreOptions() => new FileStoreOptions
         {
             LockTimeout = EffectiveLockTimeout,
-            Trace = WriteVerbose,
+            Trace = TraceQuietly,
         };
     }
 }
