@@ -8,7 +8,8 @@
              in a fresh pwsh; ends with one line totalling both
     Example  Build, then run the README's example batch script end to end (state in out/example-state)
     Package  Build, then pack out/package/StateCmdlets.<version>.nupkg for Install-PSResource from a folder
-    Bench    Build, then run the benchmarks in bench/ (-Quick: small sizes, a sanity run)
+    Bench    Build, then run the benchmarks in bench/ (-Quick: small sizes, a sanity run; -ColdStart:
+             only the cold-start rows)
     Clean    remove out/ and every bin/ and obj/
     Run it as: dotnet tool restore; dotnet pwsh ./build.ps1 <Task>
 #>
@@ -22,7 +23,10 @@ param(
     [string] $Configuration = 'Release',
 
     # Bench only: small batches and few updates, a sanity run in seconds.
-    [switch] $Quick
+    [switch] $Quick,
+
+    # Bench only: just the cold-start rows (a fresh pwsh: bare, import + Get-BatchState, first resume).
+    [switch] $ColdStart
 )
 
 $ErrorActionPreference = 'Stop'
@@ -126,6 +130,7 @@ function Invoke-Bench {
     # The child pwsh is this very pwsh, so the cmdlet row runs the module under the repo's PowerShell.
     $benchArgs = @('--module', (Join-Path $staged 'StateCmdlets.psd1'), '--pwsh', $pwsh, '--output', (Join-Path $out 'bench/results.md'))
     if ($Quick) { $benchArgs += '--quick' }
+    if ($ColdStart) { $benchArgs += '--cold-start' }
     Invoke-Native 'building the benchmarks' { dotnet build $project -c Release --nologo -v quiet }
     Invoke-Native 'benchmarks' { dotnet run --project $project -c Release --no-build -- @benchArgs }
 }

@@ -7,16 +7,18 @@ namespace StateCmdlets.Bench
     internal sealed class BenchOptions
     {
         internal const string Usage =
-            "usage: StateCmdlets.Bench --module <staged StateCmdlets.psd1> --pwsh <pwsh path> [--quick] [--dir <parent folder>] [--output <report.md>]\n" +
-            "  --quick   small batches and few updates: a sanity run of every method in seconds\n" +
-            "  --dir     where the fresh temp folder goes (default: the system temp folder)\n" +
-            "  --output  also write the Markdown report to this file";
+            "usage: StateCmdlets.Bench --module <staged StateCmdlets.psd1> --pwsh <pwsh path> [--quick] [--cold-start] [--dir <parent folder>] [--output <report.md>]\n" +
+            "  --quick       small batches and few updates: a sanity run of every method in seconds\n" +
+            "  --cold-start  only the cold-start rows (fresh pwsh: bare, import + Get-BatchState, first resume of 100,000)\n" +
+            "  --dir         where the fresh temp folder goes (default: the system temp folder)\n" +
+            "  --output      also write the Markdown report to this file";
 
-        private BenchOptions(string moduleManifest, string pwsh, bool quick, string parentFolder, string? output)
+        private BenchOptions(string moduleManifest, string pwsh, bool quick, bool coldStartOnly, string parentFolder, string? output)
         {
             ModuleManifest = moduleManifest;
             Pwsh = pwsh;
             Quick = quick;
+            ColdStartOnly = coldStartOnly;
             ParentFolder = parentFolder;
             Output = output;
         }
@@ -27,6 +29,8 @@ namespace StateCmdlets.Bench
 
         internal bool Quick { get; }
 
+        internal bool ColdStartOnly { get; }
+
         internal string ParentFolder { get; }
 
         internal string? Output { get; }
@@ -35,7 +39,7 @@ namespace StateCmdlets.Bench
         internal static BenchOptions Parse(string[] args)
         {
             string? module = null, pwsh = null, parent = null, output = null;
-            bool quick = false;
+            bool quick = false, coldStart = false;
             for (int i = 0; i < args.Length; i++)
             {
                 switch (args[i])
@@ -45,6 +49,7 @@ namespace StateCmdlets.Bench
                     case "--dir": parent = Value(args, ref i); break;
                     case "--output": output = Value(args, ref i); break;
                     case "--quick": quick = true; break;
+                    case "--cold-start": coldStart = true; break;
                     default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
                 }
             }
@@ -54,7 +59,7 @@ namespace StateCmdlets.Bench
             if (!File.Exists(pwsh)) throw new ArgumentException($"pwsh '{pwsh}' does not exist.");
             parent ??= Path.GetTempPath();
             if (!Directory.Exists(parent)) throw new ArgumentException($"The folder '{parent}' does not exist.");
-            return new BenchOptions(Path.GetFullPath(module), Path.GetFullPath(pwsh), quick, Path.GetFullPath(parent), output == null ? null : Path.GetFullPath(output));
+            return new BenchOptions(Path.GetFullPath(module), Path.GetFullPath(pwsh), quick, coldStart, Path.GetFullPath(parent), output == null ? null : Path.GetFullPath(output));
         }
 
         private static string Value(string[] args, ref int i)

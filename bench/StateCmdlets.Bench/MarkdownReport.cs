@@ -13,6 +13,29 @@ namespace StateCmdlets.Bench
         internal static string Write(BenchResults results, MachineInfo machine, string fileSystem, TimeSpan runTime)
         {
             var md = new StringBuilder();
+            if (results.Measurements.Count > 0) WriteUpdates(md, results, fileSystem, runTime);
+            if (results.ColdStart != null) WriteColdStart(md, results.ColdStart);
+            md.AppendLine("### Machine");
+            md.AppendLine();
+            foreach (var (name, value) in machine.Facts) md.AppendLine($"- {name}: {value}");
+            return md.ToString();
+        }
+
+        private static void WriteColdStart(StringBuilder md, ColdStartReport cold)
+        {
+            md.AppendLine($"### Cold start: a fresh pwsh each time (median of {cold.Rounds} rounds)");
+            md.AppendLine();
+            md.AppendLine("| Child pwsh | ms | ÷ bare pwsh |");
+            md.AppendLine("| --- | ---: | ---: |");
+            md.AppendLine($"| bare: `-NoProfile -NonInteractive -Command exit` | {cold.BareMilliseconds.ToString("N0", Invariant)} | 1.00 |");
+            md.AppendLine($"| `Import-Module StateCmdlets`, one `Get-BatchState` (10 features) | {cold.GetMilliseconds.ToString("N0", Invariant)} | {(cold.GetMilliseconds / cold.BareMilliseconds).ToString("0.00", Invariant)} |");
+            md.AppendLine($"| `Import-Module StateCmdlets`, first `Resume-BatchState` of {BenchResults.Size(ColdStartBenchmark.ResumeSize)} features, {BenchResults.Size(ColdStartBenchmark.ResumeSize)}-record journal | {cold.ResumeMilliseconds.ToString("N0", Invariant)} | {(cold.ResumeMilliseconds / cold.BareMilliseconds).ToString("0.00", Invariant)} |");
+            md.AppendLine($"| that `Resume-BatchState` alone (timed inside the pwsh) | {cold.ResumeInsideMilliseconds.ToString("N0", Invariant)} | {(cold.ResumeInsideMilliseconds / cold.BareMilliseconds).ToString("0.00", Invariant)} |");
+            md.AppendLine();
+        }
+
+        private static void WriteUpdates(StringBuilder md, BenchResults results, string fileSystem, TimeSpan runTime)
+        {
             md.AppendLine($"### Per-update cost ({results.Plan.Name} run, {fileSystem}, {runTime.TotalSeconds:0} s)");
             md.AppendLine();
             md.AppendLine("| Method | Batch size | Updates timed | Mean ms/update | Updates/s | Bytes written/update | Updates/s ÷ raw limit |");
@@ -83,10 +106,6 @@ namespace StateCmdlets.Bench
                 md.AppendLine();
             }
 
-            md.AppendLine("### Machine");
-            md.AppendLine();
-            foreach (var (name, value) in machine.Facts) md.AppendLine($"- {name}: {value}");
-            return md.ToString();
         }
 
         private static string Ms(double ms) => ms < 10 ? ms.ToString("0.000", Invariant) : ms.ToString("N1", Invariant);

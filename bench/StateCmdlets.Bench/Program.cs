@@ -60,9 +60,15 @@ namespace StateCmdlets.Bench
             if (!ProcessIo.Available) Console.WriteLine("  /proc/self/io is missing: bytes written are n/a.");
 
             string module = StagedModuleCopy.Make(options.ModuleManifest, folder);
+            var results = new BenchResults(plan);
+            if (options.ColdStartOnly)
+            {
+                RunColdStart(options, module, folder, plan, results);
+                Finish(options, results, machine, fileSystem, total);
+                return;
+            }
             WarmUp(folder, plan);
             var cmdlet = new CmdletPipelineBenchmark(options.Pwsh, module);
-            var results = new BenchResults(plan);
             foreach (int size in plan.Sizes)
             {
                 Console.WriteLine($"  {size:N0} items: raw, naive, core and SQLite interleaved in {plan.Slices} slices ...");
@@ -78,7 +84,18 @@ namespace StateCmdlets.Bench
 
             Console.WriteLine($"  load test: {plan.LoadSize:N0} features, every result in the journal ...");
             results.Load = new JournalLoadBenchmark(options.Pwsh, module).Run(folder, plan.LoadSize);
+            RunColdStart(options, module, folder, plan, results);
+            Finish(options, results, machine, fileSystem, total);
+        }
 
+        private static void RunColdStart(BenchOptions options, string module, string folder, BenchPlan plan, BenchResults results)
+        {
+            Console.WriteLine($"  cold start: {plan.ColdStartRounds} rounds of a bare pwsh, import + Get-BatchState, and a first Resume-BatchState of {ColdStartBenchmark.ResumeSize:N0} features ...");
+            results.ColdStart = new ColdStartBenchmark(options.Pwsh, module).Run(folder, plan.ColdStartRounds);
+        }
+
+        private static void Finish(BenchOptions options, BenchResults results, MachineInfo machine, string fileSystem, Stopwatch total)
+        {
             total.Stop();
             string report = MarkdownReport.Write(results, machine, fileSystem, total.Elapsed);
             Console.WriteLine();
