@@ -3,7 +3,7 @@
 .SYNOPSIS
     Builds, tests, benchmarks and stages the StateCmdlets module.
 .DESCRIPTION
-    Build    publish the cmdlet assembly and stage a loadable module in out/StateCmdlets/<version>/
+    Build    publish the net8.0 and net472 builds and stage a loadable module in out/StateCmdlets/<version>/
     Test     Build, then the xunit tests of the core, then the Pester tests against the staged module
              in a fresh pwsh; ends with one line totalling both
     Example  Build, then run the README's example batch script end to end (state in out/example-state)
@@ -44,13 +44,26 @@ function Invoke-Native {
     if ($LASTEXITCODE -ne 0) { throw "$What failed (exit code $LASTEXITCODE)." }
 }
 
+# One module, two builds: bin/net8.0 for PowerShell 7.4+ and bin/net472 for Windows PowerShell 5.1.
+# StateCmdlets.psm1 picks one when the module is imported.
+$frameworks = 'net8.0', 'net472'
+
 function Invoke-Build {
-    $publish = Join-Path $out 'publish'
-    Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $root 'src/StateCmdlets/StateCmdlets.csproj') -c $Configuration -o $publish --nologo -v quiet }
+    foreach ($framework in $frameworks) {
+        # A fresh folder each time, so a dependency dropped from the project does not linger.
+        $publish = Join-Path $out "publish/$framework"
+        if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
+        Invoke-Native "dotnet publish ($framework)" {
+            dotnet publish (Join-Path $root 'src/StateCmdlets/StateCmdlets.csproj') -c $Configuration -f $framework -o $publish --nologo -v quiet
+        }
+    }
     if (Test-Path $staged) { Remove-Item $staged -Recurse -Force }
     New-Item -ItemType Directory -Path $staged -Force | Out-Null
-    Copy-Item (Join-Path $root 'StateCmdlets.psd1') $staged
-    Get-ChildItem $publish -Include '*.dll', '*.pdb' -Recurse | Copy-Item -Destination $staged
+    Copy-Item (Join-Path $root 'StateCmdlets.psd1'), (Join-Path $root 'module/StateCmdlets.psm1'), (Join-Path $root 'LICENSE'), (Join-Path $root 'CHANGELOG.md') $staged
+    foreach ($framework in $frameworks) {
+        $bin = New-Item -ItemType Directory -Path (Join-Path $staged "bin/$framework") -Force
+        Get-ChildItem (Join-Path $out "publish/$framework") -Include '*.dll', '*.pdb' -Recurse | Copy-Item -Destination $bin
+    }
     # Only what the module itself uses: the manifest's format and type files, the about topic, and
     # the MAML help compiled from module/help/en-US/*.md (the Markdown and its generator stay out).
     foreach ($file in @($manifest.FormatsToProcess) + @($manifest.TypesToProcess)) { Copy-Item (Join-Path $root "module/$file") $staged }

@@ -1,0 +1,32 @@
+# The root module: picks the build for this host and imports its cmdlets.
+#   PowerShell 7.4 and later   bin/net8.0, loaded into an AssemblyLoadContext of the module's own,
+#                              so another module's copy of a dependency never meets ours
+#   Windows PowerShell 5.1     bin/net472, with an AssemblyResolve handler that answers every
+#                              dependency with the file shipped next to it
+# Both are done by StateCmdlets.LoadContext.dll (src/StateCmdlets.LoadContext), the one assembly
+# of ours loaded into the host's own context; it has no dependencies of its own.
+
+if ($PSVersionTable.PSEdition -eq 'Core') {
+    # PowerShell 7.0 to 7.3 run on .NET Core 3.1 to .NET 7, which cannot load a net8.0 assembly.
+    if ([Environment]::Version -lt [version]'8.0') {
+        throw "StateCmdlets needs PowerShell 7.4 or later, or Windows PowerShell 5.1; this is PowerShell $($PSVersionTable.PSVersion) on .NET $([Environment]::Version). Install PowerShell 7.4 or later."
+    }
+    $framework = 'net8.0'
+}
+else {
+    $framework = 'net472'
+}
+$bin = [System.IO.Path]::Combine($PSScriptRoot, 'bin', $framework)
+
+# Another version of this module imported earlier in this process has loaded its loader already;
+# the loader's one method takes the folder, so that one serves this version's folder as well.
+if (-not ('StateCmdlets.Loading.ModuleLoader' -as [type])) {
+    Add-Type -LiteralPath ([System.IO.Path]::Combine($bin, 'StateCmdlets.LoadContext.dll'))
+}
+$cmdlets = [StateCmdlets.Loading.ModuleLoader]::LoadCmdlets($bin)
+# On a second import (-Force, or after Remove-Module) the assembly's module from the first import
+# is still in the session, and PowerShell would reuse it without exporting its cmdlets again
+# (PowerShell issue 20710): remove it first.
+Get-Module -All | Where-Object { $_.ImplementingAssembly -eq $cmdlets } | Remove-Module -Force
+Import-Module -Assembly $cmdlets
+Remove-Variable -Name framework, bin, cmdlets
