@@ -15,7 +15,7 @@ namespace StateCmdlets.Loading
     internal static class FrameworkAssemblyResolver
     {
         private static readonly object Sync = new object();
-        private static readonly List<string> Folders = new List<string>();
+        private static readonly List<ShippedAssemblies> Folders = new List<ShippedAssemblies>();
 
         /// <summary>
         /// Answers requests from <paramref name="folder"/> from now on. Never removed: objects of
@@ -25,9 +25,9 @@ namespace StateCmdlets.Loading
         {
             lock (Sync)
             {
-                if (Folders.Contains(folder)) return;
+                if (Folders.Exists(f => f.Folder == folder)) return;
                 if (Folders.Count == 0) AppDomain.CurrentDomain.AssemblyResolve += Resolve;
-                Folders.Add(folder);
+                Folders.Add(new ShippedAssemblies(folder));
             }
         }
 
@@ -42,11 +42,11 @@ namespace StateCmdlets.Loading
             {
                 return null;
             }
-            string[] folders;
+            ShippedAssemblies[] folders;
             lock (Sync) folders = Folders.ToArray();
-            foreach (string folder in folders)
+            foreach (var folder in folders)
             {
-                string? path = ShippedAssemblies.PathFor(folder, requested);
+                string? path = folder.PathFor(requested);
                 if (path != null) return Assembly.LoadFrom(path);
             }
             return null;

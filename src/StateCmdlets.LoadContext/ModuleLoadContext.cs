@@ -16,19 +16,20 @@ namespace StateCmdlets.Loading
         private static readonly Assembly Loader = typeof(ModuleLoadContext).Assembly;
         private static readonly string LoaderName = Loader.GetName().Name!;
 
-        private readonly string _folder;
+        private readonly ShippedAssemblies _shipped;
 
         internal ModuleLoadContext(string folder)
             : base("StateCmdlets " + folder, isCollectible: false)
         {
-            _folder = folder;
+            _shipped = new ShippedAssemblies(folder);
         }
 
         protected override Assembly? Load(AssemblyName assemblyName)
         {
             // The loader itself stays the one copy the root module loaded.
             if (assemblyName.Name == LoaderName) return Loader;
-            string? path = ShippedAssemblies.PathFor(_folder, assemblyName);
+            // No file calls here (see ShippedAssemblies): a lookup in what was read at the start.
+            string? path = _shipped.PathFor(assemblyName);
             return path == null ? null : LoadFromAssemblyPath(path);
         }
     }

@@ -1,46 +1,62 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Reflection;
 
 namespace StateCmdlets.Loading
 {
     /// <summary>
-    /// Which file of the module's bin/&lt;framework&gt; folder answers a request for an assembly:
-    /// the one of that name, if its version is at least the one asked for and it has the same
-    /// public key token. Both loaders ask it, and the tests exercise it on the shipped files.
+    /// The assemblies of one bin/&lt;framework&gt; folder, read once, and which of them answers a
+    /// request: the one of that name, if its version is at least the one asked for and it has the
+    /// same public key token. Both loaders ask it; the tests exercise it on the shipped files.
     /// </summary>
-    public static class ShippedAssemblies
+    /// <remarks>
+    /// The folder is read when the object is made, never while answering: a loader is asked while
+    /// the runtime compiles a method, which may be right after a P/Invoke and before the code reads
+    /// its errno (Marshal.GetLastWin32Error). Any file call made then (File.Exists is a stat)
+    /// would overwrite that errno.
+    /// </remarks>
+    public sealed class ShippedAssemblies
     {
+        private readonly Dictionary<string, (string Path, AssemblyName Name)> _byName =
+            new Dictionary<string, (string, AssemblyName)>(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>Reads the name of every assembly (*.dll) in <paramref name="folder"/>.</summary>
+        public ShippedAssemblies(string folder)
+        {
+            if (folder == null) throw new ArgumentNullException(nameof(folder));
+            Folder = folder;
+            foreach (string path in Directory.GetFiles(folder, "*.dll"))
+            {
+                AssemblyName name;
+                try
+                {
+                    name = AssemblyName.GetAssemblyName(path);
+                }
+                catch (BadImageFormatException)
+                {
+                    continue; // a native library, not an assembly
+                }
+                if (!string.IsNullOrEmpty(name.Name)) _byName[name.Name!] = (path, name);
+            }
+        }
+
+        /// <summary>The folder read.</summary>
+        public string Folder { get; }
+
         /// <summary>
         /// The path of the shipped file that satisfies <paramref name="requested"/>, or null when
         /// the folder has none (then the host's own copy is used, as for the PowerShell engine).
         /// </summary>
-        public static string? PathFor(string folder, AssemblyName requested)
+        public string? PathFor(AssemblyName requested)
         {
-            if (folder == null) throw new ArgumentNullException(nameof(folder));
             if (requested == null) throw new ArgumentNullException(nameof(requested));
-            string? name = requested.Name;
-            if (string.IsNullOrEmpty(name) || name!.IndexOfAny(NotInName) >= 0) return null;
             // Resource (satellite) assemblies: the module ships none.
-            if (!string.IsNullOrEmpty(requested.CultureName)) return null;
-
-            string path = Path.Combine(folder, name + ".dll");
-            if (!File.Exists(path)) return null;
-            AssemblyName shipped;
-            try
-            {
-                shipped = AssemblyName.GetAssemblyName(path);
-            }
-            catch (BadImageFormatException)
-            {
-                return null;
-            }
-            if (!string.Equals(shipped.Name, name, StringComparison.OrdinalIgnoreCase)) return null;
-            if (requested.Version != null && (shipped.Version == null || shipped.Version < requested.Version)) return null;
-            return SameToken(requested.GetPublicKeyToken(), shipped.GetPublicKeyToken()) ? path : null;
+            if (string.IsNullOrEmpty(requested.Name) || !string.IsNullOrEmpty(requested.CultureName)) return null;
+            if (!_byName.TryGetValue(requested.Name!, out var shipped)) return null;
+            if (requested.Version != null && (shipped.Name.Version == null || shipped.Name.Version < requested.Version)) return null;
+            return SameToken(requested.GetPublicKeyToken(), shipped.Name.GetPublicKeyToken()) ? shipped.Path : null;
         }
-
-        private static readonly char[] NotInName = { '/', '\\', ':', '\0' };
 
         /// <summary>A request without a token takes any file; one with a token only a file signed with that key.</summary>
         private static bool SameToken(byte[]? wanted, byte[]? shipped)
