@@ -13,9 +13,9 @@
     are never read or written. The only repository is the .nupkg's own folder (the default gallery
     entry is unregistered first), so nothing is looked up online.
 
-    Linux and macOS: Install-PSResource -Scope CurrentUser, which puts the module in
-    <HomeRoot>/.local/share/powershell/Modules (the per-user module folder of a pwsh started with
-    that HOME). Windows: the per-user folders do not follow HOME, so Install-PSResource would write
+    Linux and macOS: Install-PSResource -Scope CurrentUser, which puts the module in the per-user
+    module folder of a pwsh started with that HOME (<HomeRoot>/.local/share/powershell/Modules on
+    Linux). Windows: the per-user folders do not follow HOME, so Install-PSResource would write
     into the real Documents folder and register the repository in the real configuration; there
     the child registers a repository under a unique name, runs Save-PSResource -IncludeXml (the
     same files Install-PSResource writes) into <HomeRoot>/Modules, and unregisters it again.
@@ -96,8 +96,11 @@ if (-not $process.WaitForExit(300000)) {
 }
 if ($process.ExitCode -ne 0) { throw "Installing $Name $Version from '$package' failed (exit code $($process.ExitCode))." }
 
-$modules = if ($IsWindows) { Join-Path $homeFull 'Modules' } else { Join-Path $folders.XDG_DATA_HOME 'powershell/Modules' }
-$manifest = Join-Path $modules "$Name/$Version/$Name.psd1"
-if (-not (Test-Path -LiteralPath $manifest)) { throw "PSResourceGet reported success but '$manifest' does not exist." }
+# Found rather than predicted: where PSResourceGet puts a CurrentUser install follows the
+# platform's data folder, which differs between Linux and macOS.
+$manifest = Get-ChildItem -LiteralPath $homeFull -Recurse -File -Filter "$Name.psd1" |
+    Where-Object { $_.Directory.Name -eq $Version -and $_.Directory.Parent.Name -eq $Name } |
+    Select-Object -First 1 -ExpandProperty FullName
+if (-not $manifest) { throw "PSResourceGet reported success but no $Name/$Version/$Name.psd1 is under '$homeFull'." }
 Write-Host "Installed $Name $Version from $package into $(Split-Path -Parent $manifest)"
 $manifest
