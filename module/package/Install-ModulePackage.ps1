@@ -98,7 +98,7 @@ if ($process.ExitCode -ne 0) { throw "Installing $Name $Version from '$package' 
 
 # Found rather than predicted: where PSResourceGet puts a CurrentUser install follows the
 # platform's data folder, which differs between Linux and macOS.
-$manifest = Get-ChildItem -LiteralPath $homeFull -Recurse -File -Filter "$Name.psd1" |
+$manifest = Get-ChildItem -LiteralPath $homeFull -Recurse -File -Force -Filter "$Name.psd1" |
     Where-Object { $_.Directory.Name -eq $Version -and $_.Directory.Parent.Name -eq $Name } |
     Select-Object -First 1 -ExpandProperty FullName
 if (-not $manifest) { throw "PSResourceGet reported success but no $Name/$Version/$Name.psd1 is under '$homeFull'." }
