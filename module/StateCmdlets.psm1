@@ -19,14 +19,20 @@ else {
 $bin = [System.IO.Path]::Combine($PSScriptRoot, 'bin', $framework)
 
 # Another version of this module imported earlier in this process has loaded its loader already;
-# the loader's one method takes the folder, so that one serves this version's folder as well.
+# its methods take the folder (and keep their names from version to version), so that one serves
+# this version's folder as well.
 if (-not ('StateCmdlets.Loading.ModuleLoader' -as [type])) {
     Add-Type -LiteralPath ([System.IO.Path]::Combine($bin, 'StateCmdlets.LoadContext.dll'))
 }
-$cmdlets = [StateCmdlets.Loading.ModuleLoader]::LoadCmdlets($bin)
-# On a second import (-Force, or after Remove-Module) the assembly's module from the first import
-# is still in the session, and PowerShell would reuse it without exporting its cmdlets again
-# (PowerShell issue 20710): remove it first.
-Get-Module -All | Where-Object { $_.ImplementingAssembly -eq $cmdlets } | Remove-Module -Force
-Import-Module -Assembly $cmdlets
-Remove-Variable -Name framework, bin, cmdlets
+# The cmdlets, then the core: importing an assembly is also what lets scripts name its public types
+# ([StateCmdlets.BatchState], [StateCmdlets.Core.Versioning.MigrationOutcome]); PowerShell does not
+# look for types in another load context by itself.
+$assemblies = [StateCmdlets.Loading.ModuleLoader]::LoadModule($bin)
+foreach ($assembly in $assemblies) {
+    # On a second import (-Force, or after Remove-Module) the assembly's module from the first
+    # import is still in the session, and PowerShell would reuse it without exporting its cmdlets
+    # again (PowerShell issue 20710): remove it first.
+    Get-Module -All | Where-Object { $_.ImplementingAssembly -eq $assembly } | Remove-Module -Force
+    Import-Module -Assembly $assembly
+}
+Remove-Variable -Name framework, bin, assemblies, assembly

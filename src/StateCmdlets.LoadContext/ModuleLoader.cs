@@ -8,12 +8,16 @@ namespace StateCmdlets.Loading
     /// <summary>
     /// What the root module (StateCmdlets.psm1) calls: loads the cmdlet assembly of one
     /// bin/&lt;framework&gt; folder, so that every dependency it has resolves to a file shipped there,
-    /// and returns it for Import-Module -Assembly.
+    /// and returns it, with the other assemblies whose public types scripts use, for
+    /// Import-Module -Assembly (which is also what lets PowerShell find those types by name).
     /// </summary>
     public static class ModuleLoader
     {
         /// <summary>The cmdlet assembly's file name.</summary>
         public const string CmdletAssemblyFile = "StateCmdlets.dll";
+
+        /// <summary>The core's name: scripts use its public types too (MigrationOutcome, the status enums).</summary>
+        public const string CoreAssemblyName = "StateCmdlets.Core";
 
         private static readonly object Sync = new object();
         private static readonly Dictionary<string, Assembly> Loaded = new Dictionary<string, Assembly>(StringComparer.Ordinal);
@@ -42,6 +46,27 @@ namespace StateCmdlets.Loading
                 Loaded.Add(folder, assembly);
                 return assembly;
             }
+        }
+
+        /// <summary>
+        /// The cmdlet assembly of <paramref name="binFolder"/> (see <see cref="LoadCmdlets"/>), then
+        /// the core as the cmdlets see it: the assemblies whose public types scripts use.
+        /// </summary>
+        public static Assembly[] LoadModule(string binFolder)
+        {
+            Assembly cmdlets = LoadCmdlets(binFolder);
+            foreach (AssemblyName reference in cmdlets.GetReferencedAssemblies())
+            {
+                if (reference.Name != CoreAssemblyName) continue;
+#if NETFRAMEWORK
+                // The cmdlets bind it from their own folder (the LoadFrom context): the same file.
+                Assembly core = Assembly.LoadFrom(Path.Combine(Path.GetDirectoryName(cmdlets.Location)!, CoreAssemblyName + ".dll"));
+#else
+                Assembly core = System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(cmdlets)!.LoadFromAssemblyName(reference);
+#endif
+                return new[] { cmdlets, core };
+            }
+            throw new InvalidOperationException($"'{cmdlets.Location}' does not reference {CoreAssemblyName}.");
         }
     }
 }

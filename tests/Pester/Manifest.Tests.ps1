@@ -110,6 +110,27 @@ Describe 'The staged module manifest' {
             Should -BeExactly (@($data.CmdletsToExport | Sort-Object) -join ',')
     }
 
+    It 'imports again (-Force, and after Remove-Module) with every cmdlet, and scripts can name its types' {
+        $script = Join-Path (Split-Path -Parent (New-TestStateDirectory -NoCreate)) 'reimport.ps1'
+        Set-Content -LiteralPath $script -Encoding utf8 -Value @'
+param([string] $Manifest)
+$ErrorActionPreference = 'Stop'
+Import-Module $Manifest
+$counts = @((Get-Module StateCmdlets).ExportedCmdlets.Count)
+Import-Module $Manifest -Force
+$counts += (Get-Module StateCmdlets).ExportedCmdlets.Count
+Remove-Module StateCmdlets
+Import-Module $Manifest
+$counts += (Get-Module StateCmdlets).ExportedCmdlets.Count
+$types = 'StateCmdlets.BatchState', 'StateCmdlets.FeatureState', 'StateCmdlets.Core.Versioning.MigrationOutcome' | Where-Object { $_ -as [type] }
+"$($counts -join ',');$($types -join ',')"
+'@
+        $r = Invoke-TestPwsh -ScriptPath $script -ArgumentList @('-Manifest', $ModuleManifestPath) -What 're-import'
+        $r.ExitCode | Should -Be 0 -Because $r.StdErr
+        $n = @($data.CmdletsToExport).Count
+        $r.StdOut.Trim() | Should -Be "$n,$n,$n;StateCmdlets.BatchState,StateCmdlets.FeatureState,StateCmdlets.Core.Versioning.MigrationOutcome"
+    }
+
     It 'is loaded from the staged module, not from anywhere else' {
         $loaded = Get-Module StateCmdlets
         @($loaded).Count | Should -Be 1
