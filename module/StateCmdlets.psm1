@@ -18,21 +18,24 @@ else {
 }
 $bin = [System.IO.Path]::Combine($PSScriptRoot, 'bin', $framework)
 
-# Another version of this module imported earlier in this process has loaded its loader already;
-# its methods take the folder (and keep their names from version to version), so that one serves
-# this version's folder as well.
-if (-not ('StateCmdlets.Loading.ModuleLoader' -as [type])) {
-    Add-Type -LiteralPath ([System.IO.Path]::Combine($bin, 'StateCmdlets.LoadContext.dll'))
-}
+# The loader goes into the host's own context. (Assembly.LoadFrom, not Add-Type: the first Add-Type
+# of a process costs more than the rest of the import.) Loading the same file again gives back the
+# same assembly; another version of this module imported earlier in this process has its own
+# loader there already, and that one serves this folder as well (its methods take the folder, and
+# keep their names from version to version).
+$loaderPath = [System.IO.Path]::Combine($bin, 'StateCmdlets.LoadContext.dll')
+try { $loader = [System.Reflection.Assembly]::LoadFrom($loaderPath).GetType('StateCmdlets.Loading.ModuleLoader', $true) }
+catch [System.IO.FileLoadException] { $loader = [type]'StateCmdlets.Loading.ModuleLoader' }
+$reimport = $loader::IsLoaded($bin)
 # The cmdlets, then the core: importing an assembly is also what lets scripts name its public types
 # ([StateCmdlets.BatchState], [StateCmdlets.Core.Versioning.MigrationOutcome]); PowerShell does not
 # look for types in another load context by itself.
-$assemblies = [StateCmdlets.Loading.ModuleLoader]::LoadModule($bin)
+$assemblies = $loader::LoadModule($bin)
 foreach ($assembly in $assemblies) {
     # On a second import (-Force, or after Remove-Module) the assembly's module from the first
     # import is still in the session, and PowerShell would reuse it without exporting its cmdlets
     # again (PowerShell issue 20710): remove it first.
-    Get-Module -All | Where-Object { $_.ImplementingAssembly -eq $assembly } | Remove-Module -Force
+    if ($reimport) { Get-Module -All | Where-Object { $_.ImplementingAssembly -eq $assembly } | Remove-Module -Force }
     Import-Module -Assembly $assembly
 }
-Remove-Variable -Name framework, bin, assemblies, assembly
+Remove-Variable -Name framework, bin, loaderPath, loader, reimport, assemblies, assembly

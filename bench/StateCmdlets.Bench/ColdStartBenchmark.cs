@@ -12,9 +12,10 @@ namespace StateCmdlets.Bench
     /// <summary>
     /// What a scheduled task pays to start: a fresh pwsh that only exits, one that imports the
     /// module and runs one Get-BatchState, and one whose first call is Resume-BatchState of a
-    /// 100,000-feature batch whose every result is still in the journal. The three run in turn,
-    /// round after round, so a slow minute slows them alike; each is the median of its rounds and
-    /// is read as a ratio to the bare pwsh of the same run.
+    /// 100,000-feature batch whose every result is still in the journal. They run in turn, round
+    /// after round, so a slow minute slows them alike; each is the median of its rounds and is read
+    /// as a ratio to the bare pwsh of the same run. With baselines (other builds of the module, such
+    /// as main's), each round runs every module's children, so before and after share the machine.
     /// </summary>
     internal sealed class ColdStartBenchmark
     {
@@ -22,12 +23,12 @@ namespace StateCmdlets.Bench
         private const string SmallBatchId = "cold-small";
 
         private readonly string _pwsh;
-        private readonly string _moduleManifest;
+        private readonly IReadOnlyList<(string Label, string Manifest)> _modules;
 
-        internal ColdStartBenchmark(string pwsh, string moduleManifest)
+        internal ColdStartBenchmark(string pwsh, IReadOnlyList<(string Label, string Manifest)> modules)
         {
             _pwsh = pwsh;
-            _moduleManifest = moduleManifest;
+            _modules = modules;
         }
 
         internal ColdStartReport Run(string folder, int rounds)
@@ -36,32 +37,42 @@ namespace StateCmdlets.Bench
             new BatchStore(small).Create(new BatchDefinition("cold start", FeatureNames.For(10)) { BatchId = SmallBatchId }, replace: false, CancellationToken.None);
             string large = Path.Combine(folder, "cold-large");
             JournalLoadBenchmark.Fill(large, ResumeSize);
+            string journal = new BatchStore(large).Files(JournalLoadBenchmark.BatchId).Journal;
+            byte[] journalBytes = File.ReadAllBytes(journal);
 
             string resumeScript = Path.Combine(AppContext.BaseDirectory, "CmdletResume.ps1");
-            string getCommand = $"Import-Module '{Quote(_moduleManifest)}'; Get-BatchState -BatchId {SmallBatchId} -StateDirectory '{Quote(small)}' | Out-Null";
             var bare = new List<double>();
-            var get = new List<double>();
-            var resume = new List<double>();
-            var resumeInside = new List<double>();
-            // One untimed round first: the files of pwsh and the module come into the page cache.
+            var get = _modules.Select(_ => new List<double>()).ToArray();
+            var resume = _modules.Select(_ => new List<double>()).ToArray();
+            var resumeInside = _modules.Select(_ => new List<double>()).ToArray();
+            // One untimed round first: the files of pwsh and the modules come into the page cache.
             for (int round = -1; round < rounds; round++)
             {
                 double b = Wall(out _, "-NoProfile", "-NonInteractive", "-Command", "exit");
-                double g = Wall(out _, "-NoProfile", "-NonInteractive", "-Command", getCommand);
-                double r = Wall(out string output, "-NoProfile", "-NonInteractive", "-File", resumeScript,
-                    "-ModuleManifest", _moduleManifest, "-StateDirectory", large, "-BatchId", JournalLoadBenchmark.BatchId);
-                using var result = JsonDocument.Parse(ChildProcess.LastLine(output));
-                int remaining = result.RootElement.GetProperty("remaining").GetInt32();
-                if (remaining != 1) throw new InvalidOperationException($"The cold Resume-BatchState emitted {remaining} features, not 1.");
-                if (round < 0) continue;
-                bare.Add(b);
-                get.Add(g);
-                resume.Add(r);
-                resumeInside.Add(result.RootElement.GetProperty("elapsedMs").GetDouble());
+                if (round >= 0) bare.Add(b);
+                for (int m = 0; m < _modules.Count; m++)
+                {
+                    string manifest = _modules[m].Manifest;
+                    string getCommand = $"Import-Module '{Quote(manifest)}'; Get-BatchState -BatchId {SmallBatchId} -StateDirectory '{Quote(small)}' | Out-Null";
+                    double g = Wall(out _, "-NoProfile", "-NonInteractive", "-Command", getCommand);
+                    double r = Wall(out string output, "-NoProfile", "-NonInteractive", "-File", resumeScript,
+                        "-ModuleManifest", manifest, "-StateDirectory", large, "-BatchId", JournalLoadBenchmark.BatchId);
+                    using var result = JsonDocument.Parse(ChildProcess.LastLine(output));
+                    int remaining = result.RootElement.GetProperty("remaining").GetInt32();
+                    if (remaining != 1) throw new InvalidOperationException($"The cold Resume-BatchState ({_modules[m].Label}) emitted {remaining} features, not 1.");
+                    // A resume only reads, but an older module might fold the journal: every module gets the same files.
+                    if (!File.ReadAllBytes(journal).AsSpan().SequenceEqual(journalBytes))
+                        throw new InvalidOperationException($"The cold Resume-BatchState ({_modules[m].Label}) changed the journal.");
+                    if (round < 0) continue;
+                    get[m].Add(g);
+                    resume[m].Add(r);
+                    resumeInside[m].Add(result.RootElement.GetProperty("elapsedMs").GetDouble());
+                }
             }
             Directory.Delete(small, recursive: true);
             Directory.Delete(large, recursive: true);
-            return new ColdStartReport(rounds, Median(bare), Median(get), Median(resume), Median(resumeInside));
+            var rows = _modules.Select((module, m) => new ColdStartRow(module.Label, Median(get[m]), Median(resume[m]), Median(resumeInside[m]))).ToList();
+            return new ColdStartReport(rounds, Median(bare), rows);
         }
 
         private double Wall(out string output, params string[] arguments)

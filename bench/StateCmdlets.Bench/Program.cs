@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
@@ -91,7 +92,9 @@ namespace StateCmdlets.Bench
         private static void RunColdStart(BenchOptions options, string module, string folder, BenchPlan plan, BenchResults results)
         {
             Console.WriteLine($"  cold start: {plan.ColdStartRounds} rounds of a bare pwsh, import + Get-BatchState, and a first Resume-BatchState of {ColdStartBenchmark.ResumeSize:N0} features ...");
-            results.ColdStart = new ColdStartBenchmark(options.Pwsh, module).Run(folder, plan.ColdStartRounds);
+            var modules = new List<(string, string)> { ("this build", module) };
+            foreach (var (label, manifest) in options.Baselines) modules.Add((label, StagedModuleCopy.Make(manifest, Path.Combine(folder, "baseline-" + modules.Count))));
+            results.ColdStart = new ColdStartBenchmark(options.Pwsh, modules).Run(folder, plan.ColdStartRounds);
         }
 
         private static void Finish(BenchOptions options, BenchResults results, MachineInfo machine, string fileSystem, Stopwatch total)

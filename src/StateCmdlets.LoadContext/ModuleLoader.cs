@@ -22,6 +22,13 @@ namespace StateCmdlets.Loading
         private static readonly object Sync = new object();
         private static readonly Dictionary<string, Assembly> Loaded = new Dictionary<string, Assembly>(StringComparer.Ordinal);
 
+        /// <summary>Whether this process has loaded the cmdlet assembly of <paramref name="binFolder"/> already.</summary>
+        public static bool IsLoaded(string binFolder)
+        {
+            if (string.IsNullOrEmpty(binFolder)) throw new ArgumentException("The module's bin folder is required.", nameof(binFolder));
+            lock (Sync) return Loaded.ContainsKey(Path.GetFullPath(binFolder));
+        }
+
         /// <summary>
         /// The cmdlet assembly of <paramref name="binFolder"/>, loaded once per folder and process
         /// (an assembly cannot be unloaded, so a re-import gets the same one back).

@@ -2,12 +2,12 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSupport.ps1')
 }
 
-# tests/Invoke-WindowsPowerShellCheck.ps1 is what the CI workflow runs in powershell.exe (5.1) on
-# Windows; here it runs in PowerShell 7, so it is known to work before it reaches Windows.
-Describe 'tests/Invoke-WindowsPowerShellCheck.ps1' {
+# tests/Invoke-HostCheck.ps1 is what the CI workflow runs in powershell.exe (5.1) on Windows and in
+# the image's own pwsh; here it runs in this PowerShell, so it is known to work before it gets there.
+Describe 'tests/Invoke-HostCheck.ps1' {
     It 'imports the module by name and runs every exported cmdlet' {
         $moduleBase = Split-Path -Parent $ModuleManifestPath
-        $check = Join-Path $PSScriptRoot '../Invoke-WindowsPowerShellCheck.ps1'
+        $check = Join-Path $PSScriptRoot '../Invoke-HostCheck.ps1'
         # By name: the module's own folder is the one entry that can hold a StateCmdlets here.
         $modules = Split-Path -Parent (Split-Path -Parent $moduleBase)
         $runner = Join-Path (Split-Path -Parent (New-TestStateDirectory -NoCreate)) 'run-check.ps1'
@@ -17,7 +17,7 @@ $env:PSModulePath = $Modules + [IO.Path]::PathSeparator + $env:PSModulePath
 & $Check -ExpectedModuleBase $ModuleBase
 exit $LASTEXITCODE
 '@
-        $r = Invoke-TestPwsh -ScriptPath $runner -ArgumentList @('-Modules', $modules, '-Check', $check, '-ModuleBase', $moduleBase) -What 'the Windows PowerShell check'
+        $r = Invoke-TestPwsh -ScriptPath $runner -ArgumentList @('-Modules', $modules, '-Check', $check, '-ModuleBase', $moduleBase) -What 'the host check'
         $r.ExitCode | Should -Be 0 -Because "$($r.StdOut)`n$($r.StdErr)"
         $count = @((Import-PowerShellDataFile -LiteralPath $ModuleManifestPath).CmdletsToExport).Count
         $r.StdOut | Should -Match "$count cmdlets ran"

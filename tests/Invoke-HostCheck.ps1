@@ -2,11 +2,12 @@
 .SYNOPSIS
     Imports StateCmdlets by name and runs every exported cmdlet once; exits 1 at the first failure.
 .DESCRIPTION
-    For Windows PowerShell 5.1 (powershell.exe), where the Pester suite (written for PowerShell 7)
-    does not run: the CI workflow runs it there on the package build.ps1 Test installed, and
-    Pester runs it under PowerShell 7 (WindowsPowerShellCheck.Tests.ps1), so it is written for
-    both. On 5.1 it is what shows that bin/net472 loads: every cmdlet reads or writes JSON through
-    System.Text.Json, whose dependencies do not bind without the module's resolver.
+    For hosts the Pester suite does not run in: Windows PowerShell 5.1 (powershell.exe; the suite is
+    written for PowerShell 7) and the PowerShell 7 a CI image comes with (7.4 on GitHub's). The CI
+    workflow runs it there on the package build.ps1 Test installed; Pester runs it too
+    (HostCheck.Tests.ps1), so it is written for both editions. On 5.1 it is what shows that
+    bin/net472 loads: every cmdlet reads or writes JSON through System.Text.Json, whose
+    dependencies do not bind without the module's resolver.
 .PARAMETER ExpectedModuleBase
     The folder the module must come from (the installed package).
 #>
