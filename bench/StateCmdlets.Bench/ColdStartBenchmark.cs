@@ -6,6 +6,7 @@ using System.Linq;
 using System.Text.Json;
 using System.Threading;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore;
 
 namespace StateCmdlets.Bench
 {
@@ -34,10 +35,10 @@ namespace StateCmdlets.Bench
         internal ColdStartReport Run(string folder, int rounds)
         {
             string small = Path.Combine(folder, "cold-small");
-            new BatchStore(small).Create(new BatchDefinition("cold start", FeatureNames.For(10)) { BatchId = SmallBatchId }, replace: false, CancellationToken.None);
+            new FileBatchStore(small).Create(new BatchDefinition("cold start", FeatureNames.For(10)) { BatchId = SmallBatchId }, replace: false, CancellationToken.None);
             string large = Path.Combine(folder, "cold-large");
             JournalLoadBenchmark.Fill(large, ResumeSize);
-            string journal = new BatchStore(large).Files(JournalLoadBenchmark.BatchId).Journal;
+            string journal = new FileBatchStore(large).Files(JournalLoadBenchmark.BatchId).Journal;
             byte[] journalBytes = File.ReadAllBytes(journal);
 
             string resumeScript = Path.Combine(AppContext.BaseDirectory, "CmdletResume.ps1");

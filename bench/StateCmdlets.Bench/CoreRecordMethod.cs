@@ -2,11 +2,12 @@ using System;
 using System.IO;
 using System.Threading;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore;
 
 namespace StateCmdlets.Bench
 {
     /// <summary>
-    /// Ours through the core API: BatchStore.Record for every feature of a fresh batch, in order,
+    /// Ours through the core API: FileBatchStore.Record for every feature of a fresh batch, in order,
     /// so every compaction it triggers (the last one when the batch finishes) is inside the mean.
     /// </summary>
     internal sealed class CoreRecordMethod : IUpdateMethod
@@ -16,7 +17,7 @@ namespace StateCmdlets.Bench
 
         private readonly string _stateDirectory;
         private readonly string _batchId;
-        private readonly BatchStore _store;
+        private readonly FileBatchStore _store;
         private readonly System.Collections.Generic.IReadOnlyList<string> _names;
         private bool _compacted;
 
@@ -26,7 +27,7 @@ namespace StateCmdlets.Bench
             _batchId = "bench-" + batchSize;
             BatchSize = batchSize;
             _names = FeatureNames.For(batchSize);
-            _store = new BatchStore(_stateDirectory, new BatchStoreOptions
+            _store = new FileBatchStore(_stateDirectory, new FileStoreOptions
             {
                 // The store formats its trace lines whether or not anyone listens, so listening costs nothing extra.
                 Trace = line => { if (line.StartsWith(CompactionTrace, StringComparison.Ordinal)) _compacted = true; },
@@ -51,7 +52,7 @@ namespace StateCmdlets.Bench
 
         public void VerifyAndClean()
         {
-            var batch = new BatchStore(_stateDirectory).Load(_batchId);
+            var batch = new FileBatchStore(_stateDirectory).Load(_batchId);
             if (batch.Completed != BatchSize) throw new InvalidOperationException($"Batch '{_batchId}' has {batch.Completed} of {BatchSize} features completed after the run.");
             Directory.Delete(_stateDirectory, recursive: true);
         }

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Text.Json;
 using System.Threading;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore;
 
 namespace StateCmdlets.Bench
 {
@@ -34,7 +35,7 @@ namespace StateCmdlets.Bench
             Fill(stateDirectory, batchSize);
             setup.Stop();
 
-            var files = new BatchStore(stateDirectory).Files(BatchId);
+            var files = new FileBatchStore(stateDirectory).Files(BatchId);
             long snapshotBytes = new FileInfo(files.Snapshot).Length;
             long journalBytes = new FileInfo(files.Journal).Length;
             // The first line is the header; the zeros allocated after the records are not lines.
@@ -43,14 +44,14 @@ namespace StateCmdlets.Bench
                 throw new InvalidOperationException($"'{files.Journal}' holds {journalRecords} records, not {batchSize}: something compacted it.");
 
             var results = new List<LoadResult>();
-            results.Add(BestInProcess("this process, fresh BatchStore: Load + Remaining", stateDirectory));
+            results.Add(BestInProcess("this process, fresh FileBatchStore: Load + Remaining", stateDirectory));
             var (inside, process) = LoadChild.Run(stateDirectory, BatchId);
             results.Add(inside);
             results.Add(process);
             if (_pwsh != null && _moduleManifest != null) results.Add(ResumeInPwsh(stateDirectory));
 
             // The same batch folded into its snapshot: what the journal replay itself costs.
-            new BatchStore(stateDirectory).Checkpoint(BatchId, CancellationToken.None);
+            new FileBatchStore(stateDirectory).Checkpoint(BatchId, CancellationToken.None);
             results.Add(BestInProcess("after Checkpoint (snapshot only), this process: Load + Remaining", stateDirectory));
             var (compactedInside, _) = LoadChild.Run(stateDirectory, BatchId);
             results.Add(new LoadResult("after Checkpoint (snapshot only), new process: Load + Remaining (timed inside)", compactedInside.Milliseconds, compactedInside.Remaining));
@@ -67,9 +68,9 @@ namespace StateCmdlets.Bench
         /// </summary>
         internal static void Fill(string stateDirectory, int batchSize)
         {
-            var store = new BatchStore(stateDirectory, new BatchStoreOptions
+            var store = new FileBatchStore(stateDirectory, new FileStoreOptions
             {
-                CompactionMinimumBytes = long.MaxValue,
+                FoldMinimumBytes = long.MaxValue,
                 FileSystem = new NoSyncFileSystem(),
             });
             var names = FeatureNames.For(batchSize);
@@ -86,7 +87,7 @@ namespace StateCmdlets.Bench
             for (int i = 0; i < InProcessRepeats; i++)
             {
                 var clock = Stopwatch.StartNew();
-                var batch = new BatchStore(stateDirectory).Load(BatchId);
+                var batch = new FileBatchStore(stateDirectory).Load(BatchId);
                 remaining = batch.Remaining(includeFailed: true).Count();
                 clock.Stop();
                 best = Math.Min(best, clock.Elapsed.TotalMilliseconds);

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Reflection;
 using System.Text.Json;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore;
 
 namespace StateCmdlets.Bench
 {
@@ -20,7 +21,7 @@ namespace StateCmdlets.Bench
         internal static int Execute(string stateDirectory, string batchId)
         {
             var clock = Stopwatch.StartNew();
-            var batch = new BatchStore(stateDirectory).Load(batchId);
+            var batch = new FileBatchStore(stateDirectory).Load(batchId);
             int remaining = batch.Remaining(includeFailed: true).Count();
             clock.Stop();
             Console.WriteLine(JsonSerializer.Serialize(new { elapsedMs = clock.Elapsed.TotalMilliseconds, remaining }));

@@ -21,6 +21,8 @@ namespace StateCmdlets.Bench
 
         public long FileLength(string path) => _disk.FileLength(path);
 
+        public FileStamp? Stamp(string path) => _disk.Stamp(path);
+
         public IWritableFile CreateNew(string path) => new NoSyncFile(_disk.CreateNew(path));
 
         public IWritableFile OpenAppend(string path) => new NoSyncFile(_disk.OpenAppend(path));

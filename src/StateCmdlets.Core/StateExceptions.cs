@@ -8,14 +8,17 @@ namespace StateCmdlets.Core
     /// </summary>
     public abstract class StateException : Exception
     {
-        protected StateException(string errorId, string message, string? path, Exception? inner = null)
+        protected StateException(string errorId, StateErrorCategory category, string message, string? path, Exception? inner = null)
             : base(message, inner)
         {
             ErrorId = errorId;
+            Category = category;
             Path = path;
         }
 
         public string ErrorId { get; }
+
+        public StateErrorCategory Category { get; }
 
         public string? Path { get; }
     }
@@ -23,7 +26,7 @@ namespace StateCmdlets.Core
     public sealed class BatchNotFoundException : StateException
     {
         public BatchNotFoundException(string batchId, string path)
-            : base("BatchNotFound", $"No batch '{batchId}' in '{System.IO.Path.GetDirectoryName(path)}' (looked for '{path}').", path)
+            : base(StateErrorIds.BatchNotFound, StateErrorCategory.ObjectNotFound, $"No batch '{batchId}' in '{System.IO.Path.GetDirectoryName(path)}' (looked for '{path}').", path)
         {
             BatchId = batchId;
         }
@@ -34,13 +37,13 @@ namespace StateCmdlets.Core
     public sealed class BatchAlreadyExistsException : StateException
     {
         public BatchAlreadyExistsException(string batchId, string path)
-            : base("BatchAlreadyExists", $"A batch '{batchId}' already exists at '{path}'. Use another id, or -Force to replace it.", path)
+            : base(StateErrorIds.BatchAlreadyExists, StateErrorCategory.ResourceExists, $"A batch '{batchId}' already exists at '{path}'. Use another id, or -Force to replace it.", path)
         {
             BatchId = batchId;
         }
 
         public BatchAlreadyExistsException(string batchId, string path, string message)
-            : base("BatchAlreadyExists", message, path)
+            : base(StateErrorIds.BatchAlreadyExists, StateErrorCategory.ResourceExists, message, path)
         {
             BatchId = batchId;
         }
@@ -51,7 +54,7 @@ namespace StateCmdlets.Core
     public sealed class FeatureNotFoundException : StateException
     {
         public FeatureNotFoundException(string batchId, string feature, string path)
-            : base("FeatureNotFound", $"Batch '{batchId}' has no feature '{feature}' (file '{path}'). Feature names are case-sensitive.", path)
+            : base(StateErrorIds.FeatureNotFound, StateErrorCategory.ObjectNotFound, $"Batch '{batchId}' has no feature '{feature}' (file '{path}'). Feature names are case-sensitive.", path)
         {
             BatchId = batchId;
             Feature = feature;
@@ -65,7 +68,7 @@ namespace StateCmdlets.Core
     public sealed class InvalidBatchIdException : StateException
     {
         public InvalidBatchIdException(string batchId)
-            : base("InvalidBatchId", $"'{batchId}' is not a valid batch id: use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit.", null)
+            : base(StateErrorIds.InvalidBatchId, StateErrorCategory.InvalidArgument, $"'{batchId}' is not a valid batch id: use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit.", null)
         {
             BatchId = batchId;
         }
@@ -77,7 +80,7 @@ namespace StateCmdlets.Core
     public sealed class InvalidBatchDefinitionException : StateException
     {
         public InvalidBatchDefinitionException(string errorId, string message)
-            : base(errorId, message, null)
+            : base(errorId, StateErrorCategory.InvalidArgument, message, null)
         {
         }
     }
@@ -86,15 +89,74 @@ namespace StateCmdlets.Core
     public sealed class InvalidFeatureResultException : StateException
     {
         public InvalidFeatureResultException(string message)
-            : base("InvalidFeatureResult", message, null)
+            : base(StateErrorIds.InvalidFeatureResult, StateErrorCategory.InvalidArgument, message, null)
         {
         }
+    }
+
+    /// <summary>
+    /// A result for a feature whose claim was lost: its lease ran out and another worker claimed it
+    /// since, or it was finished meanwhile. Nothing was recorded.
+    /// </summary>
+    public sealed class ClaimLostException : StateException
+    {
+        /// <param name="finishedAs">The status the feature was finished with meanwhile (Completed, Skipped), or null when another worker claimed it.</param>
+        public ClaimLostException(string batchId, string feature, long token, string? finishedAs, string? holder, long currentToken, DateTime? lostAt, string path)
+            : base(StateErrorIds.ClaimLost, StateErrorCategory.InvalidOperation, Describe(batchId, feature, token, finishedAs, holder, currentToken, lostAt), path)
+        {
+            BatchId = batchId;
+            Feature = feature;
+            Token = token;
+            Holder = holder;
+            LostAt = lostAt;
+        }
+
+        public string BatchId { get; }
+
+        public string Feature { get; }
+
+        /// <summary>The token the result came with.</summary>
+        public long Token { get; }
+
+        /// <summary>The worker that holds the feature now (host/process id/session), if any.</summary>
+        public string? Holder { get; }
+
+        /// <summary>When the claim was lost: when another worker claimed the feature, or when it was finished.</summary>
+        public DateTime? LostAt { get; }
+
+        private static string Describe(string batchId, string feature, long token, string? finishedAs, string? holder, long currentToken, DateTime? lostAt)
+        {
+            string when = lostAt.HasValue ? " at " + lostAt.Value.ToString("yyyy-MM-dd HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) : string.Empty;
+            string why = finishedAs != null
+                ? $"it was finished ({finishedAs}){when}"
+                : holder != null
+                    ? $"its lease ran out and {holder} claimed it{when} (token {currentToken})"
+                    : $"its lease ran out and another worker claimed it{when} (token {currentToken}), and has let it go since";
+            return $"The claim on '{feature}' of batch '{batchId}' (token {token}) was lost: {why}. Nothing was recorded.";
+        }
+    }
+
+    /// <summary>A failure recorded for a feature that is Completed: a finished item is never made unfinished.</summary>
+    public sealed class FeatureAlreadyCompletedException : StateException
+    {
+        public FeatureAlreadyCompletedException(string batchId, string feature, DateTime? completedAt, string path)
+            : base(StateErrorIds.FeatureAlreadyCompleted, StateErrorCategory.InvalidOperation,
+                $"'{feature}' of batch '{batchId}' is Completed" + (completedAt.HasValue ? " (" + completedAt.Value.ToString("yyyy-MM-dd HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) + ")" : string.Empty) +
+                ": a failure recorded now (a late run, an overlapping worker) would make finished work look unfinished. Nothing was recorded; the circuit breaker did not count it.", path)
+        {
+            BatchId = batchId;
+            Feature = feature;
+        }
+
+        public string BatchId { get; }
+
+        public string Feature { get; }
     }
 
     public sealed class StateLockTimeoutException : StateException
     {
         public StateLockTimeoutException(string path, TimeSpan timeout, string? holder)
-            : base("StateLockTimeout",
+            : base(StateErrorIds.StateLockTimeout, StateErrorCategory.OperationTimeout,
                 $"Timed out after {timeout.TotalSeconds:0.###} s waiting for the lock '{path}'" +
                 (string.IsNullOrEmpty(holder) ? " (the holder did not say who it is: another program, or a StateCmdlets process that is still starting)." : $", held by {holder}."), path)
         {
@@ -108,7 +170,7 @@ namespace StateCmdlets.Core
     public sealed class StateLockReentrancyException : StateException
     {
         public StateLockReentrancyException(string path)
-            : base("StateLockReentrant", $"This thread already holds the lock '{path}'; taking it again would deadlock. Do not nest state operations on the same file inside one another.", path)
+            : base(StateErrorIds.StateLockReentrant, StateErrorCategory.DeadlockDetected, $"This thread already holds the lock '{path}'; taking it again would deadlock. Do not nest state operations on the same file inside one another.", path)
         {
         }
     }
@@ -116,13 +178,21 @@ namespace StateCmdlets.Core
     public sealed class StateFileCorruptException : StateException
     {
         public StateFileCorruptException(string path, long? offset, string problem, Exception? inner = null)
-            : base("StateFileCorrupt",
+            : this(path, offset, problem, CorruptionKind.Invalid, inner)
+        {
+        }
+
+        public StateFileCorruptException(string path, long? offset, string problem, CorruptionKind kind, Exception? inner = null)
+            : base(StateErrorIds.StateFileCorrupt, StateErrorCategory.InvalidData,
                 $"State file '{path}' is damaged" + (offset.HasValue ? $" at byte {offset.Value}" : string.Empty) + $": {problem} The file was left as it is.",
                 path, inner)
         {
             Offset = offset;
             Problem = problem;
+            Kind = kind;
         }
+
+        public CorruptionKind Kind { get; }
 
         public long? Offset { get; }
 
@@ -132,7 +202,7 @@ namespace StateCmdlets.Core
     public sealed class StateVersionTooNewException : StateException
     {
         public StateVersionTooNewException(string path, string fileVersion, string supportedVersion)
-            : base("StateVersionTooNew",
+            : base(StateErrorIds.StateVersionTooNew, StateErrorCategory.InvalidData,
                 $"State file '{path}' has schema version {fileVersion}, newer than this module understands ({supportedVersion}). Update StateCmdlets; the file was not changed.",
                 path)
         {
@@ -142,7 +212,7 @@ namespace StateCmdlets.Core
 
         /// <summary>With the caller's own message: for state files, whose versions the user's script defines.</summary>
         public StateVersionTooNewException(string path, string fileVersion, string supportedVersion, string message)
-            : base("StateVersionTooNew", message, path)
+            : base(StateErrorIds.StateVersionTooNew, StateErrorCategory.InvalidData, message, path)
         {
             FileVersion = fileVersion;
             SupportedVersion = supportedVersion;
@@ -153,11 +223,33 @@ namespace StateCmdlets.Core
         public string SupportedVersion { get; }
     }
 
+    /// <summary>A file to read (a state file, or a batch file to import) that does not exist.</summary>
+    public sealed class StateFileNotFoundException : StateException
+    {
+        public StateFileNotFoundException(string path)
+            : base(StateErrorIds.StateFileNotFound, StateErrorCategory.ObjectNotFound, $"State file '{path}' does not exist.", path)
+        {
+        }
+
+        /// <summary>A symbolic link to nothing: refused rather than replaced by a file of its own.</summary>
+        public StateFileNotFoundException(string path, string? missingTarget)
+            : base(StateErrorIds.StateFileNotFound, StateErrorCategory.ObjectNotFound,
+                $"State file '{path}' is a symbolic link to {(missingTarget == null ? "a file" : "'" + missingTarget + "'")}, which does not exist. Nothing was created or changed.",
+                path)
+        {
+            MissingTarget = missingTarget;
+        }
+
+        /// <summary>Where a dangling link points, when known.</summary>
+        public string? MissingTarget { get; }
+    }
+
     /// <summary>An operating-system failure reading or writing a state file, with the file named.</summary>
     public sealed class StateIOException : StateException
     {
         public StateIOException(string path, string operation, Exception inner)
-            : base(inner is UnauthorizedAccessException ? "StateFileAccessDenied" : "StateFileIOError",
+            : base(inner is UnauthorizedAccessException ? StateErrorIds.StateFileAccessDenied : StateErrorIds.StateFileIOError,
+                inner is UnauthorizedAccessException ? StateErrorCategory.PermissionDenied : StateErrorCategory.WriteError,
                 $"Could not {operation} '{path}': {inner.Message}", path, inner)
         {
         }

@@ -23,17 +23,17 @@ namespace StateCmdlets
         protected abstract string Action { get; }
 
         /// <summary>Makes the change through the store.</summary>
-        protected abstract void Change(BatchStore store, string batchId);
+        protected abstract void Change(IBatchStore store, string batchId);
 
         protected override void ProcessRecord()
         {
             var store = Store;
             string target = BatchId;
-            if (!TryRun(() => target = store.Files(BatchId).Snapshot, BatchId)) return;
+            if (!TryRun(() => target = store.Address(BatchId), BatchId)) return;
             if (!ShouldProcess(target, Action)) return;
             if (!TryRun(() => Change(store, BatchId), BatchId) || !PassThru) return;
             Batch? batch = null;
-            if (TryRun(() => batch = store.Load(BatchId), BatchId)) WriteObject(new BatchState(batch!, store.Files(BatchId)));
+            if (TryRun(() => batch = store.Load(BatchId), BatchId)) WriteObject(new BatchState(batch!, store));
         }
     }
 }

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Specialized;
 using System.Linq;
 using StateCmdlets.Core.Batches;
-using StateCmdlets.Core.Storage;
 
 namespace StateCmdlets
 {
@@ -11,7 +10,7 @@ namespace StateCmdlets
     {
         private readonly System.Text.Json.JsonElement? _extensions;
 
-        internal BatchState(Batch batch, BatchFiles files)
+        internal BatchState(Batch batch, IBatchStore store)
         {
             BatchId = batch.BatchId;
             Name = batch.Name;
@@ -21,6 +20,8 @@ namespace StateCmdlets
             Failed = batch.Failed;
             Skipped = batch.Skipped;
             Pending = batch.Pending;
+            InProgress = batch.InProgressAt(DateTime.UtcNow);
+            Lease = batch.Settings.Lease;
             CreatedAt = batch.CreatedAt;
             UpdatedAt = batch.UpdatedAt;
             MaxAttempts = batch.MaxAttempts;
@@ -38,9 +39,9 @@ namespace StateCmdlets
             LastCheckpointAt = batch.LastCheckpointAt;
             _extensions = batch.Extensions;
             SchemaVersion = batch.SchemaVersion.ToString();
-            StateDirectory = files.Directory;
-            Path = files.Snapshot;
-            Features = batch.Features.Select(f => new FeatureState(batch.BatchId, files.Directory, f)).ToArray();
+            StateDirectory = store.Location;
+            Path = store.Address(batch.BatchId);
+            Features = batch.Features.Select(f => new FeatureState(batch.BatchId, store.Location, f)).ToArray();
             DependsOn = new OrderedDictionary(StringComparer.Ordinal);
             foreach (var feature in batch.Features.Where(f => f.DependsOn.Count > 0)) DependsOn[feature.Name] = feature.DependsOn.ToArray();
         }
@@ -60,6 +61,12 @@ namespace StateCmdlets
         public int Skipped { get; }
 
         public int Pending { get; }
+
+        /// <summary>Features some worker has claimed and is working on now (its lease holds).</summary>
+        public int InProgress { get; }
+
+        /// <summary>How long a claim holds without a heartbeat (New-BatchState -LeaseSeconds).</summary>
+        public TimeSpan Lease { get; }
 
         public DateTime CreatedAt { get; }
 
@@ -115,7 +122,7 @@ namespace StateCmdlets
 
         public string StateDirectory { get; }
 
-        /// <summary>The snapshot file, B.json.</summary>
+        /// <summary>Where the batch lives: its snapshot file, B.json.</summary>
         public string Path { get; }
 
         public override string ToString() => BatchId;

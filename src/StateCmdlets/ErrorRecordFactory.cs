@@ -16,7 +16,7 @@ namespace StateCmdlets
         internal static ErrorRecord From(StateException exception, object? fallbackTarget = null)
         {
             object? target = exception is FeatureNotFoundException missing ? missing.Feature : exception.Path ?? fallbackTarget;
-            var record = new ErrorRecord(exception, exception.ErrorId, Category(exception.ErrorId), target);
+            var record = new ErrorRecord(exception, exception.ErrorId, Category(exception.Category), target);
             string? action = RecommendedAction(exception.ErrorId);
             if (action != null) record.ErrorDetails = new ErrorDetails(exception.Message) { RecommendedAction = action };
             return record;
@@ -37,39 +37,21 @@ namespace StateCmdlets
         internal static ErrorRecord InvalidArgument(string errorId, string message, object? target) =>
             new ErrorRecord(new System.ArgumentException(message), errorId, ErrorCategory.InvalidArgument, target);
 
-        private static ErrorCategory Category(string errorId)
+        private static ErrorCategory Category(StateErrorCategory category)
         {
-            switch (errorId)
+            switch (category)
             {
-                case "BatchNotFound":
-                case "FeatureNotFound":
-                case "StateFileNotFound":
-                    return ErrorCategory.ObjectNotFound;
-                case "InvalidStateDocument":
-                case "StateVersionUnknown":
-                case "StateMigrationRequired":
-                    return ErrorCategory.InvalidData;
-                case "InvalidMigrationStep":
-                    return ErrorCategory.InvalidResult;
-                case "StateUpdateFailed":
-                    return ErrorCategory.InvalidOperation;
-                case "StateFileIsFolder":
-                    return ErrorCategory.InvalidArgument;
-                case "BatchAlreadyExists":
-                    return ErrorCategory.ResourceExists;
-                case "StateLockTimeout":
-                    return ErrorCategory.OperationTimeout;
-                case "StateLockReentrant":
-                    return ErrorCategory.DeadlockDetected;
-                case "StateFileCorrupt":
-                case "StateVersionTooNew":
-                    return ErrorCategory.InvalidData;
-                case "StateFileAccessDenied":
-                    return ErrorCategory.PermissionDenied;
-                case "StateFileIOError":
-                    return ErrorCategory.WriteError;
-                default:
-                    return ErrorCategory.InvalidArgument;
+                case StateErrorCategory.ObjectNotFound: return ErrorCategory.ObjectNotFound;
+                case StateErrorCategory.ResourceExists: return ErrorCategory.ResourceExists;
+                case StateErrorCategory.InvalidData: return ErrorCategory.InvalidData;
+                case StateErrorCategory.InvalidOperation: return ErrorCategory.InvalidOperation;
+                case StateErrorCategory.InvalidResult: return ErrorCategory.InvalidResult;
+                case StateErrorCategory.OperationTimeout: return ErrorCategory.OperationTimeout;
+                case StateErrorCategory.DeadlockDetected: return ErrorCategory.DeadlockDetected;
+                case StateErrorCategory.PermissionDenied: return ErrorCategory.PermissionDenied;
+                case StateErrorCategory.WriteError: return ErrorCategory.WriteError;
+                case StateErrorCategory.ResourceUnavailable: return ErrorCategory.ResourceUnavailable;
+                default: return ErrorCategory.InvalidArgument;
             }
         }
 
@@ -77,20 +59,20 @@ namespace StateCmdlets
         {
             switch (errorId)
             {
-                case "StateFileCorrupt":
+                case StateErrorIds.StateFileCorrupt:
                     return "The file was not changed. Inspect it, restore it from a backup (<file>.v*.bak) or save a fresh document over it with Save-StateFile.";
-                case "StateLockTimeout":
+                case StateErrorIds.StateLockTimeout:
                     return "Another process holds the file's lock (see the message). Wait for it to finish, or raise -LockTimeout (-Timeout for Use-StateLock).";
-                case "StateLockReentrant":
+                case StateErrorIds.StateLockReentrant:
                     return "Inside Use-StateLock or Update-StateFile, do not save, update or lock the same file again: read it with Read-StateFile, or make the whole change in one Update-StateFile.";
-                case "StateVersionTooNew":
+                case StateErrorIds.StateVersionTooNew:
                     return "Run the newer version of the script that wrote the file, or restore an older copy.";
-                case "StateMigrationRequired":
-                case "StateVersionUnknown":
+                case StateErrorIds.StateMigrationRequired:
+                case StateErrorIds.StateVersionUnknown:
                     return "Migrate the file with Invoke-StateMigration -Path <file> -Step, with a step from the file's version.";
-                case "StateUpdateFailed":
+                case StateErrorIds.StateUpdateFailed:
                     return "Fix the error in the script block (the message says which; Exception.InnerException.ErrorRecord has the details). Nothing was written, so running the update again is safe.";
-                case "StateFileIsFolder":
+                case StateErrorIds.StateFileIsFolder:
                     return "Give the path of a file, such as <folder>/state.json, not of a folder.";
                 default:
                     return null;
@@ -101,15 +83,15 @@ namespace StateCmdlets
         {
             switch (errorId)
             {
-                case "StateFileCorrupt":
+                case StateErrorIds.StateFileCorrupt:
                     return "The file was not changed. Test-BatchState lists what is wrong; Repair-BatchState keeps the damaged file aside and rebuilds the batch from its backup (<id>.json.bak) plus the journal.";
-                case "StateLockTimeout":
+                case StateErrorIds.StateLockTimeout:
                     return "Another process holds the batch (see the message). Wait for it to finish, or raise -LockTimeout.";
-                case "StateVersionTooNew":
+                case StateErrorIds.StateVersionTooNew:
                     return "Update the StateCmdlets module to a version that knows this schema.";
-                case "BatchNotFound":
+                case StateErrorIds.BatchNotFound:
                     return "Check -BatchId and -StateDirectory; Get-BatchState lists the batches in a directory.";
-                case "StateLockReentrant":
+                case StateErrorIds.StateLockReentrant:
                     return "Do not call a state cmdlet on a batch from inside an operation that already holds its lock.";
                 default:
                     return null;

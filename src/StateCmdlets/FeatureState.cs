@@ -15,8 +15,12 @@ namespace StateCmdlets
         private object? _convertedData;
         private bool _converted;
 
-        internal FeatureState(string batchId, string stateDirectory, Feature feature)
+        /// <param name="claimToken">The token of the claim this feature was handed out under (Resume-BatchState), else null.</param>
+        internal FeatureState(string batchId, string stateDirectory, Feature feature, long? claimToken = null)
         {
+            ClaimToken = claimToken;
+            ClaimedBy = feature.ClaimedBy?.ToString();
+            LeaseExpiresAt = feature.ClaimedBy != null ? feature.LeaseExpiresAt : null;
             BatchId = batchId;
             StateDirectory = stateDirectory;
             Feature = feature.Name;
@@ -72,6 +76,19 @@ namespace StateCmdlets
                 return _convertedData;
             }
         }
+
+        /// <summary>
+        /// The fencing token of the claim Resume-BatchState handed this feature out under: piped into
+        /// Set-FeatureResult, a result whose claim was lost meanwhile is refused (ClaimLost). Null
+        /// from Get-BatchState (an operator's result is always accepted).
+        /// </summary>
+        public long? ClaimToken { get; }
+
+        /// <summary>Who holds the feature's current claim (host/process id/session), or null.</summary>
+        public string? ClaimedBy { get; }
+
+        /// <summary>When the current claim runs out unless its holder renews it (it does while it lives).</summary>
+        public DateTime? LeaseExpiresAt { get; }
 
         public string StateDirectory { get; }
 

@@ -1,6 +1,6 @@
 using System;
 using System.Management.Automation;
-using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore;
 
 namespace StateCmdlets
 {
@@ -10,7 +10,7 @@ namespace StateCmdlets
         /// <summary>Seconds to wait for another process holding the batch's lock (default 30).</summary>
         [Parameter]
         [ValidateRange(0.0, 86400.0)]
-        public double LockTimeout { get; set; } = BatchStoreOptions.DefaultLockTimeout.TotalSeconds;
+        public double LockTimeout { get; set; } = FileStoreOptions.DefaultLockTimeout.TotalSeconds;
 
         protected override TimeSpan EffectiveLockTimeout => TimeSpan.FromSeconds(LockTimeout);
     }

@@ -4,6 +4,7 @@ using System.Management.Automation;
 using System.Threading;
 using StateCmdlets.Core;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore;
 
 namespace StateCmdlets
 {
@@ -13,7 +14,7 @@ namespace StateCmdlets
     /// </summary>
     public abstract class StateCmdletBase : CancellableCmdlet
     {
-        private readonly Dictionary<string, BatchStore> _stores = new Dictionary<string, BatchStore>(StringComparer.Ordinal);
+        private readonly Dictionary<string, IBatchStore> _stores = new Dictionary<string, IBatchStore>(StringComparer.Ordinal);
 
         /// <summary>
         /// Folder holding the batches. Default: $env:STATECMDLETS_HOME, else the per-user state folder.
@@ -23,10 +24,10 @@ namespace StateCmdlets
         public string? StateDirectory { get; set; }
 
         /// <summary>Lock timeout for the store; cmdlets that lock override it with their parameter.</summary>
-        protected virtual TimeSpan EffectiveLockTimeout => BatchStoreOptions.DefaultLockTimeout;
+        protected virtual TimeSpan EffectiveLockTimeout => FileStoreOptions.DefaultLockTimeout;
 
         /// <summary>The store for the current -StateDirectory (or the default), resolved through the provider.</summary>
-        protected BatchStore Store => StoreFor(ResolveDirectory(StateDirectory));
+        protected IBatchStore Store => StoreAt(ResolveDirectory(StateDirectory));
 
         protected string ResolveDirectory(string? directory)
         {
@@ -50,18 +51,40 @@ namespace StateCmdlets
             catch (ArgumentException) { return false; }
         }
 
-        private BatchStore StoreFor(string directory)
+        /// <summary>The store of batches in <paramref name="directory"/> (a full path), made once per command.</summary>
+        protected IBatchStore StoreAt(string directory)
         {
             if (_stores.TryGetValue(directory, out var store)) return store;
             WarnIfNetworkFileSystem(directory);
-            var options = new BatchStoreOptions
-            {
-                LockTimeout = EffectiveLockTimeout,
-                Trace = WriteVerbose,
-            };
-            store = new BatchStore(directory, options);
+            store = new FileBatchStore(directory, StoreOptions());
             _stores.Add(directory, store);
             return store;
         }
+
+        /// <summary>
+        /// A store for background work (the claim heartbeat) on the same location: no cmdlet output
+        /// in its tracing, which only the pipeline's own thread may write.
+        /// </summary>
+        protected static IBatchStore DetachedStore(IBatchStore store) => new FileBatchStore(store.Location, new FileStoreOptions());
+
+        /// <summary>This PowerShell session (runspace) of this process, as the worker that claims features.</summary>
+        protected static WorkerIdentity SessionWorker
+        {
+            get
+            {
+                var runspace = System.Management.Automation.Runspaces.Runspace.DefaultRunspace;
+                string session = runspace == null ? "main" : runspace.InstanceId.ToString("N").Substring(0, 8);
+                return WorkerIdentity.Current(session);
+            }
+        }
+
+        /// <summary>The store of the folder of a batch snapshot file (Invoke-StateMigration -Path), and the batch's id.</summary>
+        protected IBatchStore StoreForSnapshot(string snapshotPath, out string batchId) => FileBatchStore.ForSnapshot(snapshotPath, StoreOptions(), out batchId);
+
+        private FileStoreOptions StoreOptions() => new FileStoreOptions
+        {
+            LockTimeout = EffectiveLockTimeout,
+            Trace = WriteVerbose,
+        };
     }
 }

@@ -55,7 +55,7 @@ namespace StateCmdlets
             foreach (string file in resolved)
             {
                 if (wildcard && System.IO.Directory.Exists(file)) continue;
-                if (wildcard && StateFilePaths.IsAuxiliaryFileName(System.IO.Path.GetFileName(file)))
+                if (wildcard && Core.Storage.AuxiliaryFiles.IsAuxiliary(System.IO.Path.GetFileName(file)))
                 {
                     WriteVerbose($"Skipped '{file}': a lock, backup, temporary or set-aside file, not a state file (name it without wildcards to read it).");
                     continue;

@@ -19,14 +19,14 @@ Describe 'New-BatchState' {
         $b.Pending | Should -Be 3
         $b.Status | Should -Be 'Pending'
         $b.MaxAttempts | Should -Be 3
-        $b.SchemaVersion | Should -Be '1.2.0'
+        $b.SchemaVersion | Should -Be '1.3.0'
         $b.StateDirectory | Should -Be $d
         $b.Path | Should -Be (Join-Path $d 'B.json')
         $b.CreatedAt.Kind | Should -Be 'Utc'
         $b.UpdatedAt | Should -Be $b.CreatedAt
         (Get-EntryNames $d) -join ',' | Should -BeExactly 'B.journal,B.json,B.json.bak,B.lock'
         $json = Get-Content -LiteralPath (Join-Path $d 'B.json') -Raw | ConvertFrom-Json
-        $json.schemaVersion | Should -Be '1.2.0'
+        $json.schemaVersion | Should -Be '1.3.0'
         $json.batchId | Should -BeExactly 'B'
         @($json.features.name) -join ',' | Should -BeExactly 'a,b,c'
     }

@@ -302,7 +302,7 @@ Describe 'Errors' {
             $null = Get-BatchState -BatchId B -StateDirectory $d -ErrorVariable err -ErrorAction SilentlyContinue
             $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
             $err[0].Exception.Message | Should -BeLike '*2.0.0*'
-            $err[0].Exception.Message | Should -BeLike '*1.2.0*'
+            $err[0].Exception.Message | Should -BeLike '*1.3.0*'
             $err[0].Exception.Message | Should -BeLike "*$path*"
             (Get-FileHash -LiteralPath $path).Hash | Should -Be $hash
             @(Get-ChildItem -LiteralPath $d -Force).Name -join ',' | Should -BeExactly 'B.journal,B.json,B.json.bak,B.lock'

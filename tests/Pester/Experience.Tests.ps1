@@ -157,7 +157,7 @@ Describe 'Streams and views' {
         $null = 'a' | New-BatchState -Name n -BatchId B -StateDirectory $d
         $text = Invoke-StateMigration -StateDirectory $d -Force | Out-String -Width 200
         $text | Should -Match 'Action\s+From\s+To\s+Path'
-        $text | Should -Match 'UpToDate\s+1\.2\.0\s+1\.2\.0\s+.*B\.json'
+        $text | Should -Match 'UpToDate\s+1\.3\.0\s+1\.3\.0\s+.*B\.json'
     }
 }
 

@@ -10,14 +10,14 @@ Describe 'Invoke-StateMigration' {
     BeforeEach { $d = New-TestStateDirectory }
     AfterEach { Remove-TestStateDirectory $d }
 
-    It 'reports a current file as UpToDate from 1.2.0 to 1.2.0, and leaves it alone' {
+    It 'reports a current file as UpToDate from 1.3.0 to 1.3.0, and leaves it alone' {
         $null = New-BatchState -Name n -Feature a -BatchId B -StateDirectory $d
         $before = Get-DirectorySnapshot $d
         $r = @(Invoke-StateMigration -StateDirectory $d -Force)
         $r.Count | Should -Be 1
         $r[0].Path | Should -Be (Join-Path $d 'B.json')
-        "$($r[0].FromVersion)" | Should -Be '1.2.0'
-        "$($r[0].ToVersion)" | Should -Be '1.2.0'
+        "$($r[0].FromVersion)" | Should -Be '1.3.0'
+        "$($r[0].ToVersion)" | Should -Be '1.3.0'
         "$($r[0].Action)" | Should -Be 'UpToDate'
         $r[0].BackupPath | Should -BeNullOrEmpty
         Get-DirectorySnapshot $d | Should -Be $before
@@ -33,18 +33,18 @@ Describe 'Invoke-StateMigration' {
 
     }
 
-    It 'migrates a 1.0.0 file to 1.2.0 after an identical backup of the original' {
+    It 'migrates a 1.0.0 file to 1.3.0 after an identical backup of the original' {
         New-UnversionedBatch $d 'U'
         $original = (Get-FileHash -LiteralPath (Join-Path $d 'U.json')).Hash
         $r = @(Invoke-StateMigration -LiteralPath (Join-Path $d 'U.json') -Force -ErrorAction Stop)
         $r.Count | Should -Be 1
         "$($r[0].FromVersion)" | Should -Be '1.0.0'
-        "$($r[0].ToVersion)" | Should -Be '1.2.0'
+        "$($r[0].ToVersion)" | Should -Be '1.3.0'
         "$($r[0].Action)" | Should -Be 'Migrated'
         $r[0].BackupPath | Should -Be (Join-Path $d 'U.json.v1.0.0.bak')
         (Get-FileHash -LiteralPath $r[0].BackupPath).Hash | Should -Be $original
-        (Get-Content -LiteralPath (Join-Path $d 'U.json') -Raw | ConvertFrom-Json).schemaVersion | Should -Be '1.2.0'
-        (Get-BatchState -BatchId U -StateDirectory $d).SchemaVersion | Should -Be '1.2.0'
+        (Get-Content -LiteralPath (Join-Path $d 'U.json') -Raw | ConvertFrom-Json).schemaVersion | Should -Be '1.3.0'
+        (Get-BatchState -BatchId U -StateDirectory $d).SchemaVersion | Should -Be '1.3.0'
         "$((Invoke-StateMigration -LiteralPath (Join-Path $d 'U.json') -Force)[0].Action)" | Should -Be 'UpToDate'
     }
 

@@ -57,9 +57,10 @@ Invoke-StateMigration -StateDirectory $Directory -WhatIf
         $run = Invoke-TestPwsh -ScriptPath $script -ArgumentList $env:STATECMDLETS_TEST_MODULE, $d
         $run.ExitCode | Should -Be 0
         $text = $run.StdOut -replace '\s+', ' '
-        $text | Should -BeLike "*What if:*Migrate from schema 1.0.0 to 1.2.0*Old.json*"
+        $text | Should -BeLike "*What if:*Migrate from schema 1.0.0 to 1.3.0*Old.json*"
         $text | Should -BeLike '*1.0.0 to 1.1.0 adds journalSequence*'
         $text | Should -BeLike '*1.1.0 to 1.2.0 adds settings for retry backoff, the circuit breaker*'
+        $text | Should -BeLike '*1.2.0 to 1.3.0 adds claims*'
     }
 
     It 'Invoke-StateMigration -WhatIf leaves every file byte-identical' {

@@ -119,10 +119,10 @@ namespace StateCmdlets.Core.Tests
         [Fact]
         public void Temp_names_are_recognised_as_belonging_to_their_file_only()
         {
-            string temp = AtomicFile.TempName("b.json");
-            Assert.True(AtomicFile.IsTempNameOf(temp, "b.json"));
-            Assert.False(AtomicFile.IsTempNameOf(temp, "a.json"));
-            Assert.NotEqual(temp, AtomicFile.TempName("b.json"));
+            string temp = AuxiliaryFiles.TempName("b.json");
+            Assert.True(AuxiliaryFiles.IsTempNameOf(temp, "b.json"));
+            Assert.False(AuxiliaryFiles.IsTempNameOf(temp, "a.json"));
+            Assert.NotEqual(temp, AuxiliaryFiles.TempName("b.json"));
         }
     }
 }

@@ -7,6 +7,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore.Schema;
+using StateCmdlets.Core.Batches.FileStore;
 using StateCmdlets.Core.Storage;
 using StateCmdlets.Core.Tests.Support;
 using StateCmdlets.Core.Versioning;
@@ -20,8 +22,8 @@ namespace StateCmdlets.Core.Tests
 
         public void Dispose() => _dir.Dispose();
 
-        private BatchStore NewStore(IFileSystem? fs = null, SchemaMigrator? migrator = null) =>
-            new BatchStore(_dir.State, new BatchStoreOptions
+        private FileBatchStore NewStore(IFileSystem? fs = null, SchemaMigrator? migrator = null) =>
+            new FileBatchStore(_dir.State, new FileStoreOptions
             {
                 FileSystem = fs ?? PhysicalFileSystem.Instance,
                 Migrator = migrator ?? BatchSchema.Migrator,
@@ -46,7 +48,7 @@ namespace StateCmdlets.Core.Tests
             var loaded = NewStore().Load("b1");
             Assert.Equal("Nightly 日本", loaded.Name);
             Assert.Equal(5, loaded.MaxAttempts);
-            Assert.Equal("1.2.0", loaded.SchemaVersion.ToString());
+            Assert.Equal("1.3.0", loaded.SchemaVersion.ToString());
             Assert.Equal(new[] { "a", "日本 ünïcødé", "c\"q" }, loaded.Features.Select(f => f.Name));
             Assert.Equal("AB", loaded.Find("a")!.Data!.Value.GetProperty("hash").GetString());
             Assert.Equal(FeatureStatus.Failed, loaded.Find("日本 ünïcødé")!.Status);
@@ -220,7 +222,7 @@ namespace StateCmdlets.Core.Tests
         {
             Create("b1", "a");
             string path = _dir.File("b1.json");
-            File.WriteAllText(path, File.ReadAllText(path).Replace("\"1.2.0\"", "\"2.0.0\""));
+            File.WriteAllText(path, File.ReadAllText(path).Replace("\"1.3.0\"", "\"2.0.0\""));
             byte[] before = File.ReadAllBytes(path);
 
             var error = Assert.Throws<StateVersionTooNewException>(() => NewStore().Load("b1"));
@@ -287,7 +289,7 @@ namespace StateCmdlets.Core.Tests
             Assert.Equal(new[] { ".a.journal.json.0123456789ab.tmp", "a.journal.journal", "a.journal.json", "a.journal.json.bak", "a.journal.lock",
                                  "a.json.v1.0.0.journal", "a.json.v1.0.0.json", "a.json.v1.0.0.json.bak", "a.json.v1.0.0.lock" },
                 Directory.GetFiles(_dir.State).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal));
-            Assert.Equal(new[] { "a.journal", "a.json.v1.0.0" }, NewStore().ListBatchIdsWithAnyFile());
+            Assert.Equal(new[] { "a.journal", "a.json.v1.0.0" }, NewStore().ListBatchIdsToInspect());
         }
 
         [Fact]
@@ -319,7 +321,7 @@ namespace StateCmdlets.Core.Tests
             Create("b2", "a");
             File.Delete(_dir.File("b1.json"));
             Assert.Equal(new[] { "b2" }, NewStore().ListBatchIds());
-            Assert.Equal(new[] { "b1", "b2" }, NewStore().ListBatchIdsWithAnyFile());
+            Assert.Equal(new[] { "b1", "b2" }, NewStore().ListBatchIdsToInspect());
             Assert.Equal(StateProblemKind.MissingSnapshot, Assert.Single(NewStore().Inspect("b1")).Kind);
         }
 
@@ -388,15 +390,15 @@ namespace StateCmdlets.Core.Tests
             Assert.Equal(FeatureStatus.Completed, NewStore().Load("b1").Find("a")!.Status);
         }
 
-        // ---- migration, with a test step 1.2.0 -> 1.3.0 standing in for the next real one ----
+        // ---- migration, with a test step 1.3.0 -> 1.4.0 standing in for the next real one ----
 
         private sealed class AddSettingNote : IMigrationStep
         {
-            public SchemaVersion From => new SchemaVersion(1, 2, 0);
+            public SchemaVersion From => new SchemaVersion(1, 3, 0);
 
-            public SchemaVersion To => new SchemaVersion(1, 3, 0);
+            public SchemaVersion To => new SchemaVersion(1, 4, 0);
 
-            public string Description => "1.2.0 to 1.3.0 adds settings.migratedBy";
+            public string Description => "1.3.0 to 1.4.0 adds settings.migratedBy";
 
             public JsonObject Apply(JsonObject document)
             {
@@ -407,7 +409,7 @@ namespace StateCmdlets.Core.Tests
         }
 
         private static SchemaMigrator TestMigrator() =>
-            new SchemaMigrator(new SchemaVersion(1, 3, 0), new IMigrationStep[] { new StateCmdlets.Core.Versioning.Steps.AddJournalMark(), new StateCmdlets.Core.Versioning.Steps.AddRetryAndContext(), new AddSettingNote() });
+            new SchemaMigrator(new SchemaVersion(1, 4, 0), new IMigrationStep[] { new StateCmdlets.Core.Batches.FileStore.Schema.AddJournalMark(), new StateCmdlets.Core.Batches.FileStore.Schema.AddRetryAndContext(), new StateCmdlets.Core.Batches.FileStore.Schema.AddClaims(), new AddSettingNote() });
 
         [Fact]
         public void Migrate_backs_up_the_original_then_rewrites_in_the_current_version()
@@ -418,17 +420,17 @@ namespace StateCmdlets.Core.Tests
 
             var inspected = store.InspectVersion("b1");
             Assert.Equal(MigrationAction.NeedsMigration, inspected.Action);
-            Assert.Equal(_dir.File("b1.json.v1.2.0.bak"), inspected.BackupPath);
+            Assert.Equal(_dir.File("b1.json.v1.3.0.bak"), inspected.BackupPath);
             Assert.Equal(original, File.ReadAllBytes(_dir.File("b1.json")));
 
             var outcome = store.Migrate("b1", CancellationToken.None);
             Assert.Equal(MigrationAction.Migrated, outcome.Action);
-            Assert.Equal(("1.2.0", "1.3.0"), (outcome.FromVersion.ToString(), outcome.ToVersion.ToString()));
-            Assert.Equal(_dir.File("b1.json.v1.2.0.bak"), outcome.BackupPath);
+            Assert.Equal(("1.3.0", "1.4.0"), (outcome.FromVersion.ToString(), outcome.ToVersion.ToString()));
+            Assert.Equal(_dir.File("b1.json.v1.3.0.bak"), outcome.BackupPath);
             Assert.Equal(original, File.ReadAllBytes(outcome.BackupPath!));
 
             var rewritten = JsonNode.Parse(File.ReadAllText(_dir.File("b1.json")))!;
-            Assert.Equal("1.3.0", (string?)rewritten["schemaVersion"]);
+            Assert.Equal("1.4.0", (string?)rewritten["schemaVersion"]);
             Assert.Equal("test-step", (string?)rewritten["settings"]!["migratedBy"]);
             Assert.Equal(MigrationAction.UpToDate, store.Migrate("b1", CancellationToken.None).Action);
         }
@@ -439,16 +441,16 @@ namespace StateCmdlets.Core.Tests
             Create("b1", "a");
             byte[] first = File.ReadAllBytes(_dir.File("b1.json"));
             NewStore(migrator: TestMigrator()).Migrate("b1", CancellationToken.None);
-            // The 1.2.0 file comes back (restored from elsewhere), different, and is migrated again.
+            // The 1.3.0 file comes back (restored from elsewhere), different, and is migrated again.
             NewStore().Create(new BatchDefinition("test b1", new[] { "a", "b" }) { BatchId = "b1" }, replace: true, CancellationToken.None);
-            File.WriteAllBytes(_dir.File("b1.json.v1.2.0.bak"), first); // Create -Force deleted the old backups; put the first back
+            File.WriteAllBytes(_dir.File("b1.json.v1.3.0.bak"), first); // Create -Force deleted the old backups; put the first back
             byte[] second = File.ReadAllBytes(_dir.File("b1.json"));
-            Assert.Matches(@"b1\.json\.v1\.2\.0\.\d{8}T\d{9}Z\.bak$", NewStore(migrator: TestMigrator()).InspectVersion("b1").BackupPath);
+            Assert.Matches(@"b1\.json\.v1\.3\.0\.\d{8}T\d{9}Z\.bak$", NewStore(migrator: TestMigrator()).InspectVersion("b1").BackupPath);
 
             var outcome = NewStore(migrator: TestMigrator()).Migrate("b1", CancellationToken.None);
 
-            Assert.Equal(first, File.ReadAllBytes(_dir.File("b1.json.v1.2.0.bak")));
-            Assert.Matches(@"b1\.json\.v1\.2\.0\.\d{8}T\d{9}Z\.bak$", outcome.BackupPath);
+            Assert.Equal(first, File.ReadAllBytes(_dir.File("b1.json.v1.3.0.bak")));
+            Assert.Matches(@"b1\.json\.v1\.3\.0\.\d{8}T\d{9}Z\.bak$", outcome.BackupPath);
             Assert.Equal(second, File.ReadAllBytes(outcome.BackupPath!));
             var files = new BatchFiles(_dir.State, "b1");
             Assert.True(files.IsMigrationBackup(Path.GetFileName(outcome.BackupPath!)));
@@ -461,8 +463,8 @@ namespace StateCmdlets.Core.Tests
             Create("b1", "a");
             byte[] original = File.ReadAllBytes(_dir.File("b1.json"));
             NewStore(migrator: TestMigrator()).Record("b1", Done("a"), CancellationToken.None);
-            Assert.Equal(original, File.ReadAllBytes(_dir.File("b1.json.v1.2.0.bak")));
-            Assert.Contains("\"1.3.0\"", File.ReadAllText(_dir.File("b1.json")));
+            Assert.Equal(original, File.ReadAllBytes(_dir.File("b1.json.v1.3.0.bak")));
+            Assert.Contains("\"1.4.0\"", File.ReadAllText(_dir.File("b1.json")));
         }
 
         [Fact]
@@ -483,10 +485,10 @@ namespace StateCmdlets.Core.Tests
         {
             Create("b1", "a");
             var lines = new List<string>();
-            var store = new BatchStore(_dir.State, new BatchStoreOptions { Trace = lines.Add });
+            var store = new FileBatchStore(_dir.State, new FileStoreOptions { Trace = lines.Add });
             store.Record("b1", Done("a"), CancellationToken.None);
             Assert.Contains(lines, l => l.StartsWith("Locked '" + _dir.File("b1.lock") + "' after ", StringComparison.Ordinal));
-            Assert.Contains(lines, l => l.StartsWith("Wrote record 1 to '" + _dir.File("b1.journal") + "'", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.StartsWith("Wrote record(s) up to 1 to '" + _dir.File("b1.journal") + "'", StringComparison.Ordinal));
         }
     }
 }

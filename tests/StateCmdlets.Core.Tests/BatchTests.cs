@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using System.Text;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore.Schema;
 using StateCmdlets.Core.Versioning;
 using Xunit;
 

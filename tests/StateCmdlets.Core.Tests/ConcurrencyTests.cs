@@ -6,6 +6,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore;
 using StateCmdlets.Core.Tests.Support;
 using Xunit;
 using Xunit.Abstractions;
@@ -25,7 +26,7 @@ namespace StateCmdlets.Core.Tests
 
         private static string[] Names(int count) => Enumerable.Range(0, count).Select(i => $"f{i:000}").ToArray();
 
-        private BatchStore Store() => new BatchStore(_dir.State);
+        private FileBatchStore Store() => new FileBatchStore(_dir.State);
 
         private void CreateBatch(string[] features) =>
             Store().Create(new BatchDefinition("concurrent", features) { BatchId = "b1" }, false, CancellationToken.None);

@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore.Schema;
+using StateCmdlets.Core.Batches.FileStore;
 using StateCmdlets.Core.Tests.Support;
 using StateCmdlets.Core.Versioning;
 using Xunit;
@@ -21,7 +23,7 @@ namespace StateCmdlets.Core.Tests
         private static Batch Make(string[] features, Dictionary<string, IReadOnlyList<string>> deps) =>
             Batch.Create("b1", new BatchDefinition("deps", features) { Dependencies = deps }, DateTime.UtcNow, BatchSchema.Current);
 
-        private BatchStore Store() => new BatchStore(_dir.State, new BatchStoreOptions { FileSystem = new FaultyFileSystem() });
+        private FileBatchStore Store() => new FileBatchStore(_dir.State, new FileStoreOptions { FileSystem = new FaultyFileSystem() });
 
         [Fact]
         public void Resume_order_puts_every_feature_after_what_it_depends_on_and_keeps_batch_order_otherwise()

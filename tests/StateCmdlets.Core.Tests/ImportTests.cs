@@ -4,6 +4,9 @@ using System.Linq;
 using System.Text;
 using System.Threading;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore;
+using StateCmdlets.Core.Batches.Import;
+using StateCmdlets.Core.Storage;
 using StateCmdlets.Core.Tests.Support;
 using Xunit;
 
@@ -16,14 +19,14 @@ namespace StateCmdlets.Core.Tests
 
         public void Dispose() => _dir.Dispose();
 
-        private BatchStore Store() => new BatchStore(_dir.State);
+        private FileBatchStore Store() => new FileBatchStore(_dir.State);
 
         private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", "autonomous-dev", name);
 
         private Batch Import(string path, string? id = null)
         {
             var store = Store();
-            var imported = Assert.Single(store.ReadForImport(path));
+            var imported = Assert.Single(BatchImporter.ReadFile(store.Options.FileSystem, path, store.Options.UtcNow()));
             if (id != null) imported.BatchId = id;
             store.Import(imported, replace: false, CancellationToken.None);
             return Store().Load(imported.BatchId); // read back from disk
@@ -111,7 +114,7 @@ namespace StateCmdlets.Core.Tests
         {
             Import(Fixture("origin-fresh-1.json"));
             var store = Store();
-            var again = Assert.Single(store.ReadForImport(Fixture("origin-fresh-1.json")));
+            var again = Assert.Single(BatchImporter.ReadFile(store.Options.FileSystem, Fixture("origin-fresh-1.json"), store.Options.UtcNow()));
             Assert.Throws<BatchAlreadyExistsException>(() => store.Import(again, replace: false, CancellationToken.None));
             store.Import(again, replace: true, CancellationToken.None);
         }
@@ -139,7 +142,7 @@ namespace StateCmdlets.Core.Tests
             Directory.CreateDirectory(_dir.Root);
             string path = Path.Combine(_dir.Root, "all.json");
             File.WriteAllText(path, "[{\"BatchId\": \"x1\", \"Features\": [{\"Feature\": \"a\", \"Status\": 1}]}, {\"BatchId\": \"x2\", \"Features\": [{\"Feature\": \"b\", \"Status\": \"Failed\", \"Attempts\": 2, \"LastError\": \"no\"}]}]", new UTF8Encoding(false));
-            var all = Store().ReadForImport(path);
+            var all = BatchImporter.ReadFile(PhysicalFileSystem.Instance, path, DateTime.UtcNow);
             Assert.Equal(new[] { "x1", "x2" }, all.Select(b => b.BatchId));
             foreach (var imported in all) Store().Import(imported, replace: false, CancellationToken.None);
             Assert.Equal(FeatureStatus.Completed, Store().Load("x1").Find("a")!.Status);

@@ -4,6 +4,7 @@ using System.Linq;
 using System.Text;
 using System.Threading;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore;
 using StateCmdlets.Core.Storage;
 using StateCmdlets.Core.Tests.Support;
 using Xunit;
@@ -22,8 +23,8 @@ namespace StateCmdlets.Core.Tests
         private string Journal => _dir.File("b1.journal");
 
         // A FaultyFileSystem is its own cache key: each store below acts like a separate process.
-        private BatchStore Store(long compactionMinimum = 64 * 1024, IFileSystem? fs = null) =>
-            new BatchStore(_dir.State, new BatchStoreOptions { FileSystem = fs ?? new FaultyFileSystem(), CompactionMinimumBytes = compactionMinimum });
+        private FileBatchStore Store(long compactionMinimum = 64 * 1024, IFileSystem? fs = null) =>
+            new FileBatchStore(_dir.State, new FileStoreOptions { FileSystem = fs ?? new FaultyFileSystem(), FoldMinimumBytes = compactionMinimum });
 
         private static string[] Names(int n) => Enumerable.Range(0, n).Select(i => $"f{i:00}").ToArray();
 
@@ -218,12 +219,14 @@ namespace StateCmdlets.Core.Tests
 
             b.Checkpoint("b1", CancellationToken.None); // compaction under a's feet
             a.Record("b1", Done("f03"), CancellationToken.None);
-            b.Record("b1", new FeatureResult("f00", FeatureStatus.Failed, "again"), CancellationToken.None);
+            b.Record("b1", new FeatureResult("f05", FeatureStatus.Failed, "once"), CancellationToken.None);
             a.Record("b1", Done("f04"), CancellationToken.None);
+            b.Record("b1", Done("f00"), CancellationToken.None); // a second success counts a second attempt
 
             var batch = Store().Load("b1");
-            Assert.Equal(new[] { "f01", "f02", "f03", "f04" }, batch.Features.Where(f => f.Status == FeatureStatus.Completed).Select(f => f.Name));
+            Assert.Equal(new[] { "f00", "f01", "f02", "f03", "f04" }, batch.Features.Where(f => f.Status == FeatureStatus.Completed).Select(f => f.Name));
             Assert.Equal(2, batch.Find("f00")!.Attempts);
+            Assert.Equal(FeatureStatus.Failed, batch.Find("f05")!.Status);
         }
 
         [Fact]
@@ -268,7 +271,7 @@ namespace StateCmdlets.Core.Tests
             Store().Record("v1.0.0", Done("srv-004"), CancellationToken.None);
 
             Assert.Equal(File.ReadAllBytes(fixture), File.ReadAllBytes(_dir.File("v1.0.0.json.v1.0.0.bak")));
-            Assert.Contains("\"schemaVersion\": \"1.2.0\"", File.ReadAllText(_dir.File("v1.0.0.json")));
+            Assert.Contains("\"schemaVersion\": \"1.3.0\"", File.ReadAllText(_dir.File("v1.0.0.json")));
             Assert.Equal(2, Store().Load("v1.0.0").Completed);
         }
     }

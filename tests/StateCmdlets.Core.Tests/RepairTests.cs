@@ -4,6 +4,7 @@ using System.Linq;
 using System.Text;
 using System.Threading;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore;
 using StateCmdlets.Core.Tests.Support;
 using Xunit;
 
@@ -16,7 +17,7 @@ namespace StateCmdlets.Core.Tests
 
         public void Dispose() => _dir.Dispose();
 
-        private BatchStore Store() => new BatchStore(_dir.State, new BatchStoreOptions { FileSystem = new FaultyFileSystem() });
+        private FileBatchStore Store() => new FileBatchStore(_dir.State, new FileStoreOptions { FileSystem = new FaultyFileSystem() });
 
         private void Create(params string[] features) =>
             Store().Create(new BatchDefinition("repair", features) { BatchId = "b1" }, false, CancellationToken.None);
@@ -83,7 +84,7 @@ namespace StateCmdlets.Core.Tests
         [Fact]
         public void A_damaged_snapshot_of_a_current_batch_is_rebuilt_whole_from_the_copy_of_the_last_fold_plus_the_journal()
         {
-            var store = new BatchStore(_dir.State, new BatchStoreOptions { FileSystem = new FaultyFileSystem(), CompactionMinimumBytes = 0 });
+            var store = new FileBatchStore(_dir.State, new FileStoreOptions { FileSystem = new FaultyFileSystem(), FoldMinimumBytes = 0 });
             var names = Enumerable.Range(0, 40).Select(i => "f" + i).ToArray();
             store.Create(new BatchDefinition("repair", names) { BatchId = "b1" }, false, CancellationToken.None);
             // Enough results for several folds (the journal outgrows the snapshot), and some after the last one.

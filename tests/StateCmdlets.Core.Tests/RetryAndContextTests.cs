@@ -3,6 +3,8 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore.Schema;
+using StateCmdlets.Core.Batches.FileStore;
 using StateCmdlets.Core.Tests.Support;
 using StateCmdlets.Core.Versioning;
 using Xunit;
@@ -18,7 +20,7 @@ namespace StateCmdlets.Core.Tests
         public void Dispose() => _dir.Dispose();
 
         // A FaultyFileSystem per store: its own writer cache, as another process would have.
-        private BatchStore Store() => new BatchStore(_dir.State, new BatchStoreOptions { FileSystem = new FaultyFileSystem(), UtcNow = () => _now });
+        private FileBatchStore Store() => new FileBatchStore(_dir.State, new FileStoreOptions { FileSystem = new FaultyFileSystem(), UtcNow = () => _now });
 
         private void Create(BatchSettings settings, params string[] features) =>
             Store().Create(new BatchDefinition("retry", features) { BatchId = "b1", Settings = settings }, false, CancellationToken.None);
@@ -158,6 +160,7 @@ namespace StateCmdlets.Core.Tests
         [InlineData("v1.0.0")]
         [InlineData("v1.1.0")]
         [InlineData("v1.2.0")]
+        [InlineData("v1.3.0")]
         public void Every_schema_version_ever_written_loads_and_migrates_to_the_current_one(string fixture)
         {
             Directory.CreateDirectory(_dir.State);
@@ -196,6 +199,40 @@ namespace StateCmdlets.Core.Tests
             Assert.NotNull(b.Find("cache")!.RetryAt);
             Assert.Equal(TimeSpan.FromSeconds(30), b.Settings.RetryDelay);
             Assert.Equal(new[] { "UnauthorizedAccessException" }, b.Settings.PermanentErrorTypes);
+        }
+
+        [Fact]
+        public void The_1_3_0_fixture_holds_claims_tokens_and_blocked_by()
+        {
+            Directory.CreateDirectory(_dir.State);
+            foreach (string ext in new[] { ".json", ".journal" })
+                File.Copy(Path.Combine(AppContext.BaseDirectory, "Fixtures", "v1.3.0" + ext), _dir.File("v1.3.0" + ext));
+            var b = Store().Load("v1.3.0");
+            Assert.Equal(TimeSpan.FromSeconds(45), b.Settings.Lease);
+            Assert.Equal(4, b.LastClaimToken);
+            Assert.Equal("a", b.Find("b")!.BlockedBy);
+            Assert.Equal(FeatureStatus.Completed, b.Find("e")!.Status);
+            Assert.Equal(4, b.Find("e")!.ClaimToken);
+            Assert.Null(b.Find("e")!.ClaimedBy); // the result ended the claim
+            Assert.Equal(3, b.Find("d ü")!.ClaimToken);
+            Assert.Null(b.Find("d ü")!.ClaimedBy); // released when its process exited
+            Assert.Equal(0, b.InProgressAt(DateTime.UtcNow));
+        }
+
+        [Fact]
+        public void A_1_2_0_skip_worded_as_blocked_by_a_dependency_becomes_blocked_by()
+        {
+            Directory.CreateDirectory(_dir.State);
+            string json = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "v1.2.0.json"));
+            var node = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+            node.Remove("journalGeneration"); // the snapshot alone
+            var features = node["features"]!.AsArray();
+            var app = features.First(f => (string?)f!["name"] == "app")!.AsObject();
+            app["status"] = "Skipped";
+            app["lastError"] = "Skipped because 'db' did not complete (Failed: down)";
+            File.WriteAllText(_dir.File("v1.2.0.json"), node.ToJsonString());
+            var b = Store().Load("v1.2.0");
+            Assert.Equal("db", b.Find("app")!.BlockedBy);
         }
 
         private static string Describe(Batch b) =>

@@ -302,7 +302,7 @@ namespace StateCmdlets.Core.Tests
         [InlineData("B.json.bak.corrupt-20260102T030405006Z")]
         public void The_modules_own_files_are_auxiliary(string name)
         {
-            Assert.True(StateFilePaths.IsAuxiliaryFileName(name));
+            Assert.True(AuxiliaryFiles.IsAuxiliary(name));
         }
 
         [Theory]
@@ -320,7 +320,7 @@ namespace StateCmdlets.Core.Tests
         [InlineData("corrupt-report.json")]
         public void State_files_are_not_auxiliary(string name)
         {
-            Assert.False(StateFilePaths.IsAuxiliaryFileName(name));
+            Assert.False(AuxiliaryFiles.IsAuxiliary(name));
         }
 
         [Fact]
@@ -329,11 +329,11 @@ namespace StateCmdlets.Core.Tests
             var files = new StateFilePaths(Path.Combine(Path.GetTempPath(), "app.json"));
             var version = new SchemaVersion(2, 10, 3);
             var at = new DateTime(2026, 1, 2, 3, 4, 5, 6, DateTimeKind.Utc);
-            foreach (string path in new[] { files.Lock, files.Backup(version), files.Backup(version, at), BatchFiles.CorruptCopyOf(files.Data, at) })
-                Assert.True(StateFilePaths.IsAuxiliaryFileName(Path.GetFileName(path)), path);
-            Assert.True(StateFilePaths.IsAuxiliaryFileName(AtomicFile.TempName(files.FileName)));
+            foreach (string path in new[] { files.Lock, files.Backup(version), files.Backup(version, at), AuxiliaryFiles.CorruptCopyOf(files.Data, at) })
+                Assert.True(AuxiliaryFiles.IsAuxiliary(Path.GetFileName(path)), path);
+            Assert.True(AuxiliaryFiles.IsAuxiliary(AuxiliaryFiles.TempName(files.FileName)));
             Assert.Equal(files.Data + ".v2.10.3.20260102T030405006Z.bak", files.Backup(version, at));
-            Assert.False(StateFilePaths.IsAuxiliaryFileName(files.FileName));
+            Assert.False(AuxiliaryFiles.IsAuxiliary(files.FileName));
         }
 
         [Fact]

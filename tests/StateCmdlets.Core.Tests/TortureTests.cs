@@ -6,6 +6,7 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore;
 using StateCmdlets.Core.Tests.Support;
 using Xunit;
 using Xunit.Abstractions;
@@ -54,7 +55,7 @@ namespace StateCmdlets.Core.Tests
             // Each writer owns a disjoint set of features, so what it acknowledged can be checked exactly.
             var features = Enumerable.Range(0, writers * 12).Select(i => $"f{i:000}").ToArray();
             var owned = Enumerable.Range(0, writers).Select(w => features.Where((_, i) => i % writers == w).ToArray()).ToArray();
-            new BatchStore(_dir.State).Create(new BatchDefinition("torture", features) { BatchId = "t" }, false, CancellationToken.None);
+            new FileBatchStore(_dir.State).Create(new BatchDefinition("torture", features) { BatchId = "t" }, false, CancellationToken.None);
             string marker = Path.Combine(_dir.Root, "holder");
             var model = features.ToDictionary(f => f, _ => (Attempts: 0, Status: FeatureStatus.Pending), StringComparer.Ordinal);
             int kills = 0, acks = 0;
@@ -84,7 +85,7 @@ namespace StateCmdlets.Core.Tests
                 foreach (var a in acked) model[a[1]] = (model[a[1]].Attempts + 1, Enum.Parse<FeatureStatus>(a[2]));
 
                 // The reader: a fresh store, as another process would load it.
-                var batch = new BatchStore(_dir.State).Load("t");
+                var batch = new FileBatchStore(_dir.State).Load("t");
                 int inFlight = 0;
                 foreach (var feature in batch.Features)
                 {

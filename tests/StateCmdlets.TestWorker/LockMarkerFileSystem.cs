@@ -85,6 +85,8 @@ namespace StateCmdlets.TestWorker
 
         public long FileLength(string path) => _inner.FileLength(path);
 
+        public FileStamp? Stamp(string path) => _inner.Stamp(path);
+
         public IWritableFile CreateNew(string path) => _inner.CreateNew(path);
 
         public IWritableFile OpenAppend(string path) => _inner.OpenAppend(path);

@@ -1,6 +1,7 @@
 using System;
 using System.Threading;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore;
 using StateCmdlets.Core.Storage;
 
 namespace StateCmdlets.TestWorker
@@ -24,10 +25,10 @@ namespace StateCmdlets.TestWorker
             {
                 case "record":
                 case "record-compacting":
-                    var store = new BatchStore(args[1], new BatchStoreOptions
+                    var store = new FileBatchStore(args[1], new FileStoreOptions
                     {
                         LockTimeout = TimeSpan.FromMinutes(2),
-                        CompactionMinimumBytes = args[0] == "record-compacting" ? 0 : 64 * 1024,
+                        FoldMinimumBytes = args[0] == "record-compacting" ? 0 : 64 * 1024,
                     });
                     for (int i = 3; i < args.Length; i++)
                     {
@@ -55,11 +56,11 @@ namespace StateCmdlets.TestWorker
 
         private static void Hammer(string directory, string batchId, int seed, string marker, string[] features)
         {
-            var store = new BatchStore(directory, new BatchStoreOptions
+            var store = new FileBatchStore(directory, new FileStoreOptions
             {
                 LockTimeout = TimeSpan.FromMinutes(2),
                 FileSystem = new LockMarkerFileSystem(marker),
-                CompactionMinimumBytes = 2048, // compact every few dozen records, so kills land in compactions too
+                FoldMinimumBytes = 2048, // compact every few dozen records, so kills land in compactions too
             });
             var random = new Random(seed);
             var statuses = new[] { FeatureStatus.Completed, FeatureStatus.Failed, FeatureStatus.Skipped };

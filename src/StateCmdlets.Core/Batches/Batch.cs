@@ -33,7 +33,7 @@ namespace StateCmdlets.Core.Batches
             foreach (var feature in features)
             {
                 if (_byName.ContainsKey(feature.Name))
-                    throw new InvalidBatchDefinitionException("DuplicateFeature", $"Feature '{feature.Name}' appears more than once; feature names must be unique within a batch.");
+                    throw new InvalidBatchDefinitionException(StateErrorIds.DuplicateFeature, $"Feature '{feature.Name}' appears more than once; feature names must be unique within a batch.");
                 _byName.Add(feature.Name, feature);
                 Count(feature, +1);
             }
@@ -83,6 +83,12 @@ namespace StateCmdlets.Core.Batches
 
         public int CheckpointCount { get; private set; }
 
+        /// <summary>The last fencing token given out: every claim gets a higher one.</summary>
+        public long LastClaimToken { get; private set; }
+
+        /// <summary>Features whose claim holds at <paramref name="utcNow"/> (work in progress somewhere).</summary>
+        public int InProgressAt(DateTime utcNow) => _features.Count(f => f.IsClaimedAt(utcNow));
+
         public DateTime? LastCheckpointAt { get; private set; }
 
         /// <summary>Fields from an imported file that have no place in this model, kept verbatim.</summary>
@@ -116,7 +122,7 @@ namespace StateCmdlets.Core.Batches
         public static Batch Create(string batchId, BatchDefinition definition, DateTime utcNow, SchemaVersion schemaVersion)
         {
             Batches.BatchId.Validate(batchId);
-            CheckName("batch name", definition.Name, "InvalidBatchName");
+            CheckName("batch name", definition.Name, StateErrorIds.InvalidBatchName);
             definition.Settings.Validate();
 
             var features = new List<Feature>(definition.Features.Count);
@@ -126,13 +132,30 @@ namespace StateCmdlets.Core.Batches
                 string name = definition.Features[i];
                 CheckName("feature name", name);
                 if (seen.TryGetValue(name, out int first))
-                    throw new InvalidBatchDefinitionException("DuplicateFeature", $"Feature '{name}' appears twice (items {first + 1} and {i + 1}); feature names must be unique within a batch.");
+                    throw new InvalidBatchDefinitionException(StateErrorIds.DuplicateFeature, $"Feature '{name}' appears twice (items {first + 1} and {i + 1}); feature names must be unique within a batch.");
                 seen.Add(name, i);
                 features.Add(new Feature(name, i));
             }
             var batch = new Batch(batchId, definition.Name, utcNow, utcNow, definition.Settings, schemaVersion, features);
             batch.SetDependencies(definition.Dependencies);
             return batch;
+        }
+
+        /// <summary>Adds new features at the end, Pending (names it has already are skipped); returns those added.</summary>
+        internal List<Feature> AddFeatures(IEnumerable<string> names)
+        {
+            var added = new List<Feature>();
+            foreach (string name in names)
+            {
+                CheckName("feature name", name);
+                if (_byName.ContainsKey(name)) continue;
+                var feature = new Feature(name, _features.Count);
+                _features.Add(feature);
+                _byName.Add(name, feature);
+                Count(feature, +1);
+                added.Add(feature);
+            }
+            return added;
         }
 
         public Feature? Find(string featureName) => _byName.TryGetValue(featureName, out var feature) ? feature : null;
@@ -183,6 +206,55 @@ namespace StateCmdlets.Core.Batches
             return Settings.PermanentErrorTypes.Any(t => string.Equals(t, typeName, StringComparison.OrdinalIgnoreCase) || string.Equals(t, shortName, StringComparison.OrdinalIgnoreCase));
         }
 
+        /// <summary>
+        /// Checks a result before it is written and completes what the batch decides about it: a
+        /// failure of a permanent error type is permanent; any other failure gets its retry time.
+        /// </summary>
+        public FeatureResult Prepare(FeatureResult result, DateTime utcNow, string path)
+        {
+            var feature = Check(result, path);
+            // Fencing: only the newest claim's token counts, and never on a finished feature.
+            if (result.ClaimToken is long token)
+            {
+                bool finished = feature.Status == FeatureStatus.Completed || feature.Status == FeatureStatus.Skipped;
+                if (finished || token != feature.ClaimToken)
+                    throw new ClaimLostException(BatchId, feature.Name, token, finished ? feature.Status.ToString() : null, feature.ClaimedBy?.ToString(), feature.ClaimToken, finished ? feature.UpdatedAt : feature.ClaimedAt, path);
+            }
+            if (result.Status == FeatureStatus.Failed && feature.Status == FeatureStatus.Completed)
+                throw new FeatureAlreadyCompletedException(BatchId, feature.Name, feature.CompletedAt, path);
+            if (result.Status == FeatureStatus.Failed)
+            {
+                result.Permanent |= IsPermanentErrorType(result.ErrorTypes);
+                if (!result.Permanent) result.RetryAt = Backoff.RetryAt(Settings, feature.Attempts + 1, utcNow);
+            }
+            return result;
+        }
+
+        /// <summary>
+        /// Whether a feature should be handed out now: not when it is done (another worker finished
+        /// it meanwhile), when the batch is suspended, when its retry backoff has not passed or a
+        /// feature it depends on is not done yet. When a dependency failed for good (or was itself
+        /// skipped for that), it is <see cref="ReadinessKind.Blocked"/>, with the skip to record.
+        /// </summary>
+        public Readiness ReadinessOf(Feature feature, bool includeFailed, DateTime utcNow)
+        {
+            bool todo = feature.Status == FeatureStatus.Pending || (includeFailed && feature.IsRetryable(MaxAttempts));
+            if (!todo) return Readiness.Done;
+            if (IsSuspended) return Readiness.Suspended;
+            if (feature.Status == FeatureStatus.Failed && feature.RetryAt > utcNow) return Readiness.Waiting(feature.RetryAt);
+            foreach (string on in feature.DependsOn)
+            {
+                var dependency = Find(on)!;
+                if (dependency.FailedForGood(MaxAttempts) || dependency.IsBlocked)
+                {
+                    string reason = $"{Readiness.BlockedPrefix}'{on}' did not complete ({dependency.Status}: {dependency.LastError})";
+                    return Readiness.Blocked(reason, new FeatureResult(feature.Name, FeatureStatus.Skipped, reason) { BlockedBy = on });
+                }
+                if (dependency.Status != FeatureStatus.Completed && dependency.Status != FeatureStatus.Skipped) return Readiness.Waiting(null);
+            }
+            return Readiness.Ready;
+        }
+
         /// <summary>Applies one result in memory. Unknown features and non-final statuses are refused.</summary>
         public Feature Apply(FeatureResult result, DateTime utcNow, string path)
         {
@@ -196,7 +268,9 @@ namespace StateCmdlets.Core.Batches
             feature.LastError = result.Status == FeatureStatus.Completed ? null : result.ErrorMessage;
             feature.Permanent = result.Status == FeatureStatus.Failed && result.Permanent;
             feature.RetryAt = result.Status == FeatureStatus.Failed ? result.RetryAt : null;
+            feature.BlockedBy = result.Status == FeatureStatus.Skipped ? result.BlockedBy : null;
             if (result.Data.HasValue) feature.Data = result.Data;
+            feature.EndClaim();
             Count(feature, +1);
             // Saturates rather than wrapping: a runaway count stays "over the limit", never negative.
             ContextTokens = result.ContextTokens > long.MaxValue - ContextTokens ? long.MaxValue : ContextTokens + result.ContextTokens;
@@ -207,15 +281,74 @@ namespace StateCmdlets.Core.Batches
             return feature;
         }
 
+        /// <summary>The claim record's items for these features: each the next fencing token.</summary>
+        internal List<ClaimItem> NextClaimItems(IReadOnlyList<Feature> features)
+        {
+            var items = new List<ClaimItem>(features.Count);
+            long token = LastClaimToken;
+            foreach (var feature in features) items.Add(new ClaimItem(feature.Name, ++token));
+            return items;
+        }
+
+        /// <summary>Applies a claim: each feature held by <paramref name="worker"/> from <paramref name="at"/> until <paramref name="until"/>.</summary>
+        internal void ApplyClaim(IReadOnlyList<ClaimItem> items, WorkerIdentity worker, DateTime at, DateTime until)
+        {
+            foreach (var item in items)
+            {
+                var feature = Find(item.Feature) ?? throw new FeatureNotFoundException(BatchId, item.Feature, string.Empty);
+                feature.ClaimToken = item.Token;
+                feature.ClaimedBy = worker;
+                feature.ClaimedAt = at;
+                feature.LeaseExpiresAt = until;
+                if (item.Token > LastClaimToken) LastClaimToken = item.Token;
+            }
+        }
+
+        /// <summary>Features whose claim by <paramref name="worker"/> holds at <paramref name="at"/>.</summary>
+        internal int LiveClaimsOf(WorkerIdentity worker, DateTime at) => _features.Count(f => f.IsClaimedAt(at) && worker.Equals(f.ClaimedBy));
+
+        /// <summary>A heartbeat: every claim of <paramref name="worker"/> still holding at <paramref name="at"/> now holds until <paramref name="until"/>. A claim that ran out stays lost.</summary>
+        internal int ApplyRenewal(WorkerIdentity worker, DateTime at, DateTime until)
+        {
+            int renewed = 0;
+            foreach (var feature in _features)
+            {
+                if (!feature.IsClaimedAt(at) || !worker.Equals(feature.ClaimedBy)) continue;
+                if (until > feature.LeaseExpiresAt) feature.LeaseExpiresAt = until;
+                renewed++;
+            }
+            return renewed;
+        }
+
+        /// <summary>Claims of <paramref name="worker"/> that a release would end: on these features (null: all), held or run out, not taken by another since.</summary>
+        internal List<string> ReleasableBy(WorkerIdentity worker, IReadOnlyCollection<string>? features)
+        {
+            var candidates = features == null ? _features : features.Select(Find).OfType<Feature>();
+            return candidates.Where(f => worker.Equals(f.ClaimedBy)).Select(f => f.Name).ToList();
+        }
+
+        /// <summary>Ends the claims of <paramref name="worker"/> on these features (those another worker took since stay theirs).</summary>
+        internal void ApplyRelease(WorkerIdentity worker, IReadOnlyCollection<string> features)
+        {
+            foreach (string name in features)
+            {
+                var feature = Find(name);
+                if (feature != null && worker.Equals(feature.ClaimedBy)) feature.EndClaim();
+            }
+        }
+
+        /// <summary>State read from a snapshot: the last token given out.</summary>
+        internal void RestoreClaims(long lastClaimToken) => LastClaimToken = lastClaimToken;
+
         /// <summary>Closes the circuit breaker (Resume-BatchState -Reset).</summary>
-        internal void ResetBreaker(DateTime utcNow)
+        public void ResetBreaker(DateTime utcNow)
         {
             ConsecutiveFailures = 0;
             Touch(utcNow);
         }
 
         /// <summary>Records a clear of the context budget and starts the count again.</summary>
-        internal void ResetContext(DateTime utcNow)
+        public void ResetContext(DateTime utcNow)
         {
             _contextClears.Add(new ContextClear(utcNow, ContextTokens));
             ContextTokens = 0;
@@ -243,21 +376,21 @@ namespace StateCmdlets.Core.Batches
         {
             foreach (var pair in dependencies)
             {
-                var feature = Find(pair.Key) ?? throw new InvalidBatchDefinitionException("UnknownDependency", $"The dependencies name '{pair.Key}', which is not a feature of the batch.");
+                var feature = Find(pair.Key) ?? throw new InvalidBatchDefinitionException(StateErrorIds.UnknownDependency, $"The dependencies name '{pair.Key}', which is not a feature of the batch.");
                 foreach (string on in pair.Value)
                 {
-                    if (Find(on) == null) throw new InvalidBatchDefinitionException("UnknownDependency", $"'{pair.Key}' depends on '{on}', which is not a feature of the batch.");
-                    if (on == pair.Key) throw new InvalidBatchDefinitionException("DependencyCycle", $"'{on}' depends on itself.");
+                    if (Find(on) == null) throw new InvalidBatchDefinitionException(StateErrorIds.UnknownDependency, $"'{pair.Key}' depends on '{on}', which is not a feature of the batch.");
+                    if (on == pair.Key) throw new InvalidBatchDefinitionException(StateErrorIds.DependencyCycle, $"'{on}' depends on itself.");
                 }
                 feature.DependsOn = pair.Value.Distinct(StringComparer.Ordinal).ToArray();
             }
             var cycle = DependencyOrder.FindCycle(_features, name => Find(name)!);
             if (cycle != null)
-                throw new InvalidBatchDefinitionException("DependencyCycle", "The dependencies form a cycle: " + string.Join(" -> ", cycle) + ".");
+                throw new InvalidBatchDefinitionException(StateErrorIds.DependencyCycle, "The dependencies form a cycle: " + string.Join(" -> ", cycle) + ".");
         }
 
         /// <summary>Any Unicode text that survives UTF-8, 1 to 1024 characters.</summary>
-        internal static void CheckName(string what, string? name, string errorId = "InvalidFeatureName")
+        internal static void CheckName(string what, string? name, string errorId = StateErrorIds.InvalidFeatureName)
         {
             if (string.IsNullOrEmpty(name))
                 throw new InvalidBatchDefinitionException(errorId, $"A {what} cannot be empty.");
@@ -274,7 +407,7 @@ namespace StateCmdlets.Core.Batches
                 throw new InvalidBatchDefinitionException(errorId, $"The {what} '{name.Substring(0, 40)}...' has {characters} characters; at most {MaxNameLength} are allowed.");
         }
 
-        private void Touch(DateTime utcNow)
+        internal void Touch(DateTime utcNow)
         {
             if (utcNow > UpdatedAt) UpdatedAt = utcNow;
         }

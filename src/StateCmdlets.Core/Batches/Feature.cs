@@ -39,6 +39,27 @@ namespace StateCmdlets.Core.Batches
         /// <summary>A failed feature is not handed out again before this time (retry backoff).</summary>
         public DateTime? RetryAt { get; internal set; }
 
+        /// <summary>For a feature skipped because a feature it depends on failed for good: that feature.</summary>
+        public string? BlockedBy { get; internal set; }
+
+        /// <summary>Skipped because of a dependency: what depends on it is blocked too.</summary>
+        internal bool IsBlocked => Status == FeatureStatus.Skipped && BlockedBy != null;
+
+        /// <summary>The fencing token of the last claim on this feature (0: never claimed).</summary>
+        public long ClaimToken { get; internal set; }
+
+        /// <summary>Who holds the current claim; null when none does (never claimed, released, or recorded).</summary>
+        public WorkerIdentity? ClaimedBy { get; internal set; }
+
+        /// <summary>When the current claim was made.</summary>
+        public DateTime? ClaimedAt { get; internal set; }
+
+        /// <summary>When the current claim runs out unless renewed.</summary>
+        public DateTime? LeaseExpiresAt { get; internal set; }
+
+        /// <summary>A claim holds at <paramref name="utcNow"/>: made, not released or recorded, its lease not run out.</summary>
+        public bool IsClaimedAt(DateTime utcNow) => ClaimedBy != null && LeaseExpiresAt > utcNow;
+
         /// <summary>Features this one must come after.</summary>
         public IReadOnlyList<string> DependsOn { get; internal set; } = Array.Empty<string>();
 
@@ -51,6 +72,14 @@ namespace StateCmdlets.Core.Batches
         /// <summary>Properties written by a newer minor schema version, kept verbatim on rewrite.</summary>
         internal Dictionary<string, JsonElement>? UnknownProperties { get; set; }
 
+        /// <summary>Ends the current claim (a result recorded, or a release); the token stays, for fencing.</summary>
+        internal void EndClaim()
+        {
+            ClaimedBy = null;
+            ClaimedAt = null;
+            LeaseExpiresAt = null;
+        }
+
         internal Feature Clone() => new Feature(Name, Index)
         {
             Status = Status,
@@ -61,6 +90,11 @@ namespace StateCmdlets.Core.Batches
             Data = Data,
             Permanent = Permanent,
             RetryAt = RetryAt,
+            BlockedBy = BlockedBy,
+            ClaimToken = ClaimToken,
+            ClaimedBy = ClaimedBy,
+            ClaimedAt = ClaimedAt,
+            LeaseExpiresAt = LeaseExpiresAt,
             DependsOn = DependsOn,
             UnknownProperties = UnknownProperties,
         };

@@ -35,8 +35,17 @@ namespace StateCmdlets.Core.Batches
         /// </summary>
         public IReadOnlyList<string> ErrorTypes { get; set; } = Array.Empty<string>();
 
+        /// <summary>
+        /// The fencing token of the claim the result was worked under (Resume-BatchState gives it);
+        /// null for an operator's decision, which is always accepted and ends any claim.
+        /// </summary>
+        public long? ClaimToken { get; set; }
+
         /// <summary>Tokens this attempt used, added to the batch's context estimate.</summary>
         public long ContextTokens { get; set; }
+
+        /// <summary>For a skip because a dependency failed for good: that dependency (set by the batch).</summary>
+        public string? BlockedBy { get; internal set; }
 
         /// <summary>When a failed feature may be tried again (backoff); set by the store, kept in the journal.</summary>
         internal DateTime? RetryAt { get; set; }

@@ -2,7 +2,7 @@ using System;
 
 namespace StateCmdlets.Core.Batches
 {
-    /// <summary>Whether a feature should be handed out now (see <see cref="BatchStore.ReadinessOf"/>).</summary>
+    /// <summary>Whether a feature should be handed out now (see <see cref="Batch.ReadinessOf"/>).</summary>
     public sealed class Readiness
     {
         /// <summary>How the reason of a feature skipped for a failed dependency starts.</summary>
@@ -14,11 +14,12 @@ namespace StateCmdlets.Core.Batches
 
         public static readonly Readiness Suspended = new Readiness(ReadinessKind.Suspended, null, null);
 
-        private Readiness(ReadinessKind kind, DateTime? until, string? reason)
+        private Readiness(ReadinessKind kind, DateTime? until, string? reason, FeatureResult? skip = null)
         {
             Kind = kind;
             Until = until;
             Reason = reason;
+            Skip = skip;
         }
 
         public ReadinessKind Kind { get; }
@@ -31,7 +32,10 @@ namespace StateCmdlets.Core.Batches
 
         internal static Readiness Waiting(DateTime? until) => new Readiness(ReadinessKind.Waiting, until, null);
 
-        internal static Readiness Blocked(string reason) => new Readiness(ReadinessKind.Blocked, null, reason);
+        /// <summary>For <see cref="ReadinessKind.Blocked"/>: the skip the store records.</summary>
+        public FeatureResult? Skip { get; }
+
+        internal static Readiness Blocked(string reason, FeatureResult skip) => new Readiness(ReadinessKind.Blocked, null, reason, skip);
     }
 
     public enum ReadinessKind

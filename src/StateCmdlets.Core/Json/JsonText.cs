@@ -28,7 +28,7 @@ namespace StateCmdlets.Core.Json
         {
             int start = HasBom(bytes) ? 3 : 0;
             if (bytes.Length - start == 0 || IsAllWhitespace(bytes, start))
-                throw new StateFileCorruptException(path, 0, "the file is empty.");
+                throw new StateFileCorruptException(path, 0, "the file is empty.", CorruptionKind.Unparsable);
             try
             {
                 return JsonDocument.Parse(new ReadOnlyMemory<byte>(bytes, start, bytes.Length - start), DocumentOptions);
@@ -38,7 +38,7 @@ namespace StateCmdlets.Core.Json
                 long? offset = e.LineNumber.HasValue && e.BytePositionInLine.HasValue
                     ? start + OffsetOf(bytes, start, e.LineNumber.Value, e.BytePositionInLine.Value)
                     : (long?)null;
-                throw new StateFileCorruptException(path, offset, "it is not valid JSON (" + FirstSentence(e.Message) + ").", e);
+                throw new StateFileCorruptException(path, offset, "it is not valid JSON (" + FirstSentence(e.Message) + ").", CorruptionKind.Unparsable, e);
             }
         }
 

@@ -23,7 +23,7 @@ namespace StateCmdlets.Core.StateFiles
             int start = HasBom(bytes) ? 3 : 0;
             long invalid = Utf8Text.FirstInvalidByte(bytes, start);
             if (invalid >= 0)
-                throw new StateFileCorruptException(path, invalid, $"it is not valid JSON (the byte 0x{bytes[invalid]:X2} at offset {invalid} is not UTF-8, and JSON text must be).");
+                throw new StateFileCorruptException(path, invalid, $"it is not valid JSON (the byte 0x{bytes[invalid]:X2} at offset {invalid} is not UTF-8, and JSON text must be).", CorruptionKind.Unparsable);
             using var document = JsonText.Parse(bytes, path);
             string? problem = FindRepeatedName(bytes, start, out long offset);
             if (problem != null) throw new StateFileCorruptException(path, offset, problem);

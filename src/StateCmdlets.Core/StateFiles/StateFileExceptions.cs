@@ -4,32 +4,11 @@ using StateCmdlets.Core.Versioning;
 
 namespace StateCmdlets.Core.StateFiles
 {
-    /// <summary>Read-StateFile (or a migration) of a file that does not exist.</summary>
-    public sealed class StateFileNotFoundException : StateException
-    {
-        public StateFileNotFoundException(string path)
-            : base("StateFileNotFound", $"State file '{path}' does not exist.", path)
-        {
-        }
-
-        /// <summary>A symbolic link to nothing: refused rather than replaced by a file of its own.</summary>
-        public StateFileNotFoundException(string path, string? missingTarget)
-            : base("StateFileNotFound",
-                $"State file '{path}' is a symbolic link to {(missingTarget == null ? "a file" : "'" + missingTarget + "'")}, which does not exist. Nothing was created or changed.",
-                path)
-        {
-            MissingTarget = missingTarget;
-        }
-
-        /// <summary>Where a dangling link points, when known.</summary>
-        public string? MissingTarget { get; }
-    }
-
     /// <summary>A state file path that names a folder (an existing one, or a path ending in a separator).</summary>
     public sealed class StateFileIsFolderException : StateException
     {
         public StateFileIsFolderException(string path)
-            : base("StateFileIsFolder", $"'{path}' names a folder, not a state file: give the path of a file in it. Nothing was read, created or changed.", path)
+            : base(StateErrorIds.StateFileIsFolder, StateErrorCategory.InvalidArgument, $"'{path}' names a folder, not a state file: give the path of a file in it. Nothing was read, created or changed.", path)
         {
         }
     }
@@ -41,7 +20,7 @@ namespace StateCmdlets.Core.StateFiles
     public sealed class StateUpdateFailedException : StateException
     {
         public StateUpdateFailedException(string path, string problem, System.Exception? inner = null)
-            : base("StateUpdateFailed", $"Updating state file '{path}': the script block failed: {problem} Nothing was written; the file was not changed.", path, inner)
+            : base(StateErrorIds.StateUpdateFailed, StateErrorCategory.InvalidOperation, $"Updating state file '{path}': the script block failed: {problem} Nothing was written; the file was not changed.", path, inner)
         {
             Problem = problem;
         }
@@ -53,7 +32,7 @@ namespace StateCmdlets.Core.StateFiles
     public sealed class InvalidStateDocumentException : StateException
     {
         public InvalidStateDocumentException(string path, string problem)
-            : base("InvalidStateDocument", $"State file '{path}': {problem} The file was not changed.", path)
+            : base(StateErrorIds.InvalidStateDocument, StateErrorCategory.InvalidData, $"State file '{path}': {problem} The file was not changed.", path)
         {
             Problem = problem;
         }
@@ -65,7 +44,7 @@ namespace StateCmdlets.Core.StateFiles
     public sealed class StateVersionUnknownException : StateException
     {
         public StateVersionUnknownException(string path, SchemaVersion fileVersion, IEnumerable<SchemaVersion> stepsFrom)
-            : base("StateVersionUnknown",
+            : base(StateErrorIds.StateVersionUnknown, StateErrorCategory.InvalidData,
                 $"State file '{path}' has schema version {fileVersion}, and no migration step starts from it (steps start from {string.Join(", ", stepsFrom.OrderBy(v => v).Select(v => v.ToString()))}). The file was not changed.",
                 path)
         {
@@ -79,7 +58,7 @@ namespace StateCmdlets.Core.StateFiles
     public sealed class StateMigrationRequiredException : StateException
     {
         public StateMigrationRequiredException(string path, SchemaVersion fileVersion, SchemaVersion wanted)
-            : base("StateMigrationRequired",
+            : base(StateErrorIds.StateMigrationRequired, StateErrorCategory.InvalidData,
                 $"State file '{path}' has schema version {fileVersion}, an older major version than {wanted}: migrate it first (Invoke-StateMigration -Step). The file was not changed.",
                 path)
         {
@@ -96,7 +75,7 @@ namespace StateCmdlets.Core.StateFiles
     public sealed class InvalidMigrationStepException : StateException
     {
         public InvalidMigrationStepException(string? path, string problem, System.Exception? inner = null)
-            : base("InvalidMigrationStep", (path == null ? string.Empty : $"Migrating '{path}': ") + problem + (path == null ? string.Empty : " The file was not changed."), path, inner)
+            : base(StateErrorIds.InvalidMigrationStep, StateErrorCategory.InvalidResult, (path == null ? string.Empty : $"Migrating '{path}': ") + problem + (path == null ? string.Empty : " The file was not changed."), path, inner)
         {
             Problem = problem;
         }

@@ -1,6 +1,5 @@
 using System;
 using System.IO;
-using System.Text.RegularExpressions;
 using StateCmdlets.Core.Storage;
 using StateCmdlets.Core.Versioning;
 
@@ -13,14 +12,6 @@ namespace StateCmdlets.Core.StateFiles
     /// </summary>
     public sealed class StateFilePaths
     {
-        public const string LockSuffix = ".lock";
-
-        /// <summary>The time in a backup's name: sorts as it reads, and is the same in every culture.</summary>
-
-        // The module's own files next to a state file: lock, backups, temp files of a write, copies set aside.
-        private static readonly Regex BackupName = new Regex(@"^.+\.v[0-9]+\.[0-9]+\.[0-9]+(\.[0-9]{8}T[0-9]{9}Z)?\.bak$", RegexOptions.CultureInvariant);
-        private static readonly Regex TempName = new Regex(@"^\..+\.[0-9a-f]{12}\.tmp$", RegexOptions.CultureInvariant);
-
         /// <summary>
         /// A path ending in a separator is <see cref="StateFileIsFolderException"/>; whether an
         /// existing folder has the name is the store's to check (it owns the file system).
@@ -32,7 +23,7 @@ namespace StateCmdlets.Core.StateFiles
             FileName = Path.GetFileName(Data);
             if (string.IsNullOrEmpty(FileName)) throw new StateFileIsFolderException(Data);
             Directory = Path.GetDirectoryName(Data) ?? throw new StateFileIsFolderException(Data);
-            Lock = Data + LockSuffix;
+            Lock = Data + AuxiliaryFiles.LockSuffix;
         }
 
         /// <summary>The state file, as a full path.</summary>
@@ -49,19 +40,5 @@ namespace StateCmdlets.Core.StateFiles
 
         /// <summary>Where it is kept when <see cref="Backup(SchemaVersion)"/> already holds another original.</summary>
         public string Backup(SchemaVersion version, DateTime utc) => MigrationBackup.PathFor(Data, version, utc);
-
-        /// <summary>
-        /// True for the name of a file this module keeps next to a state file: a lock (F.lock), a
-        /// migration backup (F.v1.0.0.bak, F.v1.0.0.20260102T030405006Z.bak), a temp file of a write
-        /// (.F.&lt;hex&gt;.tmp) or a copy set aside (F.corrupt-&lt;time&gt;). A wildcard skips them.
-        /// </summary>
-        public static bool IsAuxiliaryFileName(string fileName)
-        {
-            if (fileName == null) throw new ArgumentNullException(nameof(fileName));
-            return fileName.EndsWith(LockSuffix, StringComparison.Ordinal)
-                || fileName.IndexOf(".corrupt-", StringComparison.Ordinal) > 0
-                || BackupName.IsMatch(fileName)
-                || TempName.IsMatch(fileName);
-        }
     }
 }

@@ -31,12 +31,12 @@ namespace StateCmdlets.Core.StateFiles
         /// Everything wrong with a state file, changing nothing: not JSON (with the byte offset), a
         /// malformed schemaVersion, temporary files of interrupted writes, a missing lock file.
         /// <paramref name="content"/> may find more in a document that parses: what the caller's
-        /// own reading of it cannot hold (an <see cref="Batches.StateProblemKind.UnsupportedContent"/>).
+        /// own reading of it cannot hold (an <see cref="StateProblemKind.UnsupportedContent"/>).
         /// </summary>
-        public System.Collections.Generic.IReadOnlyList<Batches.StateProblem> Inspect(string path, Func<JsonElement, string?>? content = null)
+        public System.Collections.Generic.IReadOnlyList<StateProblem> Inspect(string path, Func<JsonElement, string?>? content = null)
         {
             var files = Locate(path);
-            var problems = new System.Collections.Generic.List<Batches.StateProblem>();
+            var problems = new System.Collections.Generic.List<StateProblem>();
             try
             {
                 var document = Read(path);
@@ -44,26 +44,25 @@ namespace StateCmdlets.Core.StateFiles
                     StateFileDocument.VersionOf(document, files.Data);
                 string? unsupported = content?.Invoke(document);
                 if (unsupported != null)
-                    problems.Add(new Batches.StateProblem(null, Batches.StateProblemKind.UnsupportedContent, files.Data, null, unsupported));
+                    problems.Add(new StateProblem(null, StateProblemKind.UnsupportedContent, files.Data, null, unsupported));
             }
             catch (StateFileCorruptException e)
             {
-                var kind = e.Problem.StartsWith("it is not valid JSON", StringComparison.Ordinal) || e.Problem.StartsWith("the file is empty", StringComparison.Ordinal)
-                    ? Batches.StateProblemKind.ParseError : Batches.StateProblemKind.SchemaViolation;
-                problems.Add(new Batches.StateProblem(null, kind, files.Data, e.Offset, e.Problem));
+                var kind = e.Kind == CorruptionKind.Unparsable ? StateProblemKind.ParseError : StateProblemKind.SchemaViolation;
+                problems.Add(new StateProblem(null, kind, files.Data, e.Offset, e.Problem));
             }
             catch (InvalidStateDocumentException e)
             {
-                problems.Add(new Batches.StateProblem(null, Batches.StateProblemKind.SchemaViolation, files.Data, null, e.Message));
+                problems.Add(new StateProblem(null, StateProblemKind.SchemaViolation, files.Data, null, e.Message));
             }
             foreach (string name in _fs.ListFiles(files.Directory, "*"))
             {
-                if (AtomicFile.IsTempNameOf(name, files.FileName))
-                    problems.Add(new Batches.StateProblem(null, Batches.StateProblemKind.OrphanTempFile, Path.Combine(files.Directory, name), null,
+                if (AuxiliaryFiles.IsTempNameOf(name, files.FileName))
+                    problems.Add(new StateProblem(null, StateProblemKind.OrphanTempFile, Path.Combine(files.Directory, name), null,
                         "a temporary file of an interrupted write (the write never replaced the real file)."));
             }
             if (!_fs.FileExists(files.Lock))
-                problems.Add(new Batches.StateProblem(null, Batches.StateProblemKind.MissingLockFile, files.Lock, null, "the lock file is missing; the next write creates it."));
+                problems.Add(new StateProblem(null, StateProblemKind.MissingLockFile, files.Lock, null, "the lock file is missing; the next write creates it."));
             return problems;
         }
 

@@ -1,6 +1,5 @@
 using System;
 using System.IO;
-using System.Security.Cryptography;
 
 namespace StateCmdlets.Core.Storage
 {
@@ -23,7 +22,7 @@ namespace StateCmdlets.Core.Storage
         {
             string directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? throw new ArgumentException($"'{path}' has no folder.", nameof(path));
             // Same folder as the target, so the rename never crosses file systems.
-            string temp = Path.Combine(directory, TempName(Path.GetFileName(path)));
+            string temp = Path.Combine(directory, AuxiliaryFiles.TempName(Path.GetFileName(path)));
             int? mode = keepPermissions ? fileSystem.GetUnixMode(path) : null;
             bool renamed = false;
             try
@@ -46,25 +45,11 @@ namespace StateCmdlets.Core.Storage
             }
         }
 
-        /// <summary>Temp files start with a dot and end in .tmp: never a batch id, easy to spot.</summary>
-        public static string TempName(string fileName) => "." + fileName + "." + RandomSuffix() + ".tmp";
-
-        /// <summary>True for a name <see cref="TempName"/> made for <paramref name="fileName"/>.</summary>
-        public static bool IsTempNameOf(string candidate, string fileName) =>
-            candidate.StartsWith("." + fileName + ".", StringComparison.Ordinal) && candidate.EndsWith(".tmp", StringComparison.Ordinal);
-
         private static void TryDelete(IFileSystem fileSystem, string temp)
         {
             try { fileSystem.Delete(temp); }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
-        }
-
-        private static string RandomSuffix()
-        {
-            var bytes = new byte[6];
-            using (var rng = RandomNumberGenerator.Create()) rng.GetBytes(bytes);
-            return BitConverter.ToString(bytes).Replace("-", string.Empty).ToLowerInvariant();
         }
     }
 }

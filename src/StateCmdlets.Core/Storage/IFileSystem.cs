@@ -20,6 +20,9 @@ namespace StateCmdlets.Core.Storage
         /// <summary>Size in bytes; throws <see cref="System.IO.FileNotFoundException"/> when missing.</summary>
         long FileLength(string path);
 
+        /// <summary>The file's size and last write time, or null when it does not exist.</summary>
+        FileStamp? Stamp(string path);
+
         /// <summary>Creates a new file that must not exist yet (create-new), owner-only (0600) on Unix.</summary>
         IWritableFile CreateNew(string path);
 

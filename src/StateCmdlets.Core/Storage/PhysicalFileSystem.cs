@@ -112,6 +112,12 @@ namespace StateCmdlets.Core.Storage
             return info.Length;
         }
 
+        public FileStamp? Stamp(string path)
+        {
+            var info = new FileInfo(path);
+            return info.Exists ? new FileStamp(info.Length, info.LastWriteTimeUtc.Ticks) : (FileStamp?)null;
+        }
+
         public ILockHandle AcquireLock(string path, TimeSpan timeout, System.Threading.CancellationToken cancellationToken) =>
             StateLock.Acquire(path, timeout, cancellationToken);
 

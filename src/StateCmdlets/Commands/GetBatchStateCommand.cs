@@ -35,17 +35,17 @@ namespace StateCmdlets.Commands
                 foreach (string id in BatchId)
                 {
                     Batch? batch = null;
-                    if (TryRun(() => batch = store.Load(id), id)) WriteObject(new BatchState(batch!, store.Files(id)));
+                    if (TryRun(() => batch = store.Load(id), id)) WriteObject(new BatchState(batch!, store));
                 }
                 return;
             }
 
             // A folder the user named that does not exist is a typo worth hearing about; the default one
             // not existing yet just means no batch was ever made.
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(StateDirectory)) && !store.DirectoryExists)
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(StateDirectory)) && !store.LocationExists)
             {
-                WriteError(new ErrorRecord(new System.IO.DirectoryNotFoundException($"The state directory '{store.StateDirectory}' does not exist."),
-                    "StateDirectoryNotFound", ErrorCategory.ObjectNotFound, store.StateDirectory));
+                WriteError(new ErrorRecord(new System.IO.DirectoryNotFoundException($"The state directory '{store.Location}' does not exist."),
+                    "StateDirectoryNotFound", ErrorCategory.ObjectNotFound, store.Location));
                 return;
             }
 
@@ -53,7 +53,7 @@ namespace StateCmdlets.Commands
             var matched = new bool[patterns.Count];
             var found = new List<BatchState>();
             IReadOnlyList<string> ids = new string[0];
-            if (!TryRun(() => ids = store.ListBatchIds(), store.StateDirectory)) return;
+            if (!TryRun(() => ids = store.ListBatchIds(), store.Location)) return;
             foreach (string id in ids)
             {
                 Batch? batch = null;
@@ -66,7 +66,7 @@ namespace StateCmdlets.Commands
                     matched[i] = true;
                     any = true;
                 }
-                if (any) found.Add(new BatchState(batch!, store.Files(id)));
+                if (any) found.Add(new BatchState(batch!, store));
             }
             foreach (var state in found.OrderBy(b => b.CreatedAt).ThenBy(b => b.BatchId, System.StringComparer.Ordinal)) WriteObject(state);
 
@@ -75,7 +75,7 @@ namespace StateCmdlets.Commands
             {
                 string name = (Name ?? new[] { "*" })[i];
                 if (matched[i] || WildcardPattern.ContainsWildcardCharacters(name)) continue;
-                WriteError(new ErrorRecord(new ItemNotFoundException($"No batch named '{name}' in '{store.StateDirectory}'."),
+                WriteError(new ErrorRecord(new ItemNotFoundException($"No batch named '{name}' in '{store.Location}'."),
                     "BatchNotFound", ErrorCategory.ObjectNotFound, name));
             }
         }

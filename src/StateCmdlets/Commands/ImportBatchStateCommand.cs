@@ -41,7 +41,7 @@ namespace StateCmdlets.Commands
             foreach (string file in SourceFiles())
             {
                 IReadOnlyList<ImportedBatch>? batches = null;
-                if (!TryRun(() => batches = store.ReadForImport(file), file)) continue;
+                if (!TryRun(() => batches = Core.Batches.Import.BatchImporter.ReadFile(file), file)) continue;
                 if (BatchId != null && batches!.Count > 1)
                 {
                     WriteError(ErrorRecordFactory.InvalidArgument("InvalidBatchId",
@@ -55,11 +55,11 @@ namespace StateCmdlets.Commands
                     if (!TryRun(() => exists = store.Exists(imported.BatchId), imported.BatchId)) continue;
                     string action = $"Import {imported.FeatureCount} feature(s) from {imported.Format} '{file}' as batch '{imported.BatchId}'"
                         + (!exists ? string.Empty : Force ? ", replacing the existing batch with this id" : " (a batch with this id exists: without -Force this fails with BatchAlreadyExists)");
-                    if (!ShouldProcess(store.StateDirectory, action)) continue;
+                    if (!ShouldProcess(store.Location, action)) continue;
                     foreach (string warning in imported.Warnings) WriteWarning(warning);
                     Batch? batch = null;
                     if (TryRun(() => batch = store.Import(imported, Force, Cancellation), file))
-                        WriteObject(new BatchState(batch!, store.Files(batch!.BatchId)));
+                        WriteObject(new BatchState(batch!, store));
                 }
             }
         }
@@ -68,7 +68,7 @@ namespace StateCmdlets.Commands
         protected override ErrorRecord ToErrorRecord(Core.StateException exception, object? target)
         {
             var record = base.ToErrorRecord(exception, target);
-            if (exception.ErrorId == "StateFileCorrupt" && target is string source && exception.Path == source)
+            if (exception is Core.StateFileCorruptException && target is string source && exception.Path == source)
                 record.ErrorDetails = new ErrorDetails(exception.Message)
                 {
                     RecommendedAction = "The source file was only read, never changed. Correct it; for an exported BatchState, export it again with ConvertTo-Json -Depth 10.",

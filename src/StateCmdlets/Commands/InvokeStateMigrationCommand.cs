@@ -90,20 +90,20 @@ namespace StateCmdlets.Commands
                 MigrateStateFiles();
                 return;
             }
-            foreach (var files in Targets())
+            foreach (var (store, id) in Targets())
             {
-                var store = new BatchStore(files.Directory, new BatchStoreOptions { LockTimeout = EffectiveLockTimeout, Trace = WriteVerbose });
+                string address = store.Address(id);
                 MigrationOutcome? inspected = null;
-                if (!TryRun(() => inspected = store.InspectVersion(files.Id), files.Snapshot)) continue;
+                if (!TryRun(() => inspected = store.InspectVersion(id), address)) continue;
                 if (inspected!.Action == MigrationAction.UpToDate)
                 {
                     WriteObject(inspected);
                     continue;
                 }
-                string action = $"Migrate from schema {inspected.FromVersion} to {inspected.ToVersion} (original kept as {inspected.BackupPath ?? files.Backup(inspected.FromVersion)}): "
+                string action = $"Migrate from schema {inspected.FromVersion} to {inspected.ToVersion} (original kept as {inspected.BackupPath}): "
                     + string.Join("; ", store.DescribeMigration(inspected.FromVersion));
-                if (!Approved(files.Snapshot, action)) continue;
-                TryRun(() => WriteObject(store.Migrate(files.Id, Cancellation)), files.Snapshot);
+                if (!Approved(address, action)) continue;
+                TryRun(() => WriteObject(store.Migrate(id, Cancellation)), address);
             }
         }
 
@@ -224,13 +224,14 @@ namespace StateCmdlets.Commands
             _ => false,
         };
 
-        private IEnumerable<BatchFiles> Targets()
+        /// <summary>The batches to migrate, each with the store that holds it.</summary>
+        private IEnumerable<(IBatchStore Store, string BatchId)> Targets()
         {
             if (ParameterSetName == BatchSet)
             {
-                BatchFiles? batch = null;
-                if (InputObject != null && TryRun(() => batch = new BatchFiles(InputObject.StateDirectory, InputObject.BatchId), InputObject.Path))
-                    yield return batch!;
+                IBatchStore? store = null;
+                if (InputObject != null && TryRun(() => { store = StoreAt(InputObject.StateDirectory); store.Address(InputObject.BatchId); }, InputObject.Path))
+                    yield return (store!, InputObject.BatchId);
                 yield break;
             }
 
@@ -238,15 +239,16 @@ namespace StateCmdlets.Commands
             {
                 var store = Store;
                 IReadOnlyList<string> ids = new string[0];
-                if (TryRun(() => ids = store.ListBatchIds(), store.StateDirectory))
-                    foreach (string id in ids) yield return store.Files(id);
+                if (TryRun(() => ids = store.ListBatchIds(), store.Location))
+                    foreach (string id in ids) yield return (store, id);
                 yield break;
             }
 
             foreach (string file in ResolvedFiles())
             {
-                BatchFiles? files = null;
-                if (TryRun(() => files = BatchFiles.FromSnapshotPath(file), file)) yield return files!;
+                IBatchStore? store = null;
+                string id = string.Empty;
+                if (TryRun(() => store = StoreForSnapshot(file, out id), file)) yield return (store!, id);
             }
         }
 
@@ -275,7 +277,7 @@ namespace StateCmdlets.Commands
                 bool skipAuxiliary = _steps != null && wildcards && WildcardPattern.ContainsWildcardCharacters(path);
                 foreach (string file in resolved)
                 {
-                    if (skipAuxiliary && (System.IO.Directory.Exists(file) || StateFilePaths.IsAuxiliaryFileName(System.IO.Path.GetFileName(file))))
+                    if (skipAuxiliary && (System.IO.Directory.Exists(file) || Core.Storage.AuxiliaryFiles.IsAuxiliary(System.IO.Path.GetFileName(file))))
                     {
                         WriteVerbose($"Skipped '{file}': not a state file (a folder, or a lock, backup, temporary or set-aside file).");
                         continue;

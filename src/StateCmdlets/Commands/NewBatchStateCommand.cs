@@ -66,6 +66,11 @@ namespace StateCmdlets.Commands
         [ValidateRange(1L, long.MaxValue)]
         public long ContextTokenLimit { get; set; } = BatchSettings.DefaultContextTokenLimit;
 
+        /// <summary>How long a worker's claim on a feature holds without a heartbeat, in seconds (default 60).</summary>
+        [Parameter]
+        [ValidateRange(1.0, 86400.0)]
+        public double LeaseSeconds { get; set; } = BatchSettings.DefaultLease.TotalSeconds;
+
         /// <summary>Exception types (full or short names) whose failures are never retried.</summary>
         [Parameter]
         public string[]? PermanentErrorType { get; set; }
@@ -100,6 +105,7 @@ namespace StateCmdlets.Commands
                     RetryDelay = TimeSpan.FromSeconds(RetryDelay),
                     MaxRetryDelay = TimeSpan.FromSeconds(MaxRetryDelay),
                     ContextTokenLimit = ContextTokenLimit,
+                    Lease = TimeSpan.FromSeconds(LeaseSeconds),
                     PermanentErrorTypes = PermanentErrorType ?? new string[0],
                 },
                 Dependencies = DependenciesOf(DependsOn),
@@ -113,7 +119,7 @@ namespace StateCmdlets.Commands
             var store = Store;
             Batch? created = null;
             if (TryRun(() => created = store.Create(definition, Force, Cancellation), BatchId))
-                WriteObject(new BatchState(created!, store.Files(created!.BatchId)));
+                WriteObject(new BatchState(created!, store));
         }
 
         /// <summary>@{ web = 'app', 'cache' } as feature -> names; values may be one name or a list.</summary>

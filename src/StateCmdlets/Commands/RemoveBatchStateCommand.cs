@@ -20,7 +20,7 @@ namespace StateCmdlets.Commands
             foreach (string id in BatchId)
             {
                 string target = id;
-                if (!TryRun(() => target = store.Files(id).Snapshot, id)) continue;
+                if (!TryRun(() => target = store.Address(id), id)) continue;
                 if (!ShouldProcess(target, "Remove batch and all its files")) continue;
                 TryRun(() => store.Remove(id, Cancellation), id);
             }

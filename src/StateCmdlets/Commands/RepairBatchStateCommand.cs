@@ -2,6 +2,8 @@ using System.Management.Automation;
 using StateCmdlets.Completion;
 using StateCmdlets.Core.Batches;
 
+using StateCmdlets.Core;
+
 namespace StateCmdlets.Commands
 {
     /// <summary>
@@ -26,7 +28,7 @@ namespace StateCmdlets.Commands
                 System.Collections.Generic.IReadOnlyList<StateProblem>? problems = null;
                 if (!TryRun(() => problems = store.Inspect(id), id)) continue;
                 string what = problems!.Count == 0 ? "Check (no problem found)" : "Repair: " + string.Join("; ", System.Linq.Enumerable.Select(problems, p => p.Kind.ToString()));
-                if (!ShouldProcess(store.Files(id).Snapshot, what)) continue;
+                if (!ShouldProcess(store.Address(id), what)) continue;
                 RepairReport? report = null;
                 if (!TryRun(() => report = store.Repair(id, Cancellation), id)) continue;
                 foreach (string lost in report!.Lost) WriteWarning($"{id}: {lost}");

@@ -10,12 +10,14 @@ using StateCmdlets.Core.Batches;
 namespace StateCmdlets.Commands
 {
     /// <summary>
-    /// Emits the features still to do: pending ones, then (unless -IncludeFailed:$false) failed ones
-    /// with attempts left whose retry backoff has passed, each after the features it depends on.
-    /// Before each one it checks the batch again, so a feature another process finished meanwhile
-    /// is not handed out twice, and nothing is once the circuit breaker opens.
+    /// Hands out the features still to do: pending ones, then (unless -IncludeFailed:$false) failed
+    /// ones with attempts left whose retry backoff has passed, each after the features it depends on.
+    /// Each feature is claimed for this session first, so several workers on one batch (overlapping
+    /// scheduled tasks, several processes) split the work: no feature goes to two workers while its
+    /// lease holds. A heartbeat renews the claims while the process lives; the next run in the same
+    /// session gets back what it was handed but never recorded; a process that exits lets its claims go.
     /// </summary>
-    [Cmdlet(VerbsLifecycle.Resume, "BatchState")]
+    [Cmdlet(VerbsLifecycle.Resume, "BatchState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(FeatureState))]
     public sealed class ResumeBatchStateCommand : StateCmdletBase
     {
@@ -42,10 +44,81 @@ namespace StateCmdlets.Commands
         [Parameter]
         public SwitchParameter Wait { get; set; }
 
+        /// <summary>List what is left without claiming it (for reports): other workers may be doing those very features.</summary>
+        [Parameter]
+        public SwitchParameter NoClaim { get; set; }
+
+        /// <summary>How long a claim holds without a heartbeat; default: the batch's lease (60 s unless New-BatchState said otherwise).</summary>
+        [Parameter]
+        [ValidateRange(1.0, 86400.0)]
+        public double LeaseSeconds { get; set; }
+
+        private TimeSpan? Lease => MyInvocation.BoundParameters.ContainsKey(nameof(LeaseSeconds)) ? TimeSpan.FromSeconds(LeaseSeconds) : (TimeSpan?)null;
+
         protected override void ProcessRecord()
         {
             var store = Store;
+            string address = BatchId;
+            if (!TryRun(() => address = store.Address(BatchId), BatchId)) return;
+            if (!ShouldProcess($"Claiming and handing out the features left in batch '{BatchId}' ({address}).", null, "Resume-BatchState", out ShouldProcessReason reason))
+            {
+                if (reason == ShouldProcessReason.WhatIf) Preview(store);
+                return;
+            }
             if (Reset && !TryRun(() => store.ResetBreaker(BatchId, Cancellation), BatchId)) return;
+            if (NoClaim) List(store);
+            else HandOut(store);
+        }
+
+        /// <summary>Claims features a few at a time and emits them; unemitted claims go back when the pipeline ends early.</summary>
+        private void HandOut(IBatchStore store)
+        {
+            var progress = new BatchProgress(BatchId);
+            bool claimed = false;
+            using (var feed = new ClaimFeed(store, BatchId, SessionWorker, ClaimKeeper.Shared, DetachedStore(store)) { Lease = Lease, IncludeFailed = _includeFailed, Retry = Wait })
+            {
+                feed.Blocked += (name, reason) => WriteVerbose($"Skipped '{name}': {reason}");
+                try
+                {
+                    while (true)
+                    {
+                        Feature? next = null;
+                        if (!TryRun(() => next = feed.Next(Cancellation), BatchId)) return;
+                        claimed = true;
+                        if (next == null)
+                        {
+                            var grant = feed.LastGrant!;
+                            if (feed.Suspended)
+                            {
+                                var summary = store.Summary(BatchId, Cancellation);
+                                WarnSuspended(summary.ConsecutiveFailures, summary.MaxConsecutiveFailures);
+                                break;
+                            }
+                            if (!Wait || grant.NextRetry == null) break;
+                            // Only backoffs are left: sleep until the first one passes (Ctrl+C stops the wait).
+                            var delay = grant.NextRetry.Value - DateTime.UtcNow;
+                            WriteVerbose($"Waiting {Math.Max(0, delay.TotalSeconds):0.#} s for the next retry of batch '{BatchId}'.");
+                            if (delay > TimeSpan.Zero && Cancellation.WaitHandle.WaitOne(delay)) throw new PipelineStoppedException();
+                            if (delay <= TimeSpan.Zero) Thread.Sleep(10);
+                            continue;
+                        }
+                        var counts = feed.LastGrant!;
+                        progress.Report(this, counts.Total - counts.Remaining, counts.Total, next.Name);
+                        WriteObject(new FeatureState(BatchId, store.Location, next, next.ClaimToken));
+                    }
+                }
+                finally
+                {
+                    progress.Complete(this);
+                    // Also when the pipeline ends early: the summary says where the batch stands and how to go on.
+                    if (claimed) WriteSummary(store);
+                }
+            }
+        }
+
+        /// <summary>-NoClaim: what is left, as before claims existed; other workers may hold any of it.</summary>
+        private void List(IBatchStore store)
+        {
             var progress = new BatchProgress(BatchId);
             // What each feature's attempt count was when it was handed out: it is handed out again
             // (with -Wait) only once a new result says it failed, never just because nothing was recorded.
@@ -63,12 +136,10 @@ namespace StateCmdlets.Commands
                         WarnSuspended(batch.ConsecutiveFailures, batch.Settings.MaxConsecutiveFailures);
                         break;
                     }
-                    var pass = HandOut(store, batch, progress, handedOut, out bool suspended, out DateTime? nextRetry);
+                    var pass = ListPass(store, batch, progress, handedOut, out bool suspended, out DateTime? nextRetry);
                     if (suspended || !Wait) break;
-                    // Failures recorded during the pass may be due again: look at the batch again at once.
                     if (pass > 0) continue;
                     if (nextRetry == null) break;
-                    // Only backoffs are left: sleep until the first one passes (Ctrl+C stops the wait).
                     var delay = nextRetry.Value - DateTime.UtcNow;
                     WriteVerbose($"Waiting {Math.Max(0, delay.TotalSeconds):0.#} s for the next retry of batch '{BatchId}'.");
                     if (delay > TimeSpan.Zero && Cancellation.WaitHandle.WaitOne(delay)) throw new PipelineStoppedException();
@@ -78,14 +149,12 @@ namespace StateCmdlets.Commands
             finally
             {
                 progress.Complete(this);
-                // Also when the pipeline ends early (Select-Object -First, an error downstream): the
-                // summary says where the batch stands and how to go on.
                 if (loaded) WriteSummary(store);
             }
         }
 
         /// <summary>One pass over what is left; returns how many features it emitted.</summary>
-        private int HandOut(Core.Batches.BatchStore store, Batch batch, BatchProgress progress, Dictionary<string, int> handedOut, out bool suspended, out DateTime? nextRetry)
+        private int ListPass(IBatchStore store, Batch batch, BatchProgress progress, Dictionary<string, int> handedOut, out bool suspended, out DateTime? nextRetry)
         {
             suspended = false;
             nextRetry = null;
@@ -117,16 +186,50 @@ namespace StateCmdlets.Commands
                 progress.Report(this, total - (order.Count - i), total, feature.Name);
                 handedOut[feature.Name] = feature.Attempts;
                 emitted++;
-                WriteObject(new FeatureState(batch.BatchId, store.StateDirectory, feature));
+                WriteObject(new FeatureState(batch.BatchId, store.Location, feature));
             }
             return emitted;
         }
+
+        /// <summary>-WhatIf: which features a run would hand out now, and which other workers hold, by whom and until when.</summary>
+        private void Preview(IBatchStore store)
+        {
+            Batch? batch = null;
+            if (!TryRun(() => batch = store.Load(BatchId), BatchId)) return;
+            DateTime now = DateTime.UtcNow;
+            var worker = SessionWorker;
+            if (batch!.IsSuspended && !Reset)
+            {
+                WarnSuspended(batch.ConsecutiveFailures, batch.Settings.MaxConsecutiveFailures);
+                return;
+            }
+            foreach (var feature in batch.RemainingInOrder(_includeFailed))
+            {
+                if (feature.IsClaimedAt(now) && !worker.Equals(feature.ClaimedBy))
+                {
+                    ShouldProcess($"'{feature.Name}' is held by {feature.ClaimedBy} until {Utc(feature.LeaseExpiresAt!.Value)}: Resume-BatchState would leave it.", null, "Resume-BatchState");
+                    continue;
+                }
+                var readiness = batch.ReadinessOf(feature, _includeFailed, now);
+                string? what = readiness.Kind switch
+                {
+                    ReadinessKind.Ready => $"Resume-BatchState would hand out '{feature.Name}'" + (feature.IsClaimedAt(now) ? " (claimed by this session before, never recorded)." : "."),
+                    ReadinessKind.Waiting when readiness.Until.HasValue => $"'{feature.Name}' waits for its retry backoff until {Utc(readiness.Until.Value)}.",
+                    ReadinessKind.Waiting => $"'{feature.Name}' waits for a feature it depends on.",
+                    ReadinessKind.Blocked => $"'{feature.Name}' would be skipped: {readiness.Reason}",
+                    _ => null,
+                };
+                if (what != null) ShouldProcess(what, null, "Resume-BatchState");
+            }
+        }
+
+        private static string Utc(DateTime at) => at.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
         private void WarnSuspended(int failures, int limit) =>
             WriteWarning($"Batch '{BatchId}' is suspended after {failures} failures in a row (limit {limit}): nothing is handed out. Fix the cause, then run Resume-BatchState -BatchId {BatchId} -Reset.");
 
         /// <summary>One line to the information stream: where the batch stands, and how to go on.</summary>
-        private void WriteSummary(Core.Batches.BatchStore store)
+        private void WriteSummary(IBatchStore store)
         {
             try
             {

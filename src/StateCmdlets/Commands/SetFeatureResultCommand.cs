@@ -64,6 +64,13 @@ namespace StateCmdlets.Commands
         [ValidateRange(0L, long.MaxValue)]
         public long ContextTokens { get; set; }
 
+        /// <summary>
+        /// The fencing token of the claim the work was done under; a FeatureState from
+        /// Resume-BatchState binds it. A result whose claim was lost is refused (ClaimLost).
+        /// </summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public long? ClaimToken { get; set; }
+
         /// <summary>Emit the feature as recorded.</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
@@ -100,12 +107,13 @@ namespace StateCmdlets.Commands
                 Permanent = Permanent,
                 ErrorTypes = ExceptionTypes(ErrorRecord?.Exception),
                 ContextTokens = ContextTokens,
+                ClaimToken = ClaimToken,
             };
             var store = Store;
             RecordOutcome? outcome = null;
             if (!TryRun(() => outcome = store.Record(BatchId, result, Cancellation), Feature)) return;
             ProgressOf(BatchId).Report(this, outcome!.Total - outcome.Remaining, outcome.Total, Feature);
-            if (PassThru) WriteObject(new FeatureState(BatchId, store.StateDirectory, outcome.Feature));
+            if (PassThru) WriteObject(new FeatureState(BatchId, store.Location, outcome.Feature));
         }
 
         /// <summary>

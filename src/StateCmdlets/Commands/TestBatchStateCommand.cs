@@ -3,6 +3,8 @@ using System.Management.Automation;
 using StateCmdlets.Completion;
 using StateCmdlets.Core.Batches;
 
+using StateCmdlets.Core;
+
 namespace StateCmdlets.Commands
 {
     /// <summary>
@@ -30,7 +32,7 @@ namespace StateCmdlets.Commands
         {
             var store = Store;
             IReadOnlyList<string> ids = BatchId ?? new string[0];
-            if (BatchId == null && !TryRun(() => ids = store.ListBatchIdsWithAnyFile(), store.StateDirectory)) return;
+            if (BatchId == null && !TryRun(() => ids = store.ListBatchIdsToInspect(), store.Location)) return;
             foreach (string id in ids)
             {
                 IReadOnlyList<StateProblem>? problems = null;

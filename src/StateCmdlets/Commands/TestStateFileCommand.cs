@@ -2,6 +2,8 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using StateCmdlets.Core.Batches;
 
+using StateCmdlets.Core;
+
 namespace StateCmdlets.Commands
 {
     /// <summary>

@@ -15,7 +15,7 @@ namespace StateCmdlets.Completion
         /// <summary>Completion must stay instant: beyond this many batches, names are not read.</summary>
         internal const int MaxBatchesRead = 200;
 
-        internal static BatchStore StoreFor(IDictionary fakeBoundParameters)
+        internal static IBatchStore StoreFor(IDictionary fakeBoundParameters)
         {
             string? directory = fakeBoundParameters.Contains("StateDirectory") ? Convert.ToString(fakeBoundParameters["StateDirectory"]) : null;
             if (string.IsNullOrEmpty(directory)) directory = Core.Storage.StateDirectory.Default();
@@ -25,7 +25,7 @@ namespace StateCmdlets.Completion
                 string? here = CurrentLocation();
                 if (here != null) directory = Path.Combine(here, directory);
             }
-            return new BatchStore(directory!);
+            return new Core.Batches.FileStore.FileBatchStore(directory!);
         }
 
         private static string? CurrentLocation()
@@ -52,13 +52,13 @@ namespace StateCmdlets.Completion
                 .Select(v => new CompletionResult(Quote(v), v, CompletionResultType.ParameterValue, tooltipPrefix + v));
         }
 
-        internal static IEnumerable<string> SafeIds(BatchStore store)
+        internal static IEnumerable<string> SafeIds(IBatchStore store)
         {
             try { return store.ListBatchIds(); }
             catch (StateException) { return Array.Empty<string>(); }
         }
 
-        internal static Batch? SafeLoad(BatchStore store, string id)
+        internal static Batch? SafeLoad(IBatchStore store, string id)
         {
             try { return store.Load(id); }
             catch (StateException) { return null; }

@@ -4,6 +4,7 @@ using System.Linq;
 using System.Text;
 using System.Threading;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore;
 
 namespace StateCmdlets.Core.Tests.CrashSimulation
 {
@@ -29,7 +30,7 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
             Store = NewStore(_disk);
         }
 
-        public BatchStore Store { get; }
+        public FileBatchStore Store { get; }
 
         public SimulatedDisk Disk => _disk;
 
@@ -41,7 +42,7 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
         /// <summary>An extra rule every crash state of a step must meet (null: fine; else what is wrong).</summary>
         public Func<DiskImage, string?>? Invariant { get; set; }
 
-        public void Step(string name, Action<BatchStore> step)
+        public void Step(string name, Action<FileBatchStore> step)
         {
             string before = Describe(_disk.Current());
             var images = new List<DiskImage>();
@@ -122,22 +123,23 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
                 return Damaged;
             }
             var text = new StringBuilder();
-            text.Append(batch.Name).Append(" max=").Append(batch.MaxAttempts).Append(" updated=").Append(batch.UpdatedAt.Ticks);
+            text.Append(batch.Name).Append(" max=").Append(batch.MaxAttempts).Append(" updated=").Append(batch.UpdatedAt.Ticks).Append(" tokens=").Append(batch.LastClaimToken);
             foreach (var f in batch.Features)
             {
                 text.Append(" | ").Append(f.Name).Append(' ').Append(f.Status).Append(" x").Append(f.Attempts)
-                    .Append(" err=").Append(f.LastError).Append(" data=").Append(f.Data.HasValue ? System.Text.Json.JsonSerializer.Serialize(f.Data.Value) : "");
+                    .Append(" err=").Append(f.LastError).Append(" data=").Append(f.Data.HasValue ? System.Text.Json.JsonSerializer.Serialize(f.Data.Value) : "")
+                    .Append(" claim=").Append(f.ClaimToken).Append('@').Append(f.ClaimedBy).Append(':').Append(f.LeaseExpiresAt?.Ticks);
             }
             return text.ToString();
         }
 
-        private BatchStore NewStore(SimulatedDisk disk)
+        private FileBatchStore NewStore(SimulatedDisk disk)
         {
             long tick = 0;
-            return new BatchStore(SimulatedDisk.Folder, new BatchStoreOptions
+            return new FileBatchStore(SimulatedDisk.Folder, new FileStoreOptions
             {
                 FileSystem = disk,
-                CompactionMinimumBytes = _compactionMinimum,
+                FoldMinimumBytes = _compactionMinimum,
                 // A clock that moves, so every result has its own time.
                 UtcNow = () => new DateTime(2026, 11, 25, 10, 0, 0, DateTimeKind.Utc).AddTicks(Interlocked.Increment(ref tick) * 10000),
             });

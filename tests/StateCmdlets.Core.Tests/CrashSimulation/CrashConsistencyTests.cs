@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading;
 using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -101,6 +102,22 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
                 });
             });
 
+            yield return ("claims, renewals and releases", dropped => Run(dropped, null, 64 * 1024, c =>
+            {
+                var alice = new WorkerIdentity("host-a", 101, "s1");
+                var bob = new WorkerIdentity("host-b", 202, "s1");
+                long token = 0;
+                c.Step("create", s => s.Create(Definition(4), false, None));
+                c.Step("alice claims two", s => token = s.Claim(CrashChecker.BatchId, new ClaimRequest(alice, 2), None).Claimed[0].ClaimToken);
+                c.Step("bob claims one", s => s.Claim(CrashChecker.BatchId, new ClaimRequest(bob, 1), None));
+                c.Step("alice's heartbeat", s => s.Renew(CrashChecker.BatchId, alice, TimeSpan.FromMinutes(5), None));
+                c.Step("alice records under her claim", s => s.Record(CrashChecker.BatchId, new FeatureResult("f0", FeatureStatus.Completed) { ClaimToken = token }, None));
+                c.Step("alice releases the rest", s => s.Release(CrashChecker.BatchId, alice, null, None));
+                c.Step("bob takes what alice let go", s => s.Claim(CrashChecker.BatchId, new ClaimRequest(bob, 5), None));
+                c.Step("a late result is refused, nothing written", s => Assert.Throws<ClaimLostException>(() => s.Record(CrashChecker.BatchId, new FeatureResult("f0", FeatureStatus.Failed, "late") { ClaimToken = token }, None)));
+                c.Step("bob's claims released", s => s.Release(CrashChecker.BatchId, bob, null, None));
+            }));
+
             yield return ("replace and remove", dropped => Run(dropped, null, 64 * 1024, c =>
             {
                 c.Step("create", s => s.Create(Definition(3), false, None));
@@ -172,7 +189,7 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
         {
             string snapshot = CrashChecker.BatchId + ".json";
             if (!image.Files.TryGetValue(snapshot, out var bytes) || bytes.SequenceEqual(start.Files[snapshot])) return null;
-            if (!Encoding.UTF8.GetString(bytes).Contains("\"schemaVersion\": \"" + StateCmdlets.Core.Versioning.BatchSchema.Current + "\"")) return null;
+            if (!Encoding.UTF8.GetString(bytes).Contains("\"schemaVersion\": \"" + StateCmdlets.Core.Batches.FileStore.Schema.BatchSchema.Current + "\"")) return null;
             if (!image.Files.TryGetValue(snapshot + ".v1.0.0.bak", out var backup)) return "the file was migrated but its backup is missing.";
             return backup.SequenceEqual(start.Files[snapshot]) ? null : "the backup of the migrated file is not the original.";
         }
@@ -189,7 +206,7 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
         private static DiskImage DamagedSnapshotWithBackup()
         {
             var disk = new SimulatedDisk(Version1File());
-            var store = new BatchStore(SimulatedDisk.Folder, new BatchStoreOptions { FileSystem = disk });
+            var store = new FileBatchStore(SimulatedDisk.Folder, new FileStoreOptions { FileSystem = disk });
             store.Record(CrashChecker.BatchId, Result("srv-004", FeatureStatus.Completed), None);
             store.Record(CrashChecker.BatchId, Result("日本 ünïcødé", FeatureStatus.Failed, "again"), None);
             var image = disk.Current();
@@ -200,7 +217,7 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
         private static DiskImage TornTail()
         {
             var disk = new SimulatedDisk();
-            var store = new BatchStore(SimulatedDisk.Folder, new BatchStoreOptions { FileSystem = disk });
+            var store = new FileBatchStore(SimulatedDisk.Folder, new FileStoreOptions { FileSystem = disk });
             store.Create(Definition(4), false, None);
             store.Record(CrashChecker.BatchId, Result("f0", FeatureStatus.Completed), None);
             store.Record(CrashChecker.BatchId, Result("f1", FeatureStatus.Failed, "e"), None);

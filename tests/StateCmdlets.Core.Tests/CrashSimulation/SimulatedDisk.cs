@@ -96,6 +96,9 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
 
         public long FileLength(string path) => Find(path).Data.Length;
 
+        public FileStamp? Stamp(string path) =>
+            _names.TryGetValue(NameOf(path), out var node) ? new FileStamp(node.Data.Length, node.Id * 1000000L + node.Writes) : (FileStamp?)null;
+
         public IWritableFile CreateNew(string path)
         {
             string name = NameOf(path);
@@ -303,7 +306,20 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
 
             internal int Id { get; }
 
-            internal byte[] Data { get; set; } = Array.Empty<byte>();
+            private byte[] _data = Array.Empty<byte>();
+
+            internal byte[] Data
+            {
+                get => _data;
+                set
+                {
+                    _data = value;
+                    Writes++;
+                }
+            }
+
+            /// <summary>Counts every change of the content: the simulated last write time.</summary>
+            internal long Writes { get; private set; }
 
             internal byte[] Durable { get; set; } = Array.Empty<byte>();
 

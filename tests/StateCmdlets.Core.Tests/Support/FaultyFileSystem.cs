@@ -44,6 +44,8 @@ namespace StateCmdlets.Core.Tests.Support
 
         public long FileLength(string path) => _inner.FileLength(path);
 
+        public FileStamp? Stamp(string path) => _inner.Stamp(path);
+
         public ILockHandle AcquireLock(string path, TimeSpan timeout, System.Threading.CancellationToken cancellationToken) =>
             _inner.AcquireLock(path, timeout, cancellationToken);
 

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text.Json;
 using StateCmdlets.Core.Json;
+using StateCmdlets.Core.Storage;
 
 namespace StateCmdlets.Core.Batches.Import
 {
@@ -17,6 +18,30 @@ namespace StateCmdlets.Core.Batches.Import
         // Origin fields fully carried by our model; every other field is kept in Extensions.
         private static readonly HashSet<string> OriginMapped = new HashSet<string>(StringComparer.Ordinal)
         { "batch_id", "features", "completed_features", "created_at", "updated_at" };
+
+        /// <summary>Reads another tool's batch file from the disk (never changing it).</summary>
+        public static IReadOnlyList<ImportedBatch> ReadFile(string sourcePath) => ReadFile(PhysicalFileSystem.Instance, sourcePath, DateTime.UtcNow);
+
+        /// <summary>Reads another tool's batch file (never changing it).</summary>
+        public static IReadOnlyList<ImportedBatch> ReadFile(IFileSystem fileSystem, string sourcePath, DateTime utcNow)
+        {
+            byte[] bytes;
+            if (fileSystem.DirectoryExists(sourcePath))
+                throw new InvalidBatchDefinitionException(StateErrorIds.UnknownBatchFormat, $"'{sourcePath}' is a folder: give the batch state file itself.");
+            try
+            {
+                bytes = fileSystem.ReadAllBytes(sourcePath);
+            }
+            catch (Exception e) when (e is System.IO.FileNotFoundException || e is System.IO.DirectoryNotFoundException)
+            {
+                throw new StateFileNotFoundException(sourcePath);
+            }
+            catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException)
+            {
+                throw new StateIOException(sourcePath, "read", e);
+            }
+            return Read(bytes, sourcePath, utcNow);
+        }
 
         /// <summary>
         /// Every batch in the file: one, or several when the file holds an array of exported batches
@@ -57,7 +82,7 @@ namespace StateCmdlets.Core.Batches.Import
                 throw new StateFileCorruptException(path, null, "the top level is not a JSON object, so it is not a batch.");
             if (root.TryGetProperty("batch_id", out _)) return ReadOrigin(root, path, utcNow);
             if (root.TryGetProperty("BatchId", out _) && root.TryGetProperty("Features", out _)) return ReadExport(root, path, utcNow);
-            throw new InvalidBatchDefinitionException("UnknownBatchFormat",
+            throw new InvalidBatchDefinitionException(StateErrorIds.UnknownBatchFormat,
                 $"'{path}' is neither an autonomous-dev batch state (batch_id, features, ...) nor an exported BatchState (BatchId, Features, ...).");
         }
 

@@ -53,5 +53,20 @@ namespace StateCmdlets.Core.Batches.Import
 
         /// <summary>The source's fields that have no place in our model, verbatim.</summary>
         internal JsonElement? Extensions { get; set; }
+
+        /// <summary>The batch this import becomes, checked as a new batch is (names, settings, dependencies).</summary>
+        internal Batch ToBatch(DateTime utcNow, Versioning.SchemaVersion schemaVersion)
+        {
+            foreach (var feature in Features) Batch.CheckName("feature name", feature.Name);
+            Batch.CheckName("batch name", Name, StateErrorIds.InvalidBatchName);
+            Settings.Validate();
+            var batch = new Batch(BatchId, Name, CreatedAt ?? utcNow, UpdatedAt ?? CreatedAt ?? utcNow, Settings, schemaVersion, Features)
+            {
+                Extensions = Extensions,
+            };
+            batch.Restore(ContextTokens, ContextClears, ConsecutiveFailures, CheckpointCount, LastCheckpointAt);
+            batch.SetDependencies(Dependencies);
+            return batch;
+        }
     }
 }

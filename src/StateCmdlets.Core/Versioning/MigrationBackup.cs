@@ -1,10 +1,9 @@
 using System;
-using System.Globalization;
 using System.IO;
 using System.Linq;
-using StateCmdlets.Core.Versioning;
+using StateCmdlets.Core.Storage;
 
-namespace StateCmdlets.Core.Storage
+namespace StateCmdlets.Core.Versioning
 {
     /// <summary>
     /// The original of a migrated file F, kept next to it: F.v&lt;old&gt;.bak, or
@@ -13,17 +12,9 @@ namespace StateCmdlets.Core.Storage
     /// </summary>
     public static class MigrationBackup
     {
-        /// <summary>UTC time in names of backups and of copies set aside: 20260102T030405006Z.</summary>
-        public const string TimeFormat = "yyyyMMdd'T'HHmmssfff'Z'";
+        public static string PathFor(string file, SchemaVersion version) => AuxiliaryFiles.MigrationBackupOf(file, version.ToString());
 
-        /// <summary>Length of a name's <see cref="TimeFormat"/> part.</summary>
-        public const int TimeLength = 19;
-
-        public static string PathFor(string file, SchemaVersion version) => file + ".v" + version + ".bak";
-
-        public static string PathFor(string file, SchemaVersion version, DateTime utc) => file + ".v" + version + "." + Stamp(utc) + ".bak";
-
-        public static string Stamp(DateTime utc) => utc.ToString(TimeFormat, CultureInfo.InvariantCulture);
+        public static string PathFor(string file, SchemaVersion version, DateTime utc) => AuxiliaryFiles.MigrationBackupOf(file, version.ToString(), utc);
 
         /// <summary>
         /// Where this original goes: the plain name when it is free or already holds exactly these
@@ -45,18 +36,9 @@ namespace StateCmdlets.Core.Storage
         /// <summary>The version a backup of the file named <paramref name="ofName"/> was taken from, or null when <paramref name="fileName"/> is not one.</summary>
         public static SchemaVersion? VersionOf(string fileName, string ofName)
         {
-            string prefix = ofName + ".v";
-            if (!fileName.StartsWith(prefix, StringComparison.Ordinal) || !fileName.EndsWith(".bak", StringComparison.Ordinal) || fileName.Length <= prefix.Length + 4) return null;
-            string middle = fileName.Substring(prefix.Length, fileName.Length - prefix.Length - 4);
-            int stamp = middle.Length - TimeLength - 1;
-            if (stamp > 0 && middle[stamp] == '.' && IsStamp(middle.Substring(stamp + 1))) middle = middle.Substring(0, stamp);
-            return SchemaVersion.TryParse(middle, out var version) ? version : (SchemaVersion?)null;
+            string? text = AuxiliaryFiles.MigrationBackupVersionText(fileName, ofName);
+            return text != null && SchemaVersion.TryParse(text, out var version) ? version : (SchemaVersion?)null;
         }
-
-        /// <summary>True for text in <see cref="TimeFormat"/>.</summary>
-        public static bool IsStamp(string text) =>
-            text.Length == TimeLength && text[8] == 'T' && text[TimeLength - 1] == 'Z'
-            && text.Where((c, i) => i != 8 && i != TimeLength - 1).All(c => c >= '0' && c <= '9');
 
         private static bool HoldsExactly(IFileSystem fileSystem, string path, byte[] bytes)
         {

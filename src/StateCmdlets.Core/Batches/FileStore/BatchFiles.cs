@@ -1,9 +1,9 @@
 using System;
 using System.IO;
-using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Storage;
 using StateCmdlets.Core.Versioning;
 
-namespace StateCmdlets.Core.Storage
+namespace StateCmdlets.Core.Batches.FileStore
 {
     /// <summary>The files of one batch B in a state directory: B.json, B.journal, B.lock, backups.</summary>
     public sealed class BatchFiles
@@ -22,7 +22,7 @@ namespace StateCmdlets.Core.Storage
             SnapshotName = batchId + SnapshotExtension;
             Snapshot = System.IO.Path.Combine(stateDirectory, SnapshotName);
             Journal = System.IO.Path.Combine(stateDirectory, batchId + JournalExtension);
-            Lock = System.IO.Path.Combine(stateDirectory, batchId + ".lock");
+            Lock = System.IO.Path.Combine(stateDirectory, batchId + AuxiliaryFiles.LockSuffix);
         }
 
         public string Directory { get; }
@@ -37,20 +37,16 @@ namespace StateCmdlets.Core.Storage
 
         public string Lock { get; }
 
+        public string BackupName => SnapshotName + BackupExtension;
+
         /// <summary>
         /// A second copy of the newest snapshot, written at every fold: with the journal of the same
         /// generation it holds every result, so Repair-BatchState can rebuild a damaged B.json whole.
         /// </summary>
-        public string LatestBackup => Snapshot + BackupExtension;
+        public string LatestBackup => AuxiliaryFiles.LatestBackupOf(Snapshot);
 
         /// <summary>Where the original of a file migrated from <paramref name="version"/> is kept.</summary>
         public string Backup(SchemaVersion version) => MigrationBackup.PathFor(Snapshot, version);
-
-        /// <summary>Where an unreadable snapshot is moved aside (never deleted).</summary>
-        public string CorruptCopy(DateTime utcNow) => CorruptCopyOf(Snapshot, utcNow);
-
-        /// <summary>Where a damaged file of this batch (snapshot or journal) is moved aside.</summary>
-        public static string CorruptCopyOf(string path, DateTime utcNow) => path + ".corrupt-" + MigrationBackup.Stamp(utcNow);
 
         /// <summary>
         /// Temporary files of an atomic write to one of this batch's files: "." + the file's name +
@@ -59,10 +55,8 @@ namespace StateCmdlets.Core.Storage
         /// </summary>
         public bool IsTempFile(string fileName)
         {
-            if (!fileName.StartsWith(".", StringComparison.Ordinal) || !fileName.EndsWith(".tmp", StringComparison.Ordinal)) return false;
-            string inner = fileName.Substring(1, fileName.Length - 5);
-            int dot = inner.LastIndexOf('.');
-            return dot > 0 && OwnsFinalFile(inner.Substring(0, dot));
+            string? target = AuxiliaryFiles.TempTarget(fileName);
+            return target != null && OwnsFinalFile(target);
         }
 
         /// <summary>True for every file name this batch owns other than its lock file.</summary>
@@ -79,14 +73,9 @@ namespace StateCmdlets.Core.Storage
             || fileName == Id + JournalExtension
             || fileName == SnapshotName + BackupExtension
             || IsMigrationBackup(fileName)
-            || IsCorruptCopy(fileName, SnapshotName)
-            || IsCorruptCopy(fileName, SnapshotName + BackupExtension)
-            || IsCorruptCopy(fileName, Id + JournalExtension);
-
-        /// <summary>&lt;of&gt;.corrupt-&lt;yyyyMMddTHHmmssfffZ&gt;, as <see cref="CorruptCopyOf"/> names it.</summary>
-        private static bool IsCorruptCopy(string fileName, string of) =>
-            fileName.StartsWith(of + ".corrupt-", StringComparison.Ordinal)
-            && MigrationBackup.IsStamp(fileName.Substring(of.Length + ".corrupt-".Length));
+            || AuxiliaryFiles.IsCorruptCopyOf(fileName, SnapshotName)
+            || AuxiliaryFiles.IsCorruptCopyOf(fileName, BackupName)
+            || AuxiliaryFiles.IsCorruptCopyOf(fileName, Id + JournalExtension);
 
         /// <summary>The batch id of a snapshot, journal or backup file name (B.json, B.journal, B.json.bak), or null.</summary>
         public static string? IdFromMainFileName(string fileName)
@@ -111,7 +100,7 @@ namespace StateCmdlets.Core.Storage
         {
             string full = System.IO.Path.GetFullPath(path);
             string name = System.IO.Path.GetFileName(full);
-            string id = IdFromSnapshotName(name) ?? throw new InvalidBatchDefinitionException("NotABatchFile",
+            string id = IdFromSnapshotName(name) ?? throw new InvalidBatchDefinitionException(StateErrorIds.NotABatchFile,
                 $"'{full}' is not a batch snapshot: batch files are named <batch id>.json (the journal, lock and backups go with them).");
             return new BatchFiles(System.IO.Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no folder."), id);
         }

@@ -1,7 +1,7 @@
 using StateCmdlets.Core.Json;
 using StateCmdlets.Core.Versioning;
 
-namespace StateCmdlets.Core.Batches
+namespace StateCmdlets.Core.Batches.FileStore
 {
     /// <summary>
     /// A batch as a writer holds it in memory between updates, with where it stands on disk, so the
@@ -26,11 +26,20 @@ namespace StateCmdlets.Core.Batches
 
         internal long SnapshotLength { get; set; }
 
+        /// <summary>
+        /// The snapshot file as this session last read or wrote it: a change nobody of ours made
+        /// (an edit by hand, a restore, damage) shows as another stamp, and the session is reloaded.
+        /// </summary>
+        internal Storage.FileStamp? SnapshotStamp { get; set; }
+
         /// <summary>Sequence number of the last record folded into <see cref="Batch"/>.</summary>
         internal long LastSequence { get; set; }
 
         /// <summary>Header bytes of the journal that goes with the snapshot; null when it is missing or stale.</summary>
         internal byte[]? JournalHeader { get; set; }
+
+        /// <summary>The format of the journal on disk (its header's).</summary>
+        internal int JournalFormat { get; set; } = JournalCodec.Format;
 
         /// <summary>Bytes of the journal up to the end of the last whole record.</summary>
         internal long JournalLength { get; set; }
@@ -55,6 +64,15 @@ namespace StateCmdlets.Core.Batches
 
         /// <summary>The journal on disk was of another generation when this session was read.</summary>
         internal bool StaleJournalSeen { get; set; }
+
+        /// <summary>Records staged in memory, not written yet (see <see cref="JournalWriter.Stage"/>).</summary>
+        internal System.IO.MemoryStream? Staged { get; set; }
+
+        /// <summary>Where in the journal the staged records go.</summary>
+        internal long StagedFrom { get; set; }
+
+        /// <summary>A change asked for a fold once its records are written (the batch has nothing left to do).</summary>
+        internal bool FoldRequested { get; set; }
 
         /// <summary>The journal, opened under the lock for this change only (catching up, then writing).</summary>
         internal Storage.IWritableFile? OpenJournal { get; set; }

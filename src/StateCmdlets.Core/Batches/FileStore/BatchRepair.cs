@@ -3,21 +3,26 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Threading;
-using StateCmdlets.Core.Json;
 using StateCmdlets.Core.Storage;
 using StateCmdlets.Core.Versioning;
+using static StateCmdlets.Core.Batches.FileStore.FileOperation;
 
-namespace StateCmdlets.Core.Batches
+namespace StateCmdlets.Core.Batches.FileStore
 {
     /// <summary>Test-BatchState and Repair-BatchState: finding what is wrong with a batch's files, and mending it.</summary>
-    public sealed partial class BatchStore
+    internal sealed class BatchRepair
     {
+
+        private readonly FileStoreParts _parts;
+
+        internal BatchRepair(FileStoreParts parts) => _parts = parts;
+
         /// <summary>Everything wrong with a batch's files. Changes nothing, takes no lock.</summary>
-        public IReadOnlyList<StateProblem> Inspect(string batchId)
+        internal IReadOnlyList<StateProblem> Inspect(BatchFiles files)
         {
-            var files = Files(batchId);
+            string batchId = files.Id;
             var problems = new List<StateProblem>();
-            var names = _fs.DirectoryExists(files.Directory) ? _fs.ListFiles(files.Directory, "*") : Array.Empty<string>();
+            var names = _parts.Fs.DirectoryExists(files.Directory) ? _parts.Fs.ListFiles(files.Directory, "*") : Array.Empty<string>();
             if (!names.Contains(files.SnapshotName))
             {
                 if (!names.Any(files.OwnsDataFile)) throw new BatchNotFoundException(batchId, files.Snapshot);
@@ -27,7 +32,7 @@ namespace StateCmdlets.Core.Batches
             {
                 try
                 {
-                    var session = ReadOnce(files);
+                    var session = _parts.Reader.ReadOnce(files);
                     if (session.TornAt.HasValue)
                         problems.Add(new StateProblem(batchId, StateProblemKind.TornJournalWrite, files.Journal, session.TornAt,
                             "the journal ends in a write a crash interrupted; the next result recorded clears it."));
@@ -35,7 +40,7 @@ namespace StateCmdlets.Core.Batches
                 catch (StateFileCorruptException e)
                 {
                     var kind = e.Path == files.Journal ? StateProblemKind.JournalDamage
-                        : e.Problem.StartsWith("it is not valid JSON", StringComparison.Ordinal) || e.Problem.StartsWith("the file is empty", StringComparison.Ordinal) ? StateProblemKind.ParseError
+                        : e.Kind == CorruptionKind.Unparsable ? StateProblemKind.ParseError
                         : StateProblemKind.SchemaViolation;
                     problems.Add(new StateProblem(batchId, kind, e.Path ?? files.Snapshot, e.Offset, e.Problem));
                 }
@@ -48,7 +53,7 @@ namespace StateCmdlets.Core.Batches
             {
                 try
                 {
-                    BatchDocument.Deserialize(Guard(files.LatestBackup, "read", () => _fs.ReadAllBytes(files.LatestBackup)), files.LatestBackup, files.Id, Options.Migrator, out _, out _);
+                    BatchDocument.Deserialize(Guard(files.LatestBackup, "read", () => _parts.Fs.ReadAllBytes(files.LatestBackup)), files.LatestBackup, files.Id, _parts.Options.Migrator, out _, out _);
                 }
                 catch (StateFileCorruptException e)
                 {
@@ -76,21 +81,21 @@ namespace StateCmdlets.Core.Batches
         /// its readable records kept; temporary files of interrupted writes are removed. The report
         /// says what was recovered and what could not be.
         /// </summary>
-        public RepairReport Repair(string batchId, CancellationToken cancellationToken)
+        internal RepairReport Repair(BatchFiles files, CancellationToken cancellationToken)
         {
-            var files = Files(batchId);
+            string batchId = files.Id;
             var report = new RepairReport(batchId, files.Snapshot);
-            report.Problems.AddRange(Inspect(batchId));
-            bool lockExisted = _fs.FileExists(files.Lock);
-            using (TakeLock(files, cancellationToken))
+            report.Problems.AddRange(Inspect(files));
+            bool lockExisted = _parts.Fs.FileExists(files.Lock);
+            using (_parts.Units.Lock(files, cancellationToken))
             {
-                Forget(files);
+                _parts.Units.Forget(files);
                 if (!lockExisted) report.Actions.Add($"Created the lock file '{files.Lock}'.");
                 // Under the lock no write is under way, so every temporary file of the batch is left over from a crash.
-                foreach (string name in _fs.ListFiles(files.Directory, "*").Where(files.IsTempFile))
+                foreach (string name in _parts.Fs.ListFiles(files.Directory, "*").Where(files.IsTempFile))
                 {
                     string path = Path.Combine(files.Directory, name);
-                    Guard(path, "delete", () => _fs.Delete(path));
+                    Guard(path, "delete", () => _parts.Fs.Delete(path));
                     report.Actions.Add($"Removed the temporary file '{path}' of an interrupted write.");
                 }
 
@@ -108,31 +113,31 @@ namespace StateCmdlets.Core.Batches
                     SalvageJournal(files, report);
                 else if (kinds.Contains(StateProblemKind.TornJournalWrite))
                 {
-                    WithSession(files, session => Compact(files, session));
+                    _parts.Units.WithSession(files, session => { _parts.Snapshots.Fold(files, session); return true; });
                     report.Actions.Add("Folded the journal into a fresh snapshot, clearing a write a crash had interrupted.");
                     report.Recovered = true;
                 }
                 else if (kinds.Contains(StateProblemKind.DamagedBackup))
                 {
-                    WithSession(files, session => Compact(files, session));
+                    _parts.Units.WithSession(files, session => { _parts.Snapshots.Fold(files, session); return true; });
                     report.Actions.Add($"Wrote a fresh backup '{files.LatestBackup}' (and snapshot) from the batch as it reads.");
                     report.Recovered = true;
                 }
                 else report.Recovered = true;
             }
-            Trace($"Repaired batch '{batchId}': {report.Actions.Count} action(s), recovered: {report.Recovered}.");
+            _parts.Options.Trace?.Invoke($"Repaired batch '{batchId}': {report.Actions.Count} action(s), recovered: {report.Recovered}.");
             return report;
         }
 
         /// <summary>Readable snapshot, damaged journal: keep every record that can be read, move the journal aside.</summary>
         private void SalvageJournal(BatchFiles files, RepairReport report)
         {
-            byte[] journal = Guard(files.Journal, "read", () => _fs.ReadAllBytes(files.Journal));
-            var session = ReadSnapshotOnly(files);
+            byte[] journal = Guard(files.Journal, "read", () => _parts.Fs.ReadAllBytes(files.Journal));
+            var session = _parts.Reader.ReadSnapshotOnly(files);
             var salvage = JournalCodec.Salvage(journal, files.Journal);
             int applied = ApplyBestEffort(files, session, UsableRecords(files, salvage, report), report);
             MoveAside(files.Journal, report);
-            Compact(files, session);
+            _parts.Snapshots.Fold(files, session);
             report.Actions.Add($"Rebuilt the snapshot from '{files.Snapshot}' and {applied} readable journal record(s).");
             report.Recovered = true;
         }
@@ -165,7 +170,7 @@ namespace StateCmdlets.Core.Batches
             BatchSession? rebuilt = null;
             string? used = null;
             // The copy of the last fold first (it goes with the current journal), then migration backups, newest first.
-            var names = _fs.ListFiles(files.Directory, "*");
+            var names = _parts.Fs.ListFiles(files.Directory, "*");
             var backups = names.Where(n => n == Path.GetFileName(files.LatestBackup))
                 .Concat(names
                     .Where(files.IsMigrationBackup)
@@ -178,8 +183,8 @@ namespace StateCmdlets.Core.Batches
                 string path = Path.Combine(files.Directory, name);
                 try
                 {
-                    byte[] bytes = _fs.ReadAllBytes(path);
-                    var batch = BatchDocument.Deserialize(bytes, path, files.Id, Options.Migrator, out var version, out var mark);
+                    byte[] bytes = _parts.Fs.ReadAllBytes(path);
+                    var batch = BatchDocument.Deserialize(bytes, path, files.Id, _parts.Options.Migrator, out var version, out var mark);
                     rebuilt = new BatchSession(batch, mark, bytes.Length, version, null);
                     used = path;
                     break;
@@ -195,9 +200,9 @@ namespace StateCmdlets.Core.Batches
                 return;
             }
 
-            if (_fs.FileExists(files.Journal))
+            if (_parts.Fs.FileExists(files.Journal))
             {
-                var salvage = JournalCodec.Salvage(Guard(files.Journal, "read", () => _fs.ReadAllBytes(files.Journal)), files.Journal);
+                var salvage = JournalCodec.Salvage(Guard(files.Journal, "read", () => _parts.Fs.ReadAllBytes(files.Journal)), files.Journal);
                 var records = UsableRecords(files, salvage, report);
                 string? generation = salvage.HeaderRead && salvage.BatchId == files.Id ? salvage.Generation : null;
                 // The journal of the backup's own generation continues it exactly; a later one is applied as it reads.
@@ -209,20 +214,13 @@ namespace StateCmdlets.Core.Batches
                 report.Actions.Add($"Applied {applied} journal record(s) to the backup.");
                 MoveAside(files.Journal, report);
             }
-            if (_fs.FileExists(files.Snapshot)) MoveAside(files.Snapshot, report);
+            if (_parts.Fs.FileExists(files.Snapshot)) MoveAside(files.Snapshot, report);
             rebuilt.LastSequence = 0;
             rebuilt.Mark = default;
-            Compact(files, rebuilt);
+            _parts.Snapshots.Fold(files, rebuilt);
             report.Actions.Add($"Rebuilt '{files.Snapshot}' from the backup '{used}'.");
             if (!complete) report.Lost.Add("Results recorded between the backup and the damage that the journal no longer held are lost.");
             report.Recovered = true;
-        }
-
-        private BatchSession ReadSnapshotOnly(BatchFiles files)
-        {
-            byte[] bytes = Guard(files.Snapshot, "read", () => _fs.ReadAllBytes(files.Snapshot));
-            var batch = BatchDocument.Deserialize(bytes, files.Snapshot, files.Id, Options.Migrator, out var version, out var mark);
-            return new BatchSession(batch, mark, bytes.Length, version, version < Options.Migrator.Current ? bytes : null);
         }
 
         /// <summary>Applies records in order, skipping those already in the base and those that do not fit it.</summary>
@@ -234,8 +232,7 @@ namespace StateCmdlets.Core.Batches
                 if (record.Sequence <= session.Mark.Sequence && session.Mark.Generation != null) continue;
                 try
                 {
-                    if (record.Operation == JournalOperation.Result) session.Batch.Apply(record.Result!, record.At, files.Snapshot);
-                    else Apply(session.Batch, record.Operation, record.At);
+                    record.ApplyTo(session.Batch, files.Snapshot);
                     session.LastSequence = Math.Max(session.LastSequence, record.Sequence);
                     applied++;
                 }
@@ -250,7 +247,7 @@ namespace StateCmdlets.Core.Batches
         /// <summary>Keeps a damaged file as a durable copy; the rebuild then replaces the original atomically.</summary>
         private void MoveAside(string path, RepairReport report)
         {
-            string aside = CopyAside(path);
+            string aside = AsideCopy.Make(_parts.Fs, path, _parts.Options.UtcNow());
             report.Actions.Add($"Kept a copy of the damaged '{path}' as '{aside}' (never deleted).");
         }
     }

@@ -1,6 +1,6 @@
 using System.Collections.Generic;
 
-namespace StateCmdlets.Core.Json
+namespace StateCmdlets.Core.Batches.FileStore
 {
     /// <summary>What a damaged journal still holds, for Repair-BatchState.</summary>
     internal sealed class JournalSalvage

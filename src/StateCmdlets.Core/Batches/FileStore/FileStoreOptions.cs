@@ -1,11 +1,12 @@
 using System;
 using StateCmdlets.Core.Storage;
+using StateCmdlets.Core.Batches.FileStore.Schema;
 using StateCmdlets.Core.Versioning;
 
-namespace StateCmdlets.Core.Batches
+namespace StateCmdlets.Core.Batches.FileStore
 {
-    /// <summary>How a <see cref="BatchStore"/> reaches the disk and the clock; defaults suit real use.</summary>
-    public sealed class BatchStoreOptions
+    /// <summary>How a <see cref="FileBatchStore"/> reaches the disk and the clock; defaults suit real use.</summary>
+    public sealed class FileStoreOptions
     {
         public static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromSeconds(30);
 
@@ -21,7 +22,7 @@ namespace StateCmdlets.Core.Batches
         /// The journal is folded into a new snapshot once its records outgrow both the snapshot and
         /// this many bytes (amortised O(1) per update), and when the batch has nothing left to do.
         /// </summary>
-        public long CompactionMinimumBytes { get; set; } = 64 * 1024;
+        public long FoldMinimumBytes { get; set; } = 64 * 1024;
 
         /// <summary>Receives one line per lock taken and file written (the cmdlets' -Verbose).</summary>
         public Action<string>? Trace { get; set; }

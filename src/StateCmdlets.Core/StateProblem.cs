@@ -1,4 +1,4 @@
-namespace StateCmdlets.Core.Batches
+namespace StateCmdlets.Core
 {
     /// <summary>One thing wrong with a batch's files, as Test-BatchState reports it.</summary>
     public sealed class StateProblem

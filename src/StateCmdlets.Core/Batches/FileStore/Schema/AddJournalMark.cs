@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 
-namespace StateCmdlets.Core.Versioning.Steps
+using StateCmdlets.Core.Versioning;
+
+namespace StateCmdlets.Core.Batches.FileStore.Schema
 {
     /// <summary>
     /// 1.0.0 -> 1.1.0: snapshots gain the journal mark (journalGeneration, journalSequence).

@@ -3,10 +3,11 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Batches.FileStore.Schema;
+using StateCmdlets.Core.Json;
 using StateCmdlets.Core.Storage;
 
-namespace StateCmdlets.Core.Json
+namespace StateCmdlets.Core.Batches.FileStore
 {
     /// <summary>
     /// The journal file B.journal: a header line, then one result per line, then zero bytes up to
@@ -18,10 +19,18 @@ namespace StateCmdlets.Core.Json
     /// </summary>
     internal static class JournalCodec
     {
-        internal const int Format = 1;
+        /// <summary>2: claims, renewals and releases, fencing tokens on results, blockedBy. 1: results and batch-wide changes only.</summary>
+        internal const int Format = 2;
+
+        /// <summary>Format 1 said only in a skip's reason that a dependency had blocked it.</summary>
+        internal const int FormatWithoutBlockedBy = 1;
+
         private const string ResultOp = "result";
         private const string ResetBreakerOp = "resetBreaker";
         private const string ResetContextOp = "resetContext";
+        private const string ClaimOp = "claim";
+        private const string RenewOp = "renew";
+        private const string ReleaseOp = "release";
         private static readonly byte[] CrcMarker = Encoding.ASCII.GetBytes(",\"crc\":\"");
         private const int CrcTailLength = 8 + 8 + 2; // ,"crc":" + 8 hex + "}
 
@@ -45,6 +54,8 @@ namespace StateCmdlets.Core.Json
             if (result.Permanent) w.WriteBoolean("permanent", true);
             if (result.RetryAt.HasValue) w.WriteString("retryAt", JsonText.FormatDate(result.RetryAt.Value));
             if (result.ContextTokens != 0) w.WriteNumber("tokens", result.ContextTokens);
+            if (result.BlockedBy != null) w.WriteString("blockedBy", result.BlockedBy);
+            if (result.ClaimToken.HasValue) w.WriteNumber("token", result.ClaimToken.Value);
             if (result.Data.HasValue)
             {
                 w.WritePropertyName("data");
@@ -63,6 +74,73 @@ namespace StateCmdlets.Core.Json
             w.WriteString("at", JsonText.FormatDate(at));
             w.WriteEndObject();
         }));
+
+        /// <summary>Features claimed by a worker until a lease expiry, each with its fencing token.</summary>
+        internal static byte[] EncodeClaim(long sequence, WorkerIdentity worker, IReadOnlyList<ClaimItem> items, DateTime at, DateTime until) => Seal(JsonText.WriteCompact(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("seq", sequence);
+            w.WriteString("op", ClaimOp);
+            WriteWorker(w, worker);
+            w.WriteString("until", JsonText.FormatDate(until));
+            w.WriteStartArray("items");
+            foreach (var item in items)
+            {
+                w.WriteStartObject();
+                w.WriteString("feature", item.Feature);
+                w.WriteNumber("token", item.Token);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteString("at", JsonText.FormatDate(at));
+            w.WriteEndObject();
+        }));
+
+        /// <summary>A heartbeat: every claim of the worker that holds at <paramref name="at"/> holds until <paramref name="until"/>.</summary>
+        internal static byte[] EncodeRenewal(long sequence, WorkerIdentity worker, DateTime at, DateTime until) => Seal(JsonText.WriteCompact(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("seq", sequence);
+            w.WriteString("op", RenewOp);
+            WriteWorker(w, worker);
+            w.WriteString("until", JsonText.FormatDate(until));
+            w.WriteString("at", JsonText.FormatDate(at));
+            w.WriteEndObject();
+        }));
+
+        /// <summary>The worker's claims on these features end without a result.</summary>
+        internal static byte[] EncodeRelease(long sequence, WorkerIdentity worker, IReadOnlyList<string> features, DateTime at) => Seal(JsonText.WriteCompact(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("seq", sequence);
+            w.WriteString("op", ReleaseOp);
+            WriteWorker(w, worker);
+            w.WriteStartArray("features");
+            foreach (string feature in features) w.WriteStringValue(feature);
+            w.WriteEndArray();
+            w.WriteString("at", JsonText.FormatDate(at));
+            w.WriteEndObject();
+        }));
+
+        /// <summary>A worker as snapshot and journal write it: {"host":..,"pid":..,"session":..}.</summary>
+        internal static void WriteWorker(Utf8JsonWriter w, WorkerIdentity worker, string name = "worker")
+        {
+            w.WriteStartObject(name);
+            w.WriteString("host", worker.Host);
+            w.WriteNumber("pid", worker.ProcessId);
+            w.WriteString("session", worker.Session);
+            w.WriteEndObject();
+        }
+
+        /// <summary>A worker written by <see cref="WriteWorker"/>, or null when the element is not one.</summary>
+        internal static WorkerIdentity? ReadWorker(JsonElement element)
+        {
+            if (element.ValueKind != JsonValueKind.Object) return null;
+            string? host = element.TryGetProperty("host", out var h) && h.ValueKind == JsonValueKind.String ? h.GetString() : null;
+            string? session = element.TryGetProperty("session", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+            if (host == null || session == null || !element.TryGetProperty("pid", out var p) || !p.TryGetInt32(out int pid)) return null;
+            return new WorkerIdentity(host, pid, session);
+        }
 
         /// <summary>
         /// Reads a whole journal. Records are read only when its generation is <paramref name="expectedGeneration"/>.
@@ -85,6 +163,7 @@ namespace StateCmdlets.Core.Json
                     throw new StateFileCorruptException(path, 0, "the first line is not a journal header.");
                 if (format.GetInt32() > Format)
                     throw new StateVersionTooNewException(path, $"journal format {format.GetInt32()}", $"journal format {Format}");
+                contents.Format = format.GetInt32();
                 string? id = root.TryGetProperty("batchId", out var b) && b.ValueKind == JsonValueKind.String ? b.GetString() : null;
                 if (id != batchId) throw new StateFileCorruptException(path, 0, $"the journal belongs to batch '{id}', not '{batchId}'.");
                 contents.Generation = root.TryGetProperty("generation", out var g) && g.ValueKind == JsonValueKind.String ? g.GetString() : null;
@@ -99,9 +178,9 @@ namespace StateCmdlets.Core.Json
         }
 
         /// <summary>Decodes records appended after <paramref name="baseOffset"/> (the tail a cached writer has not seen).</summary>
-        internal static JournalContents DecodeTail(byte[] tail, long baseOffset, string path)
+        internal static JournalContents DecodeTail(byte[] tail, long baseOffset, string path, int format)
         {
-            var contents = new JournalContents { ValidLength = baseOffset, DirtyEnd = baseOffset, Capacity = baseOffset + tail.Length };
+            var contents = new JournalContents { ValidLength = baseOffset, DirtyEnd = baseOffset, Capacity = baseOffset + tail.Length, Format = format };
             DecodeRecords(tail, Split(tail, 0), 0, baseOffset, path, contents);
             return contents;
         }
@@ -121,7 +200,7 @@ namespace StateCmdlets.Core.Json
                     throw new StateFileCorruptException(path, baseOffset + lines[firstBad].Start,
                         "a journal record is damaged (checksum mismatch) but later records are intact; it is not a torn final write.");
                 using var document = Parse(bytes, line, path, baseOffset);
-                contents.Records.Add(ReadRecord(document.RootElement, path, baseOffset + line.Start));
+                contents.Records.Add(ReadRecord(document.RootElement, path, baseOffset + line.Start, contents.Format));
                 contents.ValidLength = baseOffset + line.End;
             }
             // After the last record: zeros (room allocated ahead), or the leftovers of a torn write.
@@ -131,7 +210,7 @@ namespace StateCmdlets.Core.Json
             if (contents.DirtyEnd > contents.ValidLength) contents.TornAt = contents.ValidLength;
         }
 
-        private static JournalRecord ReadRecord(JsonElement root, string path, long offset)
+        private static JournalRecord ReadRecord(JsonElement root, string path, long offset, int format)
         {
             StateFileCorruptException Bad(string problem) => new StateFileCorruptException(path, offset, "journal record " + problem);
             if (!root.TryGetProperty("seq", out var seq) || !seq.TryGetInt64(out long sequence) || sequence < 1) throw Bad("has no valid seq.");
@@ -141,6 +220,39 @@ namespace StateCmdlets.Core.Json
             {
                 if (!JsonText.TryParseDate(atText0, out var when)) throw Bad("has no valid time.");
                 return new JournalRecord(sequence, op == ResetBreakerOp ? JournalOperation.ResetBreaker : JournalOperation.ResetContext, null, when, offset);
+            }
+            if (op == ClaimOp || op == RenewOp || op == ReleaseOp)
+            {
+                if (!JsonText.TryParseDate(atText0, out var when)) throw Bad("has no valid time.");
+                var worker = root.TryGetProperty("worker", out var wk) ? ReadWorker(wk) : null;
+                if (worker == null) throw Bad("has no valid worker.");
+                var record = new JournalRecord(sequence, op == ClaimOp ? JournalOperation.Claim : op == RenewOp ? JournalOperation.Renew : JournalOperation.Release, null, when, offset) { Worker = worker };
+                if (op != ReleaseOp)
+                {
+                    if (!root.TryGetProperty("until", out var u) || u.ValueKind != JsonValueKind.String || !JsonText.TryParseDate(u.GetString(), out var until)) throw Bad("has no valid lease expiry.");
+                    record.Until = until;
+                }
+                if (op == ClaimOp)
+                {
+                    if (!root.TryGetProperty("items", out var list) || list.ValueKind != JsonValueKind.Array) throw Bad("has no items.");
+                    var items = new List<ClaimItem>();
+                    foreach (var item in list.EnumerateArray())
+                    {
+                        string? name = item.ValueKind == JsonValueKind.Object && item.TryGetProperty("feature", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+                        if (name == null || !item.TryGetProperty("token", out var tk) || !tk.TryGetInt64(out long token) || token < 1) throw Bad("has an invalid item.");
+                        items.Add(new ClaimItem(name, token));
+                    }
+                    record.Items = items;
+                }
+                if (op == ReleaseOp)
+                {
+                    if (!root.TryGetProperty("features", out var list) || list.ValueKind != JsonValueKind.Array) throw Bad("has no features.");
+                    var names = new List<string>();
+                    foreach (var item in list.EnumerateArray())
+                        names.Add(item.ValueKind == JsonValueKind.String ? item.GetString()! : throw Bad("has an invalid feature."));
+                    record.Features = names;
+                }
+                return record;
             }
             if (op != ResultOp)
                 throw new StateVersionTooNewException(path, $"journal operation '{op}' (at byte {offset})", $"journal format {Format}");
@@ -162,6 +274,14 @@ namespace StateCmdlets.Core.Json
                 if (!JsonText.TryParseDate(r.GetString(), out var retryAt)) throw Bad("has an invalid retryAt.");
                 result.RetryAt = retryAt;
             }
+            if (root.TryGetProperty("token", out var claimToken))
+            {
+                if (!claimToken.TryGetInt64(out long token) || token < 1) throw Bad("has an invalid token.");
+                result.ClaimToken = token;
+            }
+            if (status == FeatureStatus.Skipped)
+                result.BlockedBy = root.TryGetProperty("blockedBy", out var blocked) && blocked.ValueKind == JsonValueKind.String ? blocked.GetString()
+                    : format == FormatWithoutBlockedBy ? LegacyBlocking.DependencyNamedIn(error) : null;
             return new JournalRecord(sequence, JournalOperation.Result, result, at, offset);
         }
 
@@ -176,6 +296,7 @@ namespace StateCmdlets.Core.Json
             string? generation = null;
             string? batchId = null;
             bool header = false;
+            int salvageFormat = Format;
             var lines = Split(bytes, 0);
             for (int i = 0; i < lines.Count; i++)
             {
@@ -192,14 +313,15 @@ namespace StateCmdlets.Core.Json
                 {
                     using var document = Parse(bytes, line, path);
                     var root = document.RootElement;
-                    if (i == 0 && root.TryGetProperty("journal", out _))
+                    if (i == 0 && root.TryGetProperty("journal", out var format))
                     {
                         header = true;
+                        if (format.TryGetInt32(out int number)) salvageFormat = number;
                         generation = root.TryGetProperty("generation", out var g) && g.ValueKind == JsonValueKind.String ? g.GetString() : null;
                         batchId = root.TryGetProperty("batchId", out var b) && b.ValueKind == JsonValueKind.String ? b.GetString() : null;
                         continue;
                     }
-                    records.Add(ReadRecord(root, path, line.Start));
+                    records.Add(ReadRecord(root, path, line.Start, salvageFormat));
                 }
                 catch (StateException)
                 {
@@ -280,59 +402,5 @@ namespace StateCmdlets.Core.Json
 
             internal bool Sealed { get; }
         }
-    }
-
-    /// <summary>What a journal holds: its generation and the records up to the first torn byte.</summary>
-    internal sealed class JournalContents
-    {
-        internal string? Generation { get; set; }
-
-        internal long HeaderLength { get; set; }
-
-        internal List<JournalRecord> Records { get; } = new List<JournalRecord>();
-
-        /// <summary>Offset just past the last whole record: where the next record is written.</summary>
-        internal long ValidLength { get; set; }
-
-        /// <summary>Where a torn final write starts, if there is one.</summary>
-        internal long? TornAt { get; set; }
-
-        /// <summary>Just past the last non-zero byte: what a writer must clear after its record.</summary>
-        internal long DirtyEnd { get; set; }
-
-        /// <summary>The file's length, zero padding included.</summary>
-        internal long Capacity { get; set; }
-    }
-
-    /// <summary>What a journal record does.</summary>
-    internal enum JournalOperation
-    {
-        Result,
-        ResetBreaker,
-        ResetContext,
-    }
-
-    /// <summary>One recorded change, with its sequence number and where it sits in the file.</summary>
-    internal sealed class JournalRecord
-    {
-        internal JournalRecord(long sequence, JournalOperation operation, FeatureResult? result, DateTime at, long offset)
-        {
-            Sequence = sequence;
-            Operation = operation;
-            Result = result;
-            At = at;
-            Offset = offset;
-        }
-
-        internal long Sequence { get; }
-
-        internal JournalOperation Operation { get; }
-
-        /// <summary>The result, for <see cref="JournalOperation.Result"/>.</summary>
-        internal FeatureResult? Result { get; }
-
-        internal DateTime At { get; }
-
-        internal long Offset { get; }
     }
 }

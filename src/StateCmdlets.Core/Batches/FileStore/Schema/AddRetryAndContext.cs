@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 
-namespace StateCmdlets.Core.Versioning.Steps
+using StateCmdlets.Core.Versioning;
+
+namespace StateCmdlets.Core.Batches.FileStore.Schema
 {
     /// <summary>
     /// 1.1.0 -> 1.2.0: retries with backoff and permanent failures, the circuit breaker, the context

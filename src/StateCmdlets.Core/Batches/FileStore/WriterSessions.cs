@@ -2,7 +2,7 @@ using System.Collections.Generic;
 using StateCmdlets.Core.Storage;
 using StateCmdlets.Core.Versioning;
 
-namespace StateCmdlets.Core.Batches
+namespace StateCmdlets.Core.Batches.FileStore
 {
     /// <summary>
     /// Process-wide cache of writer sessions, so a script that records results one cmdlet call at a
@@ -12,14 +12,14 @@ namespace StateCmdlets.Core.Batches
     internal static class WriterSessions
     {
         private const int Capacity = 32;
-        private static readonly Dictionary<Key, Entry> Entries = new Dictionary<Key, Entry>();
+        private static readonly Dictionary<BatchFileKey, Entry> Entries = new Dictionary<BatchFileKey, Entry>();
         private static long _clock;
 
         internal static BatchSession? Take(IFileSystem fs, SchemaMigrator migrator, string snapshotPath)
         {
             lock (Entries)
             {
-                if (!Entries.TryGetValue(new Key(fs, migrator, snapshotPath), out var entry)) return null;
+                if (!Entries.TryGetValue(new BatchFileKey(fs, migrator, snapshotPath), out var entry)) return null;
                 entry.LastUsed = ++_clock;
                 return entry.Session;
             }
@@ -29,9 +29,9 @@ namespace StateCmdlets.Core.Batches
         {
             lock (Entries)
             {
-                Entries[new Key(fs, migrator, snapshotPath)] = new Entry(session) { LastUsed = ++_clock };
+                Entries[new BatchFileKey(fs, migrator, snapshotPath)] = new Entry(session) { LastUsed = ++_clock };
                 if (Entries.Count <= Capacity) return;
-                Key? oldest = null;
+                BatchFileKey? oldest = null;
                 long oldestUse = long.MaxValue;
                 foreach (var pair in Entries)
                 {
@@ -45,27 +45,7 @@ namespace StateCmdlets.Core.Batches
 
         internal static void Forget(IFileSystem fs, SchemaMigrator migrator, string snapshotPath)
         {
-            lock (Entries) Entries.Remove(new Key(fs, migrator, snapshotPath));
-        }
-
-        private readonly struct Key : System.IEquatable<Key>
-        {
-            private readonly IFileSystem _fs;
-            private readonly SchemaMigrator _migrator;
-            private readonly string _path;
-
-            internal Key(IFileSystem fs, SchemaMigrator migrator, string path)
-            {
-                _fs = fs;
-                _migrator = migrator;
-                _path = path;
-            }
-
-            public bool Equals(Key other) => ReferenceEquals(_fs, other._fs) && ReferenceEquals(_migrator, other._migrator) && _path == other._path;
-
-            public override bool Equals(object? obj) => obj is Key other && Equals(other);
-
-            public override int GetHashCode() => _path.GetHashCode();
+            lock (Entries) Entries.Remove(new BatchFileKey(fs, migrator, snapshotPath));
         }
 
         private sealed class Entry

@@ -1,11 +1,12 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using StateCmdlets.Core.Batches;
+using StateCmdlets.Core.Json;
 using StateCmdlets.Core.Versioning;
 
-namespace StateCmdlets.Core.Json
+namespace StateCmdlets.Core.Batches.FileStore
 {
     /// <summary>
     /// The batch snapshot file (B.json): writing it, and reading it back with full validation,
@@ -14,7 +15,7 @@ namespace StateCmdlets.Core.Json
     internal static class BatchDocument
     {
         private static readonly HashSet<string> TopLevel = new HashSet<string>(StringComparer.Ordinal)
-        { SchemaMigrator.VersionProperty, GenerationProperty, SequenceProperty, "batchId", "name", "createdAt", "updatedAt", "settings", "context", "consecutiveFailures", "checkpoints", "extensions", "features" };
+        { SchemaMigrator.VersionProperty, GenerationProperty, SequenceProperty, "batchId", "name", "createdAt", "updatedAt", "settings", "context", "consecutiveFailures", "checkpoints", "claims", "extensions", "features" };
 
         // Written right after schemaVersion, so a writer can check them by reading the first bytes only.
         internal const string GenerationProperty = "journalGeneration";
@@ -24,10 +25,10 @@ namespace StateCmdlets.Core.Json
         internal const int MarkPrefixLength = 512;
 
         private static readonly HashSet<string> SettingsNames = new HashSet<string>(StringComparer.Ordinal)
-        { "maxAttempts", "maxConsecutiveFailures", "retryDelaySeconds", "maxRetryDelaySeconds", "contextTokenLimit", "permanentErrorTypes" };
+        { "maxAttempts", "maxConsecutiveFailures", "retryDelaySeconds", "maxRetryDelaySeconds", "contextTokenLimit", "leaseSeconds", "permanentErrorTypes" };
 
         private static readonly HashSet<string> FeatureNames = new HashSet<string>(StringComparer.Ordinal)
-        { "name", "status", "attempts", "lastError", "completedAt", "updatedAt", "data", "permanent", "retryAt", "dependsOn" };
+        { "name", "status", "attempts", "lastError", "completedAt", "updatedAt", "data", "permanent", "retryAt", "blockedBy", "claimToken", "claim", "dependsOn" };
 
         internal static byte[] Serialize(Batch batch, SnapshotMark mark) => JsonText.Write(w =>
         {
@@ -46,6 +47,7 @@ namespace StateCmdlets.Core.Json
             w.WriteNumber("retryDelaySeconds", s.RetryDelay.TotalSeconds);
             w.WriteNumber("maxRetryDelaySeconds", s.MaxRetryDelay.TotalSeconds);
             w.WriteNumber("contextTokenLimit", s.ContextTokenLimit);
+            w.WriteNumber("leaseSeconds", s.Lease.TotalSeconds);
             w.WriteStartArray("permanentErrorTypes");
             foreach (string type in s.PermanentErrorTypes) w.WriteStringValue(type);
             w.WriteEndArray();
@@ -67,6 +69,9 @@ namespace StateCmdlets.Core.Json
             w.WriteStartObject("checkpoints");
             w.WriteNumber("count", batch.CheckpointCount);
             if (batch.LastCheckpointAt.HasValue) w.WriteString("lastAt", JsonText.FormatDate(batch.LastCheckpointAt.Value));
+            w.WriteEndObject();
+            w.WriteStartObject("claims");
+            w.WriteNumber("lastToken", batch.LastClaimToken);
             w.WriteEndObject();
             if (batch.Extensions.HasValue)
             {
@@ -90,6 +95,16 @@ namespace StateCmdlets.Core.Json
                 }
                 if (f.Permanent) w.WriteBoolean("permanent", true);
                 if (f.RetryAt.HasValue) w.WriteString("retryAt", JsonText.FormatDate(f.RetryAt.Value));
+                if (f.BlockedBy != null) w.WriteString("blockedBy", f.BlockedBy);
+                if (f.ClaimToken > 0) w.WriteNumber("claimToken", f.ClaimToken);
+                if (f.ClaimedBy != null)
+                {
+                    w.WriteStartObject("claim");
+                    JournalCodec.WriteWorker(w, f.ClaimedBy);
+                    w.WriteString("at", JsonText.FormatDate(f.ClaimedAt!.Value));
+                    w.WriteString("expiresAt", JsonText.FormatDate(f.LeaseExpiresAt!.Value));
+                    w.WriteEndObject();
+                }
                 if (f.DependsOn.Count > 0)
                 {
                     w.WriteStartArray("dependsOn");
@@ -214,6 +229,12 @@ namespace StateCmdlets.Core.Json
                 batchSettings.RetryDelay = TimeSpan.FromSeconds(r.Double(settings, "retryDelaySeconds", "settings.retryDelaySeconds") ?? 0);
                 batchSettings.MaxRetryDelay = TimeSpan.FromSeconds(r.Double(settings, "maxRetryDelaySeconds", "settings.maxRetryDelaySeconds") ?? BatchSettings.DefaultMaxRetryDelay.TotalSeconds);
                 batchSettings.ContextTokenLimit = r.Long(settings, "contextTokenLimit", "settings.contextTokenLimit", minimum: 1) ?? batchSettings.ContextTokenLimit;
+                double? lease = r.Double(settings, "leaseSeconds", "settings.leaseSeconds");
+                if (lease.HasValue)
+                {
+                    if (!(lease.Value >= BatchSettings.MinimumLease.TotalSeconds && lease.Value <= 86400)) throw r.Problem("settings.leaseSeconds", "must be from 1 to 86400.");
+                    batchSettings.Lease = TimeSpan.FromSeconds(lease.Value);
+                }
                 batchSettings.PermanentErrorTypes = r.Strings(settings, "permanentErrorTypes", "settings.permanentErrorTypes");
                 unknownSettings = Unknown(settings, SettingsNames);
             }
@@ -241,6 +262,16 @@ namespace StateCmdlets.Core.Json
                 if (item.TryGetProperty("data", out var data) && data.ValueKind != JsonValueKind.Null) feature.Data = data.Clone();
                 feature.Permanent = r.Bool(item, "permanent", at + ".permanent");
                 feature.RetryAt = r.Date(item, "retryAt", required: false, at + ".retryAt");
+                if (feature.Status == FeatureStatus.Skipped) feature.BlockedBy = r.String(item, "blockedBy", required: false, at + ".blockedBy");
+                feature.ClaimToken = r.Long(item, "claimToken", at + ".claimToken", minimum: 0) ?? 0;
+                if (item.TryGetProperty("claim", out var claim) && claim.ValueKind != JsonValueKind.Null)
+                {
+                    if (claim.ValueKind != JsonValueKind.Object) throw r.Problem(at + ".claim", "must be an object.");
+                    feature.ClaimedBy = (claim.TryGetProperty("worker", out var worker) ? JournalCodec.ReadWorker(worker) : null)
+                        ?? throw r.Problem(at + ".claim.worker", "must be an object with host, pid and session.");
+                    feature.ClaimedAt = r.Date(claim, "at", required: true, at + ".claim.at");
+                    feature.LeaseExpiresAt = r.Date(claim, "expiresAt", required: true, at + ".claim.expiresAt");
+                }
                 features.Add(feature);
                 index++;
             }
@@ -276,6 +307,10 @@ namespace StateCmdlets.Core.Json
                 lastCheckpoint = r.Date(checkpoints, "lastAt", required: false, "checkpoints.lastAt");
             }
             batch.Restore(tokens, clears, consecutive, checkpointCount, lastCheckpoint);
+            if (root.TryGetProperty("claims", out var claims) && claims.ValueKind == JsonValueKind.Object)
+                batch.RestoreClaims(r.Long(claims, "lastToken", "claims.lastToken", minimum: 0) ?? 0);
+            long highest = batch.Features.Count == 0 ? 0 : batch.Features.Max(f => f.ClaimToken);
+            if (highest > batch.LastClaimToken) throw r.Problem("claims.lastToken", $"is {batch.LastClaimToken}, below the token {highest} a feature holds.");
             if (root.TryGetProperty("extensions", out var extensions) && extensions.ValueKind != JsonValueKind.Null) batch.Extensions = extensions.Clone();
 
             // Dependencies are checked like those of a new batch: an unknown name or a cycle is damage.
@@ -401,22 +436,5 @@ namespace StateCmdlets.Core.Json
                 throw Problem(at, $"'{text}' is not one of Pending, Completed, Failed, Skipped.");
             }
         }
-    }
-
-    /// <summary>
-    /// Which journal a snapshot goes with: the journal's generation, and the sequence number of the
-    /// last record the snapshot already holds. A snapshot without a generation has no journal.
-    /// </summary>
-    internal readonly struct SnapshotMark
-    {
-        internal SnapshotMark(string? generation, long sequence)
-        {
-            Generation = generation;
-            Sequence = sequence;
-        }
-
-        internal string? Generation { get; }
-
-        internal long Sequence { get; }
     }
 }

@@ -1,0 +1,16 @@
+namespace StateCmdlets.Core.Batches
+{
+    /// <summary>One feature of a claim and the fencing token it was given.</summary>
+    public readonly struct ClaimItem
+    {
+        public ClaimItem(string feature, long token)
+        {
+            Feature = feature;
+            Token = token;
+        }
+
+        public string Feature { get; }
+
+        public long Token { get; }
+    }
+}
