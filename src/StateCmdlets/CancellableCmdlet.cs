@@ -42,6 +42,23 @@ namespace StateCmdlets
             }
         }
 
+        /// <summary>
+        /// The stores' tracing, as verbose records. Never an exception in the middle of a store
+        /// operation: while Ctrl+C stops the pipeline, WriteVerbose throws, and what a command does
+        /// on its way out (Resume-BatchState releasing the claims it did not hand out) must still be written.
+        /// </summary>
+        protected void TraceQuietly(string message)
+        {
+            try
+            {
+                WriteVerbose(message);
+            }
+            catch (PipelineStoppedException)
+            {
+                // Stopping: nobody reads verbose output any more.
+            }
+        }
+
         /// <summary>Once per folder and process: flock and fsync over NFS or SMB do not keep the guarantees.</summary>
         protected void WarnIfNetworkFileSystem(string? folder)
         {

@@ -84,7 +84,7 @@ namespace StateCmdlets
         private FileStoreOptions StoreOptions() => new FileStoreOptions
         {
             LockTimeout = EffectiveLockTimeout,
-            Trace = WriteVerbose,
+            Trace = TraceQuietly,
         };
     }
 }

@@ -20,7 +20,7 @@ namespace StateCmdlets
         /// <summary>Lock timeout for the store; commands that lock override it with their parameter.</summary>
         protected virtual TimeSpan EffectiveLockTimeout => StateFileOptions.DefaultLockTimeout;
 
-        protected StateFileStore Store => _store ??= new StateFileStore(new StateFileOptions { LockTimeout = EffectiveLockTimeout, Trace = WriteVerbose });
+        protected StateFileStore Store => _store ??= new StateFileStore(new StateFileOptions { LockTimeout = EffectiveLockTimeout, Trace = TraceQuietly });
 
         /// <summary>True once a path could not be resolved to a file (its error was written): Test-StateFile -Quiet is then false.</summary>
         protected bool UnresolvedPathReported { get; private set; }

@@ -490,5 +490,19 @@ namespace StateCmdlets.Core.Tests
             Assert.Contains(lines, l => l.StartsWith("Locked '" + _dir.File("b1.lock") + "' after ", StringComparison.Ordinal));
             Assert.Contains(lines, l => l.StartsWith("Wrote record(s) up to 1 to '" + _dir.File("b1.journal") + "'", StringComparison.Ordinal));
         }
+
+        [Fact]
+        public void A_trace_that_throws_once_the_lock_is_taken_does_not_keep_the_lock()
+        {
+            Create("b1", "a", "b");
+            // As a cmdlet's WriteVerbose does while Ctrl+C stops its pipeline.
+            var stopping = new FileBatchStore(_dir.State, new FileStoreOptions { Trace = line => { if (line.StartsWith("Locked ", StringComparison.Ordinal)) throw new OperationCanceledException("stopping"); } });
+            Assert.Throws<OperationCanceledException>(() => stopping.Record("b1", Done("a"), CancellationToken.None));
+
+            var store = new FileBatchStore(_dir.State, new FileStoreOptions { LockTimeout = TimeSpan.FromSeconds(2) });
+            store.Record("b1", Done("b"), CancellationToken.None);
+            Assert.Equal(FeatureStatus.Completed, store.Load("b1").Find("b")!.Status);
+            Assert.Equal(FeatureStatus.Pending, store.Load("b1").Find("a")!.Status);
+        }
     }
 }

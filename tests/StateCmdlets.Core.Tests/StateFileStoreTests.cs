@@ -147,6 +147,20 @@ namespace StateCmdlets.Core.Tests
             Task.Run(() => store.WithLock(path, () => true, None)).Wait(TimeSpan.FromSeconds(10));
         }
 
+        [Fact]
+        public void A_trace_that_throws_once_the_lock_is_taken_does_not_keep_the_lock()
+        {
+            using var dir = new TempDirectory();
+            string path = Path.Combine(dir.Root, "state.json");
+            new StateFileStore().Save(path, Json("{\"runs\":1}"), null, None);
+            // As a cmdlet's WriteVerbose does while Ctrl+C stops its pipeline.
+            var stopping = new StateFileStore(new StateFileOptions { Trace = line => { if (line.StartsWith("Locked ", StringComparison.Ordinal)) throw new OperationCanceledException("stopping"); } });
+            Assert.Throws<OperationCanceledException>(() => stopping.Update(path, _ => Json("{\"runs\":2}"), null, None));
+
+            var written = new StateFileStore(new StateFileOptions { LockTimeout = TimeSpan.FromSeconds(2) }).Update(path, _ => Json("{\"runs\":3}"), null, None);
+            Assert.Equal("{\"runs\":3}", Compact(written));
+        }
+
         [Theory]
         [InlineData("{\"runs\": 1,, \"x\": 2}", 11)]
         [InlineData("{\"a\": {\"b\": 1, \"b\": 2}}", 15)]

@@ -86,8 +86,11 @@ namespace StateCmdlets.Core.Batches
         /// <summary>The last fencing token given out: every claim gets a higher one.</summary>
         public long LastClaimToken { get; private set; }
 
-        /// <summary>Features whose claim holds at <paramref name="utcNow"/> (work in progress somewhere).</summary>
-        public int InProgressAt(DateTime utcNow) => _features.Count(f => f.IsClaimedAt(utcNow));
+        /// <summary>
+        /// Features whose claim holds at <paramref name="utcNow"/> (work in progress somewhere); not
+        /// those of a process known dead, which the next claim hands out at once.
+        /// </summary>
+        public int InProgressAt(DateTime utcNow) => _features.Count(f => f.IsClaimedAt(utcNow) && WorkerLiveness.MayBeAlive(f.ClaimedBy!));
 
         public DateTime? LastCheckpointAt { get; private set; }
 

@@ -322,7 +322,16 @@ namespace StateCmdlets.Core.StateFiles
         private ILockHandle TakeLock(StateFilePaths files, CancellationToken cancellationToken)
         {
             var held = Guard(files.Lock, "lock", () => _fs.AcquireLock(files.Lock, Options.LockTimeout, cancellationToken));
-            Trace($"Locked '{files.Lock}' after {held.Waited.TotalMilliseconds:0.0} ms.");
+            try
+            {
+                Trace($"Locked '{files.Lock}' after {held.Waited.TotalMilliseconds:0.0} ms.");
+            }
+            catch
+            {
+                // Not returned, never disposed: the lock would stay held by this process for good.
+                held.Dispose();
+                throw;
+            }
             return held;
         }
 

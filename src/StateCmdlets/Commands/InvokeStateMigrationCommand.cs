@@ -113,7 +113,7 @@ namespace StateCmdlets.Commands
         /// </summary>
         private void MigrateStateFiles()
         {
-            var store = new StateFileStore(new StateFileOptions { LockTimeout = EffectiveLockTimeout, Trace = WriteVerbose });
+            var store = new StateFileStore(new StateFileOptions { LockTimeout = EffectiveLockTimeout, Trace = TraceQuietly });
             foreach (string file in ResolvedFiles())
             {
                 var migration = Migration(file);

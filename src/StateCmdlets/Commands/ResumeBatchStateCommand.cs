@@ -205,7 +205,8 @@ namespace StateCmdlets.Commands
             }
             foreach (var feature in batch.RemainingInOrder(_includeFailed))
             {
-                if (feature.IsClaimedAt(now) && !worker.Equals(feature.ClaimedBy))
+                // As Resume-BatchState sees it: a claim of a process known dead (of this machine) is free.
+                if (feature.IsClaimedAt(now) && !worker.Equals(feature.ClaimedBy) && WorkerLiveness.MayBeAlive(feature.ClaimedBy!))
                 {
                     ShouldProcess($"'{feature.Name}' is held by {feature.ClaimedBy} until {Utc(feature.LeaseExpiresAt!.Value)}: Resume-BatchState would leave it.", null, "Resume-BatchState");
                     continue;
@@ -213,7 +214,7 @@ namespace StateCmdlets.Commands
                 var readiness = batch.ReadinessOf(feature, _includeFailed, now);
                 string? what = readiness.Kind switch
                 {
-                    ReadinessKind.Ready => $"Resume-BatchState would hand out '{feature.Name}'" + (feature.IsClaimedAt(now) ? " (claimed by this session before, never recorded)." : "."),
+                    ReadinessKind.Ready => $"Resume-BatchState would hand out '{feature.Name}'" + (feature.IsClaimedAt(now) && worker.Equals(feature.ClaimedBy) ? " (claimed by this session before, never recorded)." : "."),
                     ReadinessKind.Waiting when readiness.Until.HasValue => $"'{feature.Name}' waits for its retry backoff until {Utc(readiness.Until.Value)}.",
                     ReadinessKind.Waiting => $"'{feature.Name}' waits for a feature it depends on.",
                     ReadinessKind.Blocked => $"'{feature.Name}' would be skipped: {readiness.Reason}",

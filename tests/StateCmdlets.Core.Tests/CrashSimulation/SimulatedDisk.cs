@@ -252,7 +252,8 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
             if (node.Data.SequenceEqual(node.Durable)) return outcomes;
             outcomes.Add(node.Data);
             // The bytes written since the last fsync: [from, Data.Length). Of them, a crash may keep
-            // only a first part (a torn write), or the space without the bytes (zeros or garbage).
+            // only a first part (a torn write), only a last part (pages reach the disk in any order),
+            // or the space without the bytes (zeros or garbage).
             int from = 0;
             while (from < node.Durable.Length && from < node.Data.Length && node.Durable[from] == node.Data[from]) from++;
             int length = node.Data.Length - from;
@@ -263,6 +264,9 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
                 var torn = old.ToArray();
                 Buffer.BlockCopy(node.Data, from, torn, from, length / 2);
                 outcomes.Add(torn);
+                var late = old.ToArray();
+                Buffer.BlockCopy(node.Data, from + length / 2, late, from + length / 2, length - length / 2);
+                outcomes.Add(late);
                 var zeros = old.ToArray();
                 Array.Clear(zeros, from, length);
                 outcomes.Add(zeros);

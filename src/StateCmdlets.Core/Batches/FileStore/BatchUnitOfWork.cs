@@ -21,7 +21,16 @@ namespace StateCmdlets.Core.Batches.FileStore
         internal ILockHandle Lock(BatchFiles files, CancellationToken cancellationToken)
         {
             var held = Guard(files.Lock, "lock", () => _parts.Fs.AcquireLock(files.Lock, _parts.Options.LockTimeout, cancellationToken));
-            _parts.Options.Trace?.Invoke($"Locked '{files.Lock}' after {held.Waited.TotalMilliseconds:0.0} ms.");
+            try
+            {
+                _parts.Options.Trace?.Invoke($"Locked '{files.Lock}' after {held.Waited.TotalMilliseconds:0.0} ms.");
+            }
+            catch
+            {
+                // Not returned, never disposed: the lock would stay held by this process for good.
+                held.Dispose();
+                throw;
+            }
             return held;
         }
 
