@@ -103,7 +103,7 @@ Describe 'The staged module manifest' {
         Join-Path $base 'CHANGELOG.md' | Should -Exist
     }
 
-    It 'tags PSIncludes_Cmdlet and PSCommand_<name> for exactly the exported cmdlets' {
+    It 'tags PSIncludes_Cmdlet and a PSCommand_ tag for each exported cmdlet, and no other' {
         $tags = @($data.PrivateData.PSData.Tags)
         'PSIncludes_Cmdlet' | Should -BeIn $tags
         (@($tags | Where-Object { $_ -like 'PSCommand_*' } | ForEach-Object { $_.Substring(10) } | Sort-Object) -join ',') |

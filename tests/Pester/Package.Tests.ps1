@@ -118,7 +118,7 @@ Describe 'module/package/New-ModulePackage.ps1 (build.ps1 Package)' {
         $nuspec.package.metadata.version | Should -Be $version
     }
 
-    It 'tags every exported cmdlet (PSCommand_<name>) and PSIncludes_Cmdlet, as Find-PSResource -CommandName looks for' {
+    It 'tags PSIncludes_Cmdlet and a PSCommand_ tag for each exported cmdlet, as Find-PSResource -CommandName looks for' {
         $tags = @((Get-Nuspec).package.metadata.tags -split ' ')
         'PSIncludes_Cmdlet' | Should -BeIn $tags
         (@($tags | Where-Object { $_ -like 'PSCommand_*' } | ForEach-Object { $_.Substring(10) } | Sort-Object) -join ',') | Should -BeExactly (@($exported | Sort-Object) -join ',')
