@@ -16,16 +16,16 @@ namespace StateCmdlets.Core.Batches
     {
         private readonly object _gate = new object();
         private readonly Dictionary<Key, Entry> _entries = new Dictionary<Key, Entry>();
-        private readonly Timer _timer;
-        private TimeSpan _period = Timeout.InfiniteTimeSpan;
-        private int _beating;
+        // Its own thread, not a timer: thread-pool threads blocked elsewhere must never delay a heartbeat.
+        private readonly AutoResetEvent _changed = new AutoResetEvent(false);
+        private readonly ManualResetEvent _disposed = new ManualResetEvent(false);
+        private Thread? _loop;
 
         /// <summary>The keeper of this process (released on exit).</summary>
         public static ClaimKeeper Shared { get; } = CreateShared();
 
         public ClaimKeeper()
         {
-            _timer = new Timer(_ => Beat(), null, Timeout.Infinite, Timeout.Infinite);
         }
 
         /// <summary>Failures of a renewal or release (the store unreachable, say), for tracing; the next beat tries again.</summary>
@@ -60,31 +60,46 @@ namespace StateCmdlets.Core.Batches
             }
         }
 
-        /// <summary>One heartbeat now: renew every tracked worker's claims; drop those with nothing left.</summary>
+        /// <summary>One heartbeat now, here: renew every tracked worker's claims; drop those with nothing left.</summary>
         public void Beat()
         {
-            if (Interlocked.Exchange(ref _beating, 1) == 1) return; // the last beat is still at work
+            foreach (var entry in Snapshot())
+                if (Interlocked.Exchange(ref entry.Renewing, 1) == 0) Renew(entry);
+        }
+
+        /// <summary>
+        /// The timer's tick: renew the entries whose third of a lease has passed, each on a thread of
+        /// its own (a renewal may wait for a lock; thread-pool threads must not), so one batch whose
+        /// lock is slow delays no other batch's renewal.
+        /// </summary>
+        private void RenewDue()
+        {
+            DateTime now = DateTime.UtcNow;
+            foreach (var entry in Snapshot())
+            {
+                if (entry.NextDue > now || Interlocked.Exchange(ref entry.Renewing, 1) == 1) continue;
+                new Thread(() => Renew(entry)) { IsBackground = true, Name = "StateCmdlets claim heartbeat" }.Start();
+            }
+        }
+
+        private void Renew(Entry entry)
+        {
             try
             {
-                foreach (var entry in Snapshot())
-                {
-                    try
-                    {
-                        if (entry.Store.Renew(entry.BatchId, entry.Worker, entry.Lease, CancellationToken.None) == 0) Drop(entry);
-                    }
-                    catch (BatchNotFoundException)
-                    {
-                        Drop(entry);
-                    }
-                    catch (StateException e)
-                    {
-                        Trace?.Invoke($"Renewing the claims of {entry.Worker} on batch '{entry.BatchId}' failed (the next heartbeat tries again): {e.Message}");
-                    }
-                }
+                entry.NextDue = DateTime.UtcNow + entry.Period;
+                if (entry.Store.Renew(entry.BatchId, entry.Worker, entry.Lease, CancellationToken.None) == 0) Drop(entry);
+            }
+            catch (BatchNotFoundException)
+            {
+                Drop(entry);
+            }
+            catch (StateException e)
+            {
+                Trace?.Invoke($"Renewing the claims of {entry.Worker} on batch '{entry.BatchId}' failed (the next heartbeat tries again): {e.Message}");
             }
             finally
             {
-                Volatile.Write(ref _beating, 0);
+                Volatile.Write(ref entry.Renewing, 0);
             }
         }
 
@@ -105,7 +120,11 @@ namespace StateCmdlets.Core.Batches
             }
         }
 
-        public void Dispose() => _timer.Dispose();
+        public void Dispose()
+        {
+            _disposed.Set();
+            _loop?.Join(TimeSpan.FromSeconds(1));
+        }
 
         private static ClaimKeeper CreateShared()
         {
@@ -129,13 +148,32 @@ namespace StateCmdlets.Core.Batches
             }
         }
 
-        /// <summary>Every third of the shortest lease tracked; stopped when nothing is.</summary>
+        /// <summary>Wakes the heartbeat thread (started with the first entry) to look at the entries again.</summary>
         private void Reschedule()
         {
-            var period = _entries.Count == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromTicks(_entries.Values.Min(e => e.Lease).Ticks / 3);
-            if (period == _period) return;
-            _period = period;
-            _timer.Change(period, period);
+            if (_loop == null && _entries.Count > 0)
+            {
+                _loop = new Thread(Loop) { IsBackground = true, Name = "StateCmdlets claim keeper" };
+                _loop.Start();
+            }
+            _changed.Set();
+        }
+
+        /// <summary>Sleeps until the next entry is due (or the entries change), then renews what is due.</summary>
+        private void Loop()
+        {
+            var wake = new WaitHandle[] { _disposed, _changed };
+            while (true)
+            {
+                TimeSpan wait;
+                lock (_gate)
+                {
+                    wait = _entries.Count == 0 ? Timeout.InfiniteTimeSpan : _entries.Values.Min(e => e.NextDue) - DateTime.UtcNow;
+                    if (wait != Timeout.InfiniteTimeSpan && wait < TimeSpan.Zero) wait = TimeSpan.Zero;
+                }
+                if (WaitHandle.WaitAny(wake, wait) == 0) return;
+                RenewDue();
+            }
         }
 
         private readonly struct Key : IEquatable<Key>
@@ -166,7 +204,18 @@ namespace StateCmdlets.Core.Batches
                 BatchId = batchId;
                 Worker = worker;
                 Lease = lease;
+                Period = TimeSpan.FromTicks(lease.Ticks / 3);
+                NextDue = DateTime.UtcNow + Period;
             }
+
+            /// <summary>1 while a renewal of this entry runs (never two at once).</summary>
+            internal int Renewing;
+
+            /// <summary>A third of the lease: how often the claims are renewed.</summary>
+            internal TimeSpan Period { get; }
+
+            /// <summary>When the next renewal is due.</summary>
+            internal DateTime NextDue { get; set; }
 
             internal IBatchStore Store { get; }
 
