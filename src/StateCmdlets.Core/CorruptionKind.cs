@@ -8,5 +8,8 @@ namespace StateCmdlets.Core
 
         /// <summary>JSON, but not a valid document of its kind (a missing or wrong-typed field, a bad value).</summary>
         Invalid,
+
+        /// <summary>JSON, but with none of a batch's fields: another program's file in the state directory, not damage.</summary>
+        NotABatch,
     }
 }

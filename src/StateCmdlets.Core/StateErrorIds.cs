@@ -18,6 +18,7 @@ namespace StateCmdlets.Core
         public const string InvalidMaxAttempts = "InvalidMaxAttempts";
         public const string InvalidSetting = "InvalidSetting";
         public const string NotABatchFile = "NotABatchFile";
+        public const string StateDirectoryNotFound = "StateDirectoryNotFound";
         public const string UnknownBatchFormat = "UnknownBatchFormat";
         public const string InvalidFeatureResult = "InvalidFeatureResult";
         public const string FeatureAlreadyCompleted = "FeatureAlreadyCompleted";

@@ -183,8 +183,9 @@ namespace StateCmdlets.Core
         }
 
         public StateFileCorruptException(string path, long? offset, string problem, CorruptionKind kind, Exception? inner = null)
-            : base(StateErrorIds.StateFileCorrupt, StateErrorCategory.InvalidData,
-                $"State file '{path}' is damaged" + (offset.HasValue ? $" at byte {offset.Value}" : string.Empty) + $": {problem} The file was left as it is.",
+            : base(kind == CorruptionKind.NotABatch ? StateErrorIds.NotABatchFile : StateErrorIds.StateFileCorrupt, StateErrorCategory.InvalidData,
+                kind == CorruptionKind.NotABatch ? $"'{path}' is not a batch: {problem} The file was left as it is."
+                    : $"State file '{path}' is damaged" + (offset.HasValue ? $" at byte {offset.Value}" : string.Empty) + $": {problem} The file was left as it is.",
                 path, inner)
         {
             Offset = offset;
@@ -197,6 +198,15 @@ namespace StateCmdlets.Core
         public long? Offset { get; }
 
         public string Problem { get; }
+    }
+
+    /// <summary>The state directory cannot hold batches: a file has its name.</summary>
+    public sealed class StateDirectoryNotFoundException : StateException
+    {
+        public StateDirectoryNotFoundException(string directory, string message)
+            : base(StateErrorIds.StateDirectoryNotFound, StateErrorCategory.ObjectNotFound, message, directory)
+        {
+        }
     }
 
     public sealed class StateVersionTooNewException : StateException

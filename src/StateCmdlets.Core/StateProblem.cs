@@ -59,5 +59,8 @@ namespace StateCmdlets.Core
 
         /// <summary>A state file is JSON, but holds what PowerShell objects cannot (an empty or reserved property name, a lone surrogate).</summary>
         UnsupportedContent,
+
+        /// <summary>A JSON file in the state directory is not a batch at all (another program's file): listings skip it.</summary>
+        NotABatch,
     }
 }

@@ -8,7 +8,7 @@ namespace StateCmdlets
     /// A command that makes one batch-wide change (Checkpoint-BatchState, Reset-BatchContext):
     /// -BatchId from the pipeline, -WhatIf/-Confirm, and -PassThru for the batch afterwards.
     /// </summary>
-    public abstract class BatchChangeCmdletBase : LockingStateCmdletBase
+    public abstract class BatchChangeCmdletBase : LockingBatchCmdletBase
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]

@@ -1,17 +1,23 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Management.Automation;
+using System.Management.Automation.Runspaces;
 
 namespace StateCmdlets
 {
     /// <summary>
-    /// One progress bar per batch, shared by Resume-BatchState and Set-FeatureResult in the same
-    /// pipeline (same activity id): done/total and an ETA from this run's own pace. Throttled, and
-    /// silent when output is redirected (scheduled tasks, CI), where nobody watches a bar.
+    /// One progress bar per batch: done/total and an ETA from this run's own pace. Throttled, and
+    /// silent when output is redirected (scheduled tasks, CI), where nobody watches a bar. Each
+    /// command's records make a bar of their own, so while Resume-BatchState shows the batch's bar
+    /// (it leads), Set-FeatureResult in the same runspace shows none for that batch.
     /// </summary>
     internal sealed class BatchProgress
     {
         private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
+        private static readonly Dictionary<(Guid Runspace, string BatchId), int> Leads = new Dictionary<(Guid, string), int>();
+        private readonly (Guid Runspace, string BatchId) _key;
+        private readonly bool _leads;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly string _activity;
         private readonly int _activityId;
@@ -19,10 +25,15 @@ namespace StateCmdlets
         private int _doneAtStart = -1;
         private bool _shown;
 
-        internal BatchProgress(string batchId)
+        /// <param name="leads">True for Resume-BatchState: its bar is the batch's one until <see cref="Complete"/>.</param>
+        internal BatchProgress(string batchId, bool leads = false)
         {
             _activity = $"Batch {batchId}";
             _activityId = ActivityIdOf(batchId);
+            _key = (Runspace.DefaultRunspace?.InstanceId ?? Guid.Empty, batchId);
+            _leads = leads;
+            if (!leads) return;
+            lock (Leads) Leads[_key] = Leads.TryGetValue(_key, out int count) ? count + 1 : 1;
         }
 
         internal static bool Watched => !Console.IsOutputRedirected;
@@ -30,7 +41,7 @@ namespace StateCmdlets
         /// <summary>Reports <paramref name="done"/> of <paramref name="total"/> features finished.</summary>
         internal void Report(Cmdlet cmdlet, int done, int total, string? current)
         {
-            if (!Watched || total <= 0) return;
+            if (!Watched || total <= 0 || Led) return;
             if (_doneAtStart < 0) _doneAtStart = done;
             if (_clock.Elapsed - _lastShown < Interval && done < total) return;
             _lastShown = _clock.Elapsed;
@@ -50,9 +61,27 @@ namespace StateCmdlets
         /// <summary>The final record that removes the bar; always sent once anything was shown.</summary>
         internal void Complete(Cmdlet cmdlet)
         {
+            if (_leads)
+            {
+                lock (Leads)
+                {
+                    if (Leads.TryGetValue(_key, out int count) && count > 1) Leads[_key] = count - 1;
+                    else Leads.Remove(_key);
+                }
+            }
             if (!_shown) return;
             cmdlet.WriteProgress(new ProgressRecord(_activityId, _activity, "done") { RecordType = ProgressRecordType.Completed });
             _shown = false;
+        }
+
+        /// <summary>Whether another command leads this batch's bar in this runspace.</summary>
+        private bool Led
+        {
+            get
+            {
+                if (_leads) return false;
+                lock (Leads) return Leads.ContainsKey(_key);
+            }
         }
 
         private static int ActivityIdOf(string batchId)

@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using StateCmdlets.Core;
@@ -7,40 +6,37 @@ using StateCmdlets.Core;
 namespace StateCmdlets
 {
     /// <summary>
-    /// What every StateCmdlets command shares, batch or state file: Ctrl+C cancelling every lock
-    /// wait, core failures turned into non-terminating ErrorRecords, and the network-share warning.
+    /// What every StateCmdlets command shares, batch or state file, each job a collaborator:
+    /// Ctrl+C cancelling every lock wait (a cancellation source disposed with the command), core
+    /// calls whose failures become non-terminating ErrorRecords (<see cref="CoreCalls"/>), and
+    /// -Path/-LiteralPath resolution (<see cref="ProviderPaths"/>).
     /// </summary>
-    public abstract class CancellableCmdlet : PSCmdlet
+    public abstract class CancellableCmdlet : PSCmdlet, IDisposable
     {
-        private static readonly HashSet<string> WarnedFolders = new HashSet<string>(StringComparer.Ordinal);
         private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
+        private CoreCalls? _calls;
+        private ProviderPaths? _paths;
 
         /// <summary>Cancelled by Ctrl+C (StopProcessing); every lock wait observes it.</summary>
         protected CancellationToken Cancellation => _stopping.Token;
 
-        protected override void StopProcessing() => _stopping.Cancel();
+        protected override void StopProcessing()
+        {
+            try { _stopping.Cancel(); }
+            catch (ObjectDisposedException) { } // the command had already finished
+        }
 
         /// <summary>How a core failure is reported; state-file commands word their advice for files.</summary>
         protected virtual ErrorRecord ToErrorRecord(StateException exception, object? target) => ErrorRecordFactory.From(exception, target);
 
+        /// <summary>Runs core calls with this command's error wording.</summary>
+        private protected CoreCalls Calls => _calls ??= new CoreCalls(this, Cancellation, ToErrorRecord);
+
+        /// <summary>Resolves this command's -Path and -LiteralPath arguments.</summary>
+        private protected ProviderPaths Paths => _paths ??= new ProviderPaths(this);
+
         /// <summary>Runs a core call; its failures become non-terminating errors, Ctrl+C stops the pipeline.</summary>
-        protected bool TryRun(Action action, object? target = null)
-        {
-            try
-            {
-                action();
-                return true;
-            }
-            catch (StateException e)
-            {
-                WriteError(ToErrorRecord(e, target));
-                return false;
-            }
-            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-            {
-                throw new PipelineStoppedException();
-            }
-        }
+        protected bool TryRun(Action action, object? target = null, Func<StateException, bool>? handled = null) => Calls.TryRun(action, target, handled);
 
         /// <summary>
         /// The stores' tracing, as verbose records. Never an exception in the middle of a store
@@ -60,16 +56,12 @@ namespace StateCmdlets
         }
 
         /// <summary>Once per folder and process: flock and fsync over NFS or SMB do not keep the guarantees.</summary>
-        protected void WarnIfNetworkFileSystem(string? folder)
+        protected void WarnIfNetworkFileSystem(string? folder) => NetworkFileSystemWarning.WarnOnce(this, folder);
+
+        public void Dispose()
         {
-            if (string.IsNullOrEmpty(folder)) return;
-            lock (WarnedFolders)
-            {
-                if (!WarnedFolders.Add(folder!)) return;
-            }
-            string? type = Core.Storage.FileSystemKind.NetworkTypeOf(folder!);
-            if (type != null)
-                WriteWarning($"'{folder}' is on a network file system ({type}). Locking and durability there are only as good as the server's: lost updates are possible when several machines write. Prefer a local disk.");
+            _stopping.Dispose();
+            GC.SuppressFinalize(this);
         }
     }
 }

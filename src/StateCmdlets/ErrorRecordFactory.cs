@@ -93,6 +93,10 @@ namespace StateCmdlets
                     return "Check -BatchId and -StateDirectory; Get-BatchState lists the batches in a directory.";
                 case StateErrorIds.StateLockReentrant:
                     return "Do not call a state cmdlet on a batch from inside an operation that already holds its lock.";
+                case StateErrorIds.NotABatchFile:
+                    return "The file was not changed. Keep other programs' files (state files too) out of the state directory: listings skip them, and Repair-BatchState cannot make one a batch.";
+                case StateErrorIds.StateDirectoryNotFound:
+                    return "Name a folder with -StateDirectory or $env:STATECMDLETS_HOME.";
                 default:
                     return null;
             }

@@ -159,7 +159,7 @@ Describe 'Errors' {
         It 'replaces the batch with -Force' {
             $null = New-BatchState -Name first -Feature a, b -BatchId B -StateDirectory $d
             Set-FeatureResult -BatchId B -Feature a -Status Completed -StateDirectory $d
-            $new = New-BatchState -Name second -Feature x, y, z -BatchId B -StateDirectory $d -Force -ErrorAction Stop
+            $new = New-BatchState -Name second -Feature x, y, z -BatchId B -StateDirectory $d -Force -Confirm:$false -ErrorAction Stop
             $new.Name | Should -BeExactly 'second'
             $b = Get-BatchState -BatchId B -StateDirectory $d
             $b.Name | Should -BeExactly 'second'
@@ -172,7 +172,7 @@ Describe 'Errors' {
         It 'with -Force moves an unreadable batch file aside instead of destroying it' {
             $path = New-CorruptBatch $d 'B'
             $hash = (Get-FileHash -LiteralPath $path).Hash
-            $null = New-BatchState -Name fresh -Feature a -BatchId B -StateDirectory $d -Force -ErrorAction Stop
+            $null = New-BatchState -Name fresh -Feature a -BatchId B -StateDirectory $d -Force -Confirm:$false -ErrorAction Stop
             (Get-BatchState -BatchId B -StateDirectory $d).Name | Should -BeExactly 'fresh'
             $aside = @(Get-ChildItem -LiteralPath $d -Filter 'B.json.corrupt-*')
             $aside.Count | Should -Be 1

@@ -92,6 +92,23 @@ sys.stdout.buffer.write(out)
         (Get-BatchState -BatchId pb -StateDirectory $d).Completed | Should -Be 40
     }
 
+    It 'shows one bar, not two, for Resume-BatchState | Set-FeatureResult on one batch' {
+        if (-not $python) { Set-ItResult -Skipped -Because 'needs python3 on Linux for a pseudo-terminal'; return }
+        $null = 1..5 | New-BatchState -Name p -BatchId pb -StateDirectory $d
+        # In a terminal, a nested PowerShell collects the progress records instead of drawing them:
+        # each command that draws a bar ends it with one Completed record.
+        $file = Join-Path (Split-Path -Parent $d) 'one-bar.ps1'
+        Set-Content -LiteralPath $file -Value @"
+`$ps = [powershell]::Create().AddScript("Import-Module '$ModuleManifestPath'; Resume-BatchState -BatchId pb -StateDirectory '$d' | Set-FeatureResult -Status Completed; Set-FeatureResult -BatchId pb -Feature 1 -Status Completed -StateDirectory '$d'")
+`$null = `$ps.Invoke()
+'bars=' + @(`$ps.Streams.Progress | Where-Object { `$_.Activity -eq 'Batch pb' -and `$_.RecordType -eq 'Completed' }).Count
+"@
+        $seen = (& $python.Source $terminal $PwshPath -NoProfile -NonInteractive -File $file) -join "`n"
+        # Resume-BatchState's bar, then the lone Set-FeatureResult's own once Resume-BatchState is done.
+        $seen | Should -Match 'bars=2'
+        (Get-BatchState -BatchId pb -StateDirectory $d).Completed | Should -Be 5
+    }
+
     It 'writes no progress when output is redirected (a scheduled task) ' {
         $null = 1..40 | New-BatchState -Name p -BatchId pb -StateDirectory $d
         # -OutputFormat xml serialises every stream, progress records included (on stderr). Started as
@@ -125,13 +142,23 @@ Describe 'Streams and views' {
         ($verbose -join "`n") | Should -Match ([regex]::Escape("'$(Join-Path $d 'B.journal')'") + '.*fsynced')
     }
 
-    It 'shows batches as a table of BatchId, Name, Status, Done/Total, Failed, Updated' {
+    It 'shows batches as a table of BatchId, Status, Done/Total, Failed, InProgress, Name, Updated' {
         $null = 'a', 'b', 'c' | New-BatchState -Name 'view test' -BatchId B -StateDirectory $d
         Set-FeatureResult -BatchId B -Feature a -Status Completed -StateDirectory $d
         Set-FeatureResult -BatchId B -Feature b -Status Failed -ErrorMessage 'boom' -StateDirectory $d
         $text = Get-BatchState -StateDirectory $d | Out-String -Width 200
-        $text | Should -Match 'BatchId\s+Name\s+Status\s+Done\s+Failed\s+Updated \(UTC\)'
-        $text | Should -Match 'B\s+view test\s+Running\s+1/3 \(33%\)\s+1\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d'
+        $text | Should -Match 'BatchId\s+Status\s+Done\s+Failed\s+InProgress\s+Name\s+Updated \(UTC\)'
+        $text | Should -Match 'B\s+Running\s+1/3 \(33%\)\s+1\s+0\s+view test\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d'
+    }
+
+    It 'keeps BatchId, Status, Done and Failed whole in a 60-column console' {
+        $null = 1..120 | ForEach-Object { "srv-$_" } | New-BatchState -Name 'November patching of the web servers' -BatchId batch-20261125-101500-3f9a -StateDirectory $d
+        1..37 | ForEach-Object { Set-FeatureResult -BatchId batch-20261125-101500-3f9a -Feature "srv-$_" -Status Completed -StateDirectory $d }
+        Set-FeatureResult -BatchId batch-20261125-101500-3f9a -Feature srv-40 -Status Failed -StateDirectory $d
+        $lines = (Get-BatchState -StateDirectory $d | Out-String -Width 60) -split "`r?`n"
+        @($lines | Where-Object { $_ -match '^BatchId\s+Status\s+Done\s+Failed\b' }).Count | Should -Be 1
+        @($lines | Where-Object { $_ -match '^batch-20261125-101500-3f9a\s+Running\s+37/120 \(30%\)\s+1\b' }).Count | Should -Be 1
+        $lines | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual 60 }
     }
 
     It 'lists a batch with its failures and their errors; Format-List * shows every property' {

@@ -95,6 +95,23 @@ Describe 'Get-Help about_StateCmdlets' {
         }
         $text | Should -Match 'STATECMDLETS_HOME'
     }
+
+    It 'lists every exported cmdlet, in its overview and under SEE ALSO, and no other' {
+        $text = (Get-Help -Name about_StateCmdlets | Out-String) -split "`r?`n"
+        $exported = @((Get-Module StateCmdlets).ExportedCmdlets.Keys | Sort-Object)
+        $overview = @($text | Where-Object { $_ -match '^\s{8}([A-Z][a-z]+-[A-Za-z]+)\s{2,}\S' } | ForEach-Object { $Matches[1] } | Sort-Object -Unique)
+        $overview -join ',' | Should -Be ($exported -join ',')
+        $start = [array]::FindIndex([string[]]$text, [Predicate[string]] { param($l) $l -match '^SEE ALSO' })
+        $seeAlso = @($text[($start + 1)..($text.Count - 1)] | ForEach-Object { $_.Trim() } | Where-Object { $_ -match '^[A-Z][a-z]+-[A-Za-z]+$' } | Sort-Object)
+        $seeAlso -join ',' | Should -Be ($exported -join ',')
+    }
+
+    It 'explains every batch Status' {
+        $text = Get-Help -Name about_StateCmdlets | Out-String
+        foreach ($status in [enum]::GetNames([StateCmdlets.Core.Batches.BatchStatus])) {
+            $text | Should -Match "(?m)^\s{8}$status\s{2,}\S" -Because "$status is a Status a batch can have"
+        }
+    }
 }
 
 Describe 'The help examples' {

@@ -69,7 +69,7 @@ function Invoke-Patch([string] `$ComputerName) {
     AfterEach { Remove-TestStateDirectory $d }
 
     It 'picks up after a killed run and ends with only the failing server left' {
-        $first = Start-Recipe -Script $script -Prelude $prelude -StateHome $d -WorkingDirectory $work -ArgumentList '-ServerList', $servers, '-BatchId', 'patch-test'
+        $first = Start-Recipe -Script $script -Prelude $prelude -StateHome $d -WorkingDirectory $work -ArgumentList '-ServerList', $servers, '-BatchId', 'patch-test', '-StateDirectory', $d
         $deadline = [DateTime]::UtcNow.AddSeconds(60)
         while ([DateTime]::UtcNow -lt $deadline -and -not ((Test-Path $log) -and @(Get-Content $log).Count -ge 10)) { Start-Sleep -Milliseconds 50 }
         $first.Kill()
@@ -78,7 +78,7 @@ function Invoke-Patch([string] `$ComputerName) {
 
         # srv-13 fails every time: three more runs give it its three attempts.
         foreach ($run in 1..3) {
-            $r = Wait-Recipe (Start-Recipe -Script $script -Prelude $prelude -StateHome $d -WorkingDirectory $work -ArgumentList '-ServerList', $servers, '-BatchId', 'patch-test')
+            $r = Wait-Recipe (Start-Recipe -Script $script -Prelude $prelude -StateHome $d -WorkingDirectory $work -ArgumentList '-ServerList', $servers, '-BatchId', 'patch-test', '-StateDirectory', $d)
             $r.ExitCode | Should -Be 0 -Because $r.Errors
         }
 
@@ -92,12 +92,41 @@ function Invoke-Patch([string] `$ComputerName) {
         @($starts | Where-Object { $_.Name -ne 'srv-13' -and $_.Count -gt 1 }).Count | Should -BeLessOrEqual 1 -Because 'only the server in flight at the kill may run twice'
     }
 
+    It 'does every server of a list with blank lines (a trailing one too), warning once' {
+        Set-Content -LiteralPath $servers -Value (@('srv-01', '', 'srv-02', '   ') + (3..30 | ForEach-Object { 'srv-{0:00}' -f $_ }) + @('', ''))
+        $r = Wait-Recipe (Start-Recipe -Script $script -Prelude $prelude -StateHome $d -WorkingDirectory $work -ArgumentList '-ServerList', $servers, '-BatchId', 'patch-test', '-StateDirectory', $d)
+        $r.ExitCode | Should -Be 0 -Because $r.Errors
+        $batch = Get-BatchState -BatchId patch-test -StateDirectory $d
+        $batch.Total | Should -Be 30
+        $batch.Completed | Should -Be 29
+        ([regex]::Matches($r.Output, 'Skipped 4 empty or white-space-only')).Count | Should -Be 1
+    }
+
+    It 'fails with a non-zero exit code, creating no batch, when the server list is missing' {
+        $r = Wait-Recipe (Start-Recipe -Script $script -Prelude $prelude -StateHome $d -WorkingDirectory $work -ArgumentList '-ServerList', (Join-Path $work 'nope.txt'), '-BatchId', 'patch-test', '-StateDirectory', $d)
+        $r.ExitCode | Should -Not -Be 0
+        $r.Errors | Should -BeLike '*nope.txt*'
+        Get-BatchState -StateDirectory $d | Should -BeNullOrEmpty
+    }
+
+    It 'keeps its batch in the folder it pins, whatever the account''s default folder is' {
+        # Another account: its own default folder (STATECMDLETS_HOME, as the wrapper sets it) is elsewhere.
+        $other = New-TestStateDirectory
+        try {
+            $r = Wait-Recipe (Start-Recipe -Script $script -Prelude $prelude -StateHome $other -WorkingDirectory $work -ArgumentList '-ServerList', $servers, '-BatchId', 'patch-test', '-StateDirectory', $d)
+            $r.ExitCode | Should -Be 0 -Because $r.Errors
+            (Get-BatchState -BatchId patch-test -StateDirectory $d).Completed | Should -Be 29
+            @(Get-EntryNames $other) | Should -BeNullOrEmpty
+        }
+        finally { Remove-TestStateDirectory $other }
+    }
+
     It 'with the cron line''s flock -n, a run started while another is going does nothing' {
         $flock = Get-Command flock -CommandType Application -ErrorAction Ignore | Select-Object -First 1
         if (-not $flock) { Set-ItResult -Skipped -Because 'flock (util-linux) is not installed'; return }
         $lock = Join-Path $work 'resume-patch.lock'
         $runs = 1..2 | ForEach-Object {
-            Start-Recipe -Script $script -Prelude $prelude -StateHome $d -WorkingDirectory $work -ArgumentList '-ServerList', $servers, '-BatchId', 'patch-test' -Launcher $flock.Source, '-n', $lock
+            Start-Recipe -Script $script -Prelude $prelude -StateHome $d -WorkingDirectory $work -ArgumentList '-ServerList', $servers, '-BatchId', 'patch-test', '-StateDirectory', $d -Launcher $flock.Source, '-n', $lock
         }
         $results = $runs | ForEach-Object { Wait-Recipe $_ }
         @($results | Where-Object ExitCode -eq 0).Count | Should -Be 1

@@ -47,6 +47,23 @@ namespace StateCmdlets.Core.Tests
         }
 
         [Fact]
+        public void White_space_only_names_are_refused_and_the_error_says_which_item()
+        {
+            foreach (string name in new[] { " ", "  ", "\t", "\u00a0\r\n" })
+            {
+                var error = Assert.Throws<InvalidBatchDefinitionException>(() => Make("a", name, "b"));
+                Assert.Equal("InvalidFeatureName", error.ErrorId);
+                Assert.Contains("white space (item 2)", error.Message);
+            }
+            Assert.Contains("empty (item 3)", Assert.Throws<InvalidBatchDefinitionException>(() => Make("a", "b", "")).Message);
+            var blankBatchName = Assert.Throws<InvalidBatchDefinitionException>(() =>
+                Batch.Create("b1", new BatchDefinition("   ", new[] { "a" }), Now, BatchSchema.Current));
+            Assert.Equal("InvalidBatchName", blankBatchName.ErrorId);
+            // Surrounding white space is part of a name, as any other character.
+            Assert.Equal(" a ", Make(" a ").Features[0].Name);
+        }
+
+        [Fact]
         public void Names_may_hold_any_unicode_up_to_1024_characters()
         {
             string emoji = string.Concat(Enumerable.Repeat("\U0001F600", 1024)); // 2048 UTF-16 units, 1024 characters

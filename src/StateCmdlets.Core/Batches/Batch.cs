@@ -133,7 +133,7 @@ namespace StateCmdlets.Core.Batches
             for (int i = 0; i < definition.Features.Count; i++)
             {
                 string name = definition.Features[i];
-                CheckName("feature name", name);
+                CheckName("feature name", name, position: i + 1);
                 if (seen.TryGetValue(name, out int first))
                     throw new InvalidBatchDefinitionException(StateErrorIds.DuplicateFeature, $"Feature '{name}' appears twice (items {first + 1} and {i + 1}); feature names must be unique within a batch.");
                 seen.Add(name, i);
@@ -392,11 +392,17 @@ namespace StateCmdlets.Core.Batches
                 throw new InvalidBatchDefinitionException(StateErrorIds.DependencyCycle, "The dependencies form a cycle: " + string.Join(" -> ", cycle) + ".");
         }
 
-        /// <summary>Any Unicode text that survives UTF-8, 1 to 1024 characters.</summary>
-        internal static void CheckName(string what, string? name, string errorId = StateErrorIds.InvalidFeatureName)
+        /// <summary>
+        /// Any Unicode text that survives UTF-8, 1 to 1024 characters, not only white space (a blank
+        /// line of a list is not a work item). <paramref name="position"/> (from 1) says which item of a list it is.
+        /// </summary>
+        internal static void CheckName(string what, string? name, string errorId = StateErrorIds.InvalidFeatureName, int? position = null)
         {
+            string item = position.HasValue ? $" (item {position.Value})" : string.Empty;
             if (string.IsNullOrEmpty(name))
-                throw new InvalidBatchDefinitionException(errorId, $"A {what} cannot be empty.");
+                throw new InvalidBatchDefinitionException(errorId, $"A {what} cannot be empty{item}.");
+            if (string.IsNullOrWhiteSpace(name))
+                throw new InvalidBatchDefinitionException(errorId, $"A {what} cannot be only white space{item}: '{name}'.");
             int characters = 0;
             for (int i = 0; i < name!.Length; i++)
             {

@@ -11,10 +11,14 @@ namespace StateCmdlets.Commands
     /// </summary>
     [Cmdlet(VerbsData.Import, "BatchState", DefaultParameterSetName = PathSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(BatchState))]
-    public sealed class ImportBatchStateCommand : LockingStateCmdletBase
+    public sealed class ImportBatchStateCommand : LockingBatchCmdletBase
     {
         private const string PathSet = "Path";
         private const string LiteralPathSet = "LiteralPath";
+
+        private readonly Confirmation _confirmation;
+
+        public ImportBatchStateCommand() => _confirmation = new Confirmation(this);
 
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
         [SupportsWildcards]
@@ -53,9 +57,12 @@ namespace StateCmdlets.Commands
                     if (BatchId != null) imported.BatchId = BatchId;
                     bool exists = false;
                     if (!TryRun(() => exists = store.Exists(imported.BatchId), imported.BatchId)) continue;
+                    // Replacing recorded work is High impact: it asks at the default $ConfirmPreference.
+                    string? replaced = Force ? ReplacedWork.Describe(store, imported.BatchId) : null;
                     string action = $"Import {imported.FeatureCount} feature(s) from {imported.Format} '{file}' as batch '{imported.BatchId}'"
-                        + (!exists ? string.Empty : Force ? ", replacing the existing batch with this id" : " (a batch with this id exists: without -Force this fails with BatchAlreadyExists)");
-                    if (!ShouldProcess(store.Location, action)) continue;
+                        + (replaced != null ? $", replacing the existing batch with this id ({replaced})"
+                            : !exists ? string.Empty : Force ? ", replacing the existing batch with this id" : " (a batch with this id exists: without -Force this fails with BatchAlreadyExists)");
+                    if (!_confirmation.ShouldProcess(store.Location, action, replaced != null ? ConfirmImpact.High : ConfirmImpact.Low)) continue;
                     foreach (string warning in imported.Warnings) WriteWarning(warning);
                     Batch? batch = null;
                     if (TryRun(() => batch = store.Import(imported, Force, Cancellation), file))
@@ -76,24 +83,13 @@ namespace StateCmdlets.Commands
             return record;
         }
 
+        /// <summary>The files -Path (wildcards) or -LiteralPath name, each taken as it is.</summary>
         private IEnumerable<string> SourceFiles()
         {
-            foreach (string path in ParameterSetName == PathSet ? Path : LiteralPath)
-            {
-                List<string> resolved;
-                try
-                {
-                    resolved = ParameterSetName == PathSet
-                        ? new List<string>(GetResolvedProviderPathFromPSPath(path, out _))
-                        : new List<string> { SessionState.Path.GetUnresolvedProviderPathFromPSPath(path) };
-                }
-                catch (ItemNotFoundException e)
-                {
-                    WriteError(new ErrorRecord(e, "StateFileNotFound", ErrorCategory.ObjectNotFound, path));
-                    continue;
-                }
-                foreach (string file in resolved) yield return file;
-            }
+            bool literal = ParameterSetName == LiteralPathSet;
+            foreach (string path in literal ? LiteralPath : Path)
+                foreach (string file in Paths.Files(path, literal, onlyStateFiles: false))
+                    yield return file;
         }
     }
 }

@@ -20,7 +20,7 @@ namespace StateCmdlets.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Invoke, "StateMigration", DefaultParameterSetName = DirectorySet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(MigrationOutcome))]
-    public sealed class InvokeStateMigrationCommand : LockingStateCmdletBase
+    public sealed class InvokeStateMigrationCommand : LockingBatchCmdletBase
     {
         private const string DirectorySet = "Directory";
         private const string PathSet = "Path";
@@ -29,8 +29,15 @@ namespace StateCmdlets.Commands
         private const string StepPathSet = "StepPath";
         private const string StepLiteralPathSet = "StepLiteralPath";
 
+        private readonly Confirmation _confirmation;
         private List<(SchemaVersion From, ScriptBlock Block)>? _steps;
         private SchemaVersion? _target;
+        private CoreCalls? _stateFileCalls;
+
+        public InvokeStateMigrationCommand() => _confirmation = new Confirmation(this);
+
+        /// <summary>Core calls on state files (-Step): their errors carry the advice for files.</summary>
+        private CoreCalls StateFileCalls => _stateFileCalls ??= new CoreCalls(this, Cancellation, ErrorRecordFactory.FromStateFile);
 
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = StepPathSet, ValueFromPipeline = true)]
@@ -72,12 +79,7 @@ namespace StateCmdlets.Commands
         {
             if (Step == null) return;
             _steps = ReadSteps(Step);
-            if (TargetVersion != null)
-            {
-                if (!SchemaVersion.TryParse(TargetVersion, out var target))
-                    ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("InvalidSchemaVersion", $"-TargetVersion '{TargetVersion}' is not a major.minor.patch version such as '1.2.0'.", TargetVersion));
-                _target = target;
-            }
+            _target = VersionArgument.Parse(this, TargetVersion, nameof(TargetVersion));
             // Rules the steps break on their own (two steps from one version, a target behind them) stop here.
             try { _ = Migration(string.Empty); }
             catch (StateException e) { ThrowTerminatingError(ErrorRecordFactory.FromStateFile(e, Step)); }
@@ -94,7 +96,8 @@ namespace StateCmdlets.Commands
             {
                 string address = store.Address(id);
                 MigrationOutcome? inspected = null;
-                if (!TryRun(() => inspected = store.InspectVersion(id), address)) continue;
+                // Listing the state directory skips another program's JSON file; a file named is reported.
+                if (!TryRun(() => inspected = store.InspectVersion(id), address, ParameterSetName == DirectorySet ? SkipNotABatch : null)) continue;
                 if (inspected!.Action == MigrationAction.UpToDate)
                 {
                     WriteObject(inspected);
@@ -118,14 +121,14 @@ namespace StateCmdlets.Commands
             {
                 var migration = Migration(file);
                 StateFileMigrationPlan? plan = null;
-                if (!TryStateFile(() => plan = store.InspectMigration(file, migration), file)) continue;
+                if (!StateFileCalls.TryRun(() => plan = store.InspectMigration(file, migration), file)) continue;
                 if (plan!.Action == MigrationAction.UpToDate)
                 {
                     WriteObject(plan.ToOutcome());
                     continue;
                 }
                 if (!Approved(file, Describe(plan))) continue;
-                TryStateFile(() => WriteObject(store.Migrate(file, migration, Cancellation)), file);
+                StateFileCalls.TryRun(() => WriteObject(store.Migrate(file, migration, Cancellation)), file);
             }
         }
 
@@ -186,43 +189,12 @@ namespace StateCmdlets.Commands
             return list;
         }
 
-        private bool TryStateFile(Action action, string file)
-        {
-            try
-            {
-                action();
-                return true;
-            }
-            catch (StateException e)
-            {
-                WriteError(ErrorRecordFactory.FromStateFile(e, file));
-                return false;
-            }
-            catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
-            {
-                throw new PipelineStoppedException();
-            }
-        }
-
         /// <summary>
-        /// ShouldProcess, except that -Force skips the confirmation ConfirmImpact.High would ask
-        /// for; -WhatIf and an explicit -Confirm still win.
+        /// ShouldProcess at ConfirmImpact High, except that -Force asks nothing: -WhatIf and an
+        /// explicit -Confirm still win, and -Confirm:$false or $ConfirmPreference = 'None' go ahead.
         /// </summary>
-        private bool Approved(string target, string action)
-        {
-            bool whatIf = IsOn(MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? w : GetVariableValue("WhatIfPreference"));
-            bool confirm = MyInvocation.BoundParameters.TryGetValue("Confirm", out var c) && IsOn(c);
-            if (Force && !whatIf && !confirm) return true;
-            return ShouldProcess(target, action);
-        }
-
-        private static bool IsOn(object? value) => value switch
-        {
-            SwitchParameter s => s.IsPresent,
-            bool b => b,
-            PSObject p => IsOn(p.BaseObject),
-            _ => false,
-        };
+        private bool Approved(string target, string action) =>
+            _confirmation.ShouldProcess(target, action, Force ? ConfirmImpact.None : ConfirmImpact.High);
 
         /// <summary>The batches to migrate, each with the store that holds it.</summary>
         private IEnumerable<(IBatchStore Store, string BatchId)> Targets()
@@ -253,38 +225,16 @@ namespace StateCmdlets.Commands
         }
 
         /// <summary>
-        /// The files -Path (wildcards) or -LiteralPath name; a path matching nothing is StateFileNotFound.
-        /// With -Step, what a wildcard matches skips folders and the module's own files next to
-        /// state files (locks, backups, temp files, copies set aside): only state files are migrated.
+        /// The files -Path (wildcards) or -LiteralPath name. With -Step, what a wildcard matches
+        /// skips folders and the module's own files next to state files (locks, backups, temp
+        /// files, copies set aside): only state files are migrated.
         /// </summary>
         private IEnumerable<string> ResolvedFiles()
         {
-            bool wildcards = ParameterSetName == PathSet || ParameterSetName == StepPathSet;
-            foreach (string path in wildcards ? Path : LiteralPath)
-            {
-                List<string> resolved;
-                try
-                {
-                    resolved = wildcards
-                        ? new List<string>(GetResolvedProviderPathFromPSPath(path, out _))
-                        : new List<string> { SessionState.Path.GetUnresolvedProviderPathFromPSPath(path) };
-                }
-                catch (ItemNotFoundException e)
-                {
-                    WriteError(new ErrorRecord(e, "StateFileNotFound", ErrorCategory.ObjectNotFound, path));
-                    continue;
-                }
-                bool skipAuxiliary = _steps != null && wildcards && WildcardPattern.ContainsWildcardCharacters(path);
-                foreach (string file in resolved)
-                {
-                    if (skipAuxiliary && (System.IO.Directory.Exists(file) || Core.Storage.AuxiliaryFiles.IsAuxiliary(System.IO.Path.GetFileName(file))))
-                    {
-                        WriteVerbose($"Skipped '{file}': not a state file (a folder, or a lock, backup, temporary or set-aside file).");
-                        continue;
-                    }
+            bool literal = ParameterSetName == LiteralPathSet || ParameterSetName == StepLiteralPathSet;
+            foreach (string path in literal ? LiteralPath : Path)
+                foreach (string file in Paths.Files(path, literal, onlyStateFiles: _steps != null))
                     yield return file;
-                }
-            }
         }
     }
 }

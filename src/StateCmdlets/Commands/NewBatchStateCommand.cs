@@ -16,9 +16,11 @@ namespace StateCmdlets.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.New, "BatchState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(BatchState))]
-    public sealed class NewBatchStateCommand : LockingStateCmdletBase
+    public sealed class NewBatchStateCommand : LockingBatchCmdletBase
     {
         private readonly List<string> _features = new List<string>();
+        private readonly List<int> _blankInputs = new List<int>();
+        private int _inputCount;
         private string? _directory;
 
         [Parameter(Mandatory = true, Position = 0)]
@@ -90,6 +92,13 @@ namespace StateCmdlets.Commands
         protected override void ProcessRecord()
         {
             if (!MyInvocation.BoundParameters.ContainsKey(nameof(InputObject))) return;
+            _inputCount++;
+            // A blank line of a list (a trailing one is common) is not a work item: skipped, and counted in one warning.
+            if ((InputObject is PSObject wrapped ? wrapped.BaseObject : InputObject) is string text && string.IsNullOrWhiteSpace(text))
+            {
+                _blankInputs.Add(_inputCount);
+                return;
+            }
             _features.Add(FeatureNameOf(InputObject));
         }
 
@@ -112,14 +121,29 @@ namespace StateCmdlets.Commands
             };
             string target = BatchId != null ? BatchId : "new batch";
             string action = $"Create batch '{Name}' with {_features.Count} feature(s)" + (Force ? ", replacing any batch with this id" : string.Empty);
-            if (!ShouldProcess(target, action)) return;
+            StateDirectory = _directory;
+            // Replacing recorded work is High impact: it asks at the default $ConfirmPreference.
+            string? replaced = Force && BatchId != null ? ReplacedWork.Describe(Store, BatchId) : null;
+            if (replaced != null) action = $"Replace batch '{BatchId}' ({replaced}) with a new batch '{Name}' of {_features.Count} feature(s)";
+            if (_blankInputs.Count > 0)
+                WriteWarning($"Skipped {_blankInputs.Count} empty or white-space-only string(s) of the pipeline input ({(_blankInputs.Count == 1 ? "item" : "items")} {Positions(_blankInputs)}): blank lines are not work items.");
+            if (!new Confirmation(this).ShouldProcess(target, action, replaced != null ? ConfirmImpact.High : ConfirmImpact.Low)) return;
             if (_features.Count == 0) WriteWarning($"Batch '{Name}' has no features; it is complete as soon as it is created.");
 
-            StateDirectory = _directory;
             var store = Store;
             Batch? created = null;
             if (TryRun(() => created = store.Create(definition, Force, Cancellation), BatchId))
                 WriteObject(new BatchState(created!, store));
+        }
+
+        /// <summary>"3", "3, 7 and 12", or the first five and how many more.</summary>
+        private static string Positions(List<int> positions)
+        {
+            const int shown = 5;
+            var text = positions.Take(shown).Select(p => p.ToString(CultureInfo.InvariantCulture)).ToList();
+            if (positions.Count > shown) return string.Join(", ", text) + $" and {positions.Count - shown} more";
+            if (text.Count == 1) return text[0];
+            return string.Join(", ", text.Take(text.Count - 1)) + " and " + text[text.Count - 1];
         }
 
         /// <summary>@{ web = 'app', 'cache' } as feature -> names; values may be one name or a list.</summary>

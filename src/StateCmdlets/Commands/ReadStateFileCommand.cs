@@ -33,7 +33,7 @@ namespace StateCmdlets.Commands
             bool literal = ParameterSetName == LiteralPathSet;
             foreach (string path in literal ? LiteralPath : Path)
             {
-                foreach (string file in ResolveToRead(path, literal))
+                foreach (string file in Paths.Files(path, literal, onlyStateFiles: true))
                 {
                     // One document per file, an array too: with several files the caller can tell them apart.
                     TryRun(() => WriteObject(PowerShellJson.FromJson(Store.Read(file), AsHashtable, file), false), file);

@@ -4,10 +4,10 @@ using StateCmdlets.Completion;
 
 namespace StateCmdlets.Commands
 {
-    /// <summary>Deletes a batch's files: snapshot, journal, backups and lock.</summary>
-    [Cmdlet(VerbsCommon.Remove, "BatchState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    /// <summary>Deletes a batch's files: snapshot, journal, backups and lock. Deleting recorded work asks first (ConfirmImpact High).</summary>
+    [Cmdlet(VerbsCommon.Remove, "BatchState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(void))]
-    public sealed class RemoveBatchStateCommand : LockingStateCmdletBase
+    public sealed class RemoveBatchStateCommand : LockingBatchCmdletBase
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]

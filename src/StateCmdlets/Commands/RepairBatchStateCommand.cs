@@ -13,7 +13,7 @@ namespace StateCmdlets.Commands
     /// </summary>
     [Cmdlet(VerbsDiagnostic.Repair, "BatchState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(RepairReport))]
-    public sealed class RepairBatchStateCommand : LockingStateCmdletBase
+    public sealed class RepairBatchStateCommand : LockingBatchCmdletBase
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]

@@ -19,7 +19,7 @@ namespace StateCmdlets.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Resume, "BatchState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(FeatureState))]
-    public sealed class ResumeBatchStateCommand : StateCmdletBase
+    public sealed class ResumeBatchStateCommand : BatchCmdletBase
     {
         private bool _includeFailed = true;
 
@@ -73,7 +73,7 @@ namespace StateCmdlets.Commands
         /// <summary>Claims features a few at a time and emits them; unemitted claims go back when the pipeline ends early.</summary>
         private void HandOut(IBatchStore store)
         {
-            var progress = new BatchProgress(BatchId);
+            var progress = new BatchProgress(BatchId, leads: true);
             bool claimed = false;
             using (var feed = new ClaimFeed(store, BatchId, SessionWorker, ClaimKeeper.Shared, DetachedStore(store)) { Lease = Lease, IncludeFailed = _includeFailed, Retry = Wait })
             {
@@ -119,7 +119,7 @@ namespace StateCmdlets.Commands
         /// <summary>-NoClaim: what is left, as before claims existed; other workers may hold any of it.</summary>
         private void List(IBatchStore store)
         {
-            var progress = new BatchProgress(BatchId);
+            var progress = new BatchProgress(BatchId, leads: true);
             // What each feature's attempt count was when it was handed out: it is handed out again
             // (with -Wait) only once a new result says it failed, never just because nothing was recorded.
             var handedOut = new Dictionary<string, int>(StringComparer.Ordinal);

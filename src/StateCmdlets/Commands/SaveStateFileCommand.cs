@@ -30,14 +30,14 @@ namespace StateCmdlets.Commands
         [ValidateNotNullOrEmpty]
         public string? SchemaVersion { get; set; }
 
-        protected override void BeginProcessing() => _version = ParseVersion(SchemaVersion, nameof(SchemaVersion));
+        protected override void BeginProcessing() => _version = VersionArgument.Parse(this, SchemaVersion, nameof(SchemaVersion));
 
         protected override void ProcessRecord() => _items.Add(InputObject);
 
         protected override void EndProcessing()
         {
             object? document = _items.Count == 1 ? _items[0] : _items.ToArray();
-            string? file = ResolveToWrite(Path);
+            string? file = Paths.FileToWrite(Path);
             if (file == null || !ShouldProcess(file, "Save state file")) return;
             TryRun(() => Store.Save(file, PowerShellJson.ToJson(document, file, WriteWarning), _version, Cancellation), file);
         }

@@ -13,8 +13,13 @@ namespace StateCmdlets.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Set, "FeatureResult")]
     [OutputType(typeof(FeatureState))]
-    public sealed class SetFeatureResultCommand : LockingStateCmdletBase
+    public sealed class SetFeatureResultCommand : LockingBatchCmdletBase
     {
+        // Two sets so that a piped FeatureState (InputObject) never binds its own Status to -Status:
+        // its Pending would fail validation with a message about a value nobody typed.
+        private const string ByPropertySet = "ByProperty";
+        private const string FeatureSet = "Feature";
+
         private readonly Dictionary<string, BatchProgress> _progress = new Dictionary<string, BatchProgress>(StringComparer.Ordinal);
         private HashSet<string> _onCommandLine = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 
@@ -28,7 +33,8 @@ namespace StateCmdlets.Commands
         [ArgumentCompleter(typeof(FeatureNameCompleter))]
         public string Feature { get; set; } = string.Empty;
 
-        [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = ByPropertySet)]
+        [Parameter(Position = 1, ParameterSetName = FeatureSet)]
         [ValidateSet("Completed", "Failed", "Skipped")]
         public FeatureStatus Status { get; set; }
 
@@ -48,7 +54,7 @@ namespace StateCmdlets.Commands
         /// -StateDirectory; -Status must then be given on the command line, because the feature's
         /// own Status says where it stands, not what happened.
         /// </summary>
-        [Parameter(ValueFromPipeline = true)]
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = FeatureSet)]
         public FeatureState? InputObject { get; set; }
 
         /// <summary>A failure that retrying cannot fix: the feature is never handed out again.</summary>

@@ -14,7 +14,7 @@ namespace StateCmdlets.Commands
     /// </summary>
     [Cmdlet(VerbsDiagnostic.Test, "BatchState")]
     [OutputType(typeof(StateProblem), typeof(bool))]
-    public sealed class TestBatchStateCommand : StateCmdletBase
+    public sealed class TestBatchStateCommand : BatchCmdletBase
     {
         private bool _sound = true;
 

@@ -38,7 +38,7 @@ namespace StateCmdlets.Commands
             bool literal = ParameterSetName == LiteralPathSet;
             foreach (string path in literal ? LiteralPath : Path)
             {
-                foreach (string file in ResolveToRead(path, literal))
+                foreach (string file in Paths.Files(path, literal, onlyStateFiles: true))
                 {
                     IReadOnlyList<StateProblem>? problems = null;
                     if (!TryRun(() => problems = Store.Inspect(file, PowerShellJson.FindUnsupported), file))
@@ -55,7 +55,7 @@ namespace StateCmdlets.Commands
         protected override void EndProcessing()
         {
             // A path that named no file (its error is written) was not validated: not sound.
-            if (Quiet) WriteObject(_sound && !UnresolvedPathReported);
+            if (Quiet) WriteObject(_sound && !Paths.UnresolvedReported);
         }
     }
 }

@@ -41,13 +41,13 @@ namespace StateCmdlets.Commands
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
-        protected override void BeginProcessing() => _version = ParseVersion(SchemaVersion, nameof(SchemaVersion));
+        protected override void BeginProcessing() => _version = VersionArgument.Parse(this, SchemaVersion, nameof(SchemaVersion));
 
         protected override void ProcessRecord()
         {
             foreach (string path in Path)
             {
-                string? file = ResolveToWrite(path);
+                string? file = Paths.FileToWrite(path);
                 if (file == null || !ShouldProcess(file, "Update state file")) continue;
                 JsonElement written = default;
                 // Any error in the block is StateUpdateFailed (non-terminating): the other files still get their turn.

@@ -32,7 +32,7 @@ namespace StateCmdlets.Commands
 
         protected override void ProcessRecord()
         {
-            string? file = ResolveToWrite(Path);
+            string? file = Paths.FileToWrite(Path);
             if (file == null) return;
             Collection<PSObject>? output = null;
             TryRun(() => output = Store.WithLock(file, () =>

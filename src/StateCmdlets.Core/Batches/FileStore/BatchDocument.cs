@@ -129,6 +129,9 @@ namespace StateCmdlets.Core.Batches.FileStore
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
                 throw new StateFileCorruptException(path, null, $"the top level is a JSON {root.ValueKind}, not an object.");
+            // Every batch, of any version, has these: without both, the file is another program's, not a damaged batch.
+            if (!root.TryGetProperty("batchId", out _) && !root.TryGetProperty("features", out _))
+                throw new StateFileCorruptException(path, null, "it is JSON with none of a batch's fields (batchId, features): another program's file, such as a state file saved with Save-StateFile. Keep such files out of the state directory.", CorruptionKind.NotABatch);
 
             var version = ReadVersion(root, path);
             fileVersion = version;

@@ -37,6 +37,11 @@ namespace StateCmdlets.Core.Batches.FileStore
                         problems.Add(new StateProblem(batchId, StateProblemKind.TornJournalWrite, files.Journal, session.TornAt,
                             "the journal ends in a write a crash interrupted; the next result recorded clears it."));
                 }
+                catch (StateFileCorruptException e) when (e.Kind == CorruptionKind.NotABatch)
+                {
+                    // Said once: lock, journal and backup are not missing from a file that is no batch.
+                    return new[] { new StateProblem(batchId, StateProblemKind.NotABatch, e.Path ?? files.Snapshot, null, e.Problem) };
+                }
                 catch (StateFileCorruptException e)
                 {
                     var kind = e.Path == files.Journal ? StateProblemKind.JournalDamage
@@ -86,6 +91,11 @@ namespace StateCmdlets.Core.Batches.FileStore
             string batchId = files.Id;
             var report = new RepairReport(batchId, files.Snapshot);
             report.Problems.AddRange(Inspect(files));
+            if (report.Problems.Any(p => p.Kind == StateProblemKind.NotABatch))
+            {
+                report.Lost.Add($"'{files.Snapshot}' is not a batch: nothing was changed.");
+                return report;
+            }
             bool lockExisted = _parts.Fs.FileExists(files.Lock);
             using (_parts.Units.Lock(files, cancellationToken))
             {

@@ -22,6 +22,7 @@ namespace StateCmdlets.Core.Batches.FileStore
     {
         private readonly FileStoreParts _parts;
         private readonly IFileSystem _fs;
+        private readonly bool _locationIsFile;
 
         public FileBatchStore(string stateDirectory, FileStoreOptions? options = null)
         {
@@ -30,6 +31,8 @@ namespace StateCmdlets.Core.Batches.FileStore
             Options = options ?? new FileStoreOptions();
             _parts = new FileStoreParts(Options);
             _fs = Options.FileSystem;
+            // One stat when the folder is there (the usual case), two when it is not.
+            _locationIsFile = !_fs.DirectoryExists(StateDirectory) && _fs.FileExists(StateDirectory);
         }
 
         public string StateDirectory { get; }
@@ -41,7 +44,12 @@ namespace StateCmdlets.Core.Batches.FileStore
         public bool LocationExists => _fs.DirectoryExists(StateDirectory);
 
         /// <summary>The files of batch <paramref name="batchId"/>; refuses ids that are not plain names.</summary>
-        internal BatchFiles Files(string batchId) => new BatchFiles(StateDirectory, batchId);
+        internal BatchFiles Files(string batchId) => new BatchFiles(UsableDirectory(), batchId);
+
+        /// <summary>The state directory, unless a file has its name: then one clear error, whatever the operation.</summary>
+        private string UsableDirectory() => _locationIsFile
+            ? throw new StateDirectoryNotFoundException(StateDirectory, $"The state directory '{StateDirectory}' is a file, not a folder. Name a folder with -StateDirectory (or $env:STATECMDLETS_HOME), or move the file away.")
+            : StateDirectory;
 
         public string Address(string batchId) => Files(batchId).Snapshot;
 
@@ -50,7 +58,7 @@ namespace StateCmdlets.Core.Batches.FileStore
         public IReadOnlyList<string> ListBatchIds()
         {
             var ids = new List<string>();
-            foreach (string name in Guard(StateDirectory, "list", () => _fs.ListFiles(StateDirectory, "*" + BatchFiles.SnapshotExtension)))
+            foreach (string name in Guard(StateDirectory, "list", () => _fs.ListFiles(UsableDirectory(), "*" + BatchFiles.SnapshotExtension)))
             {
                 string? id = BatchFiles.IdFromSnapshotName(name);
                 if (id != null) ids.Add(id);
@@ -62,7 +70,7 @@ namespace StateCmdlets.Core.Batches.FileStore
         public IReadOnlyList<string> ListBatchIdsToInspect()
         {
             var ids = new SortedSet<string>(StringComparer.Ordinal);
-            foreach (string name in Guard(StateDirectory, "list", () => _fs.ListFiles(StateDirectory, "*")))
+            foreach (string name in Guard(StateDirectory, "list", () => _fs.ListFiles(UsableDirectory(), "*")))
             {
                 string? id = BatchFiles.IdFromMainFileName(name);
                 if (id != null) ids.Add(id);

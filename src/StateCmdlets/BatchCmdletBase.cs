@@ -9,10 +9,10 @@ using StateCmdlets.Core.Batches.FileStore;
 namespace StateCmdlets
 {
     /// <summary>
-    /// What every batch command shares: -StateDirectory (bound from piped BatchState and
-    /// FeatureState objects), its provider path resolution, and the store for it.
+    /// What every batch command shares, and only batch commands: -StateDirectory (bound from piped
+    /// BatchState and FeatureState objects), its provider path resolution, and the store for it.
     /// </summary>
-    public abstract class StateCmdletBase : CancellableCmdlet
+    public abstract class BatchCmdletBase : CancellableCmdlet
     {
         private readonly Dictionary<string, IBatchStore> _stores = new Dictionary<string, IBatchStore>(StringComparer.Ordinal);
 
@@ -28,6 +28,17 @@ namespace StateCmdlets
 
         /// <summary>The store for the current -StateDirectory (or the default), resolved through the provider.</summary>
         protected IBatchStore Store => StoreAt(ResolveDirectory(StateDirectory));
+
+        /// <summary>
+        /// For listings: another program's JSON file in the state directory is no batch, so it is
+        /// skipped (-Verbose says so) rather than reported as damage. True when it was skipped.
+        /// </summary>
+        protected bool SkipNotABatch(StateException exception)
+        {
+            if (!(exception is StateFileCorruptException { Kind: CorruptionKind.NotABatch })) return false;
+            WriteVerbose($"Skipped: {exception.Message}");
+            return true;
+        }
 
         protected string ResolveDirectory(string? directory)
         {

@@ -5,7 +5,7 @@ using StateCmdlets.Core.Batches.FileStore;
 namespace StateCmdlets
 {
     /// <summary>Base of the commands that change a batch and so take its lock.</summary>
-    public abstract class LockingStateCmdletBase : StateCmdletBase
+    public abstract class LockingBatchCmdletBase : BatchCmdletBase
     {
         /// <summary>Seconds to wait for another process holding the batch's lock (default 30).</summary>
         [Parameter]
