@@ -506,24 +506,40 @@ Resume-BatchState -BatchId killed -Store $Store | ForEach-Object {
             $recipe = Join-Path $machine 'resume-patch.ps1'
             Set-Content -LiteralPath $recipe -Encoding utf8 -Value (& $rename (Get-ReadmeBlock 'machines' 'powershell'))
             $log = Join-Path $machine 'patched.log'
-            # Each "machine": a pwsh with its own HOME (where ~/.pgpass goes), StateCmdlets on its module path, Invoke-Patch a stand-in.
+            $barrier = Join-Path $machine 'first-items.log'
+            # Each "machine": a pwsh with its own HOME (where ~/.pgpass goes; pwsh takes ~ from HOME as
+            # it starts, so HOME is set for the child, not in it), StateCmdlets on its module path,
+            # Invoke-Patch a stand-in.
             $wrapper = Join-Path $machine 'machine.ps1'
             Set-Content -LiteralPath $wrapper -Encoding utf8 -Value @"
 param([string] `$Step)
-`$env:HOME = '$homeFolder'
 `$env:PSModulePath = '$modules' + [IO.Path]::PathSeparator + `$env:PSModulePath
 Remove-Item Env:STATECMDLETS_STORE, Env:PGPASSWORD -ErrorAction Ignore
-function Invoke-Patch([string] `$ComputerName) { [IO.File]::AppendAllText('$log', "`$ComputerName `$PID``n"); Start-Sleep -Milliseconds 20 }
+function Invoke-Patch([string] `$ComputerName) {
+    # The first item waits (up to 60 s) for the other machine's first item, so both work at once however slowly each starts.
+    if (-not `$script:started) {
+        `$script:started = `$true
+        [IO.File]::AppendAllText('$barrier', "`$PID``n")
+        `$clock = [Diagnostics.Stopwatch]::StartNew()
+        while (@([IO.File]::ReadAllLines('$barrier') | Where-Object { `$_ }).Count -lt 2 -and `$clock.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 20 }
+    }
+    [IO.File]::AppendAllText('$log', "`$ComputerName `$PID``n"); Start-Sleep -Milliseconds 20
+}
 if (`$Step -eq 'client') { & '$client' } else { & '$recipe' -ServerList '$servers' -BatchId patch-test }
 "@
-            $setup = Invoke-TestPwsh -ScriptPath $wrapper -ArgumentList @('-Step', 'client') -What 'the README client set-up'
-            $setup.ExitCode | Should -Be 0 -Because $setup.StdErr
-            Get-UnixMode (Join-Path $homeFolder '.pgpass') | Should -Be '600'
+            $realHome = $env:HOME
+            try {
+                $env:HOME = $homeFolder.FullName
+                $setup = Invoke-TestPwsh -ScriptPath $wrapper -ArgumentList @('-Step', 'client') -What 'the README client set-up'
+                $setup.ExitCode | Should -Be 0 -Because $setup.StdErr
+                Get-UnixMode (Join-Path $homeFolder '.pgpass') | Should -Be '600'
 
-            $machines = foreach ($k in 1..2) {
-                $p = Start-TestPwsh -ScriptPath $wrapper -ArgumentList @('-Step', 'run') -RedirectOutput
-                [pscustomobject]@{ Process = $p; Out = $p.StandardOutput.ReadToEndAsync(); Err = $p.StandardError.ReadToEndAsync() }
+                $machines = foreach ($k in 1..2) {
+                    $p = Start-TestPwsh -ScriptPath $wrapper -ArgumentList @('-Step', 'run') -RedirectOutput
+                    [pscustomobject]@{ Process = $p; Out = $p.StandardOutput.ReadToEndAsync(); Err = $p.StandardError.ReadToEndAsync() }
+                }
             }
+            finally { $env:HOME = $realHome }
             foreach ($m in $machines) { Wait-TestProcess -Process $m.Process -TimeoutSeconds 120 -What 'a machine' }
             foreach ($m in $machines) { $m.Process.ExitCode | Should -Be 0 -Because "$($m.Err.Result)$($m.Out.Result)" }
             $lines = @(Read-LogLines $log)
