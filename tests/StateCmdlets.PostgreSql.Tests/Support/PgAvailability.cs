@@ -61,7 +61,8 @@ namespace StateCmdlets.PostgreSql.Tests.Support
             return BinFolder != null ? null : "PostgreSQL tests SKIPPED: apt-get installed postgresql, but no initdb is in /usr/lib/postgresql/*/bin; " + advice + ".";
         }
 
-        private static string? FindBinaries()
+        /// <summary>initdb's folder of the newest PostgreSQL installed, or null; only looks (the bench asks this first, so it never installs anything).</summary>
+        public static string? FindBinaries()
         {
             const string root = "/usr/lib/postgresql";
             if (!Directory.Exists(root)) return null;
