@@ -7,15 +7,13 @@ using Npgsql;
 using StateCmdlets.Core.Batches;
 using StateCmdlets.Core.Batches.FileStore;
 using StateCmdlets.PostgreSql;
-using StateCmdlets.PostgreSql.Tests.Support;
 
 namespace StateCmdlets.Bench
 {
     /// <summary>
     /// The PostgreSQL store next to the file store, in one run: a throwaway server started the way
-    /// the store's tests start theirs (the same <see cref="PgServer"/>: initdb in a temporary folder,
-    /// as the postgres user when root, a free loopback port and a Unix socket), or the server
-    /// STATECMDLETS_TEST_PG / PG* name. First one worker's round trip against a bare UPDATE
+    /// the store's tests start theirs (<see cref="ThrowawayPostgres"/>: initdb in the bench's temp
+    /// folder, as the postgres user when root, a free loopback port and a Unix socket). First one worker's round trip against a bare UPDATE
     /// (<see cref="RoundTripBenchmark"/>); then 1, 2, 4 and 8 worker processes on one batch of each
     /// store, every store at every count once per round, in turn, the order turned round every other
     /// round; before each run a sync, and for PostgreSQL a VACUUM ANALYZE and a CHECKPOINT (so no
@@ -30,21 +28,13 @@ namespace StateCmdlets.Bench
 
         internal PostgresBenchmark(PostgresPlan plan) => _plan = plan;
 
-        /// <summary>Why the PostgreSQL rows cannot run here, or null. Only looks: installs nothing.</summary>
-        internal static string? WhyNot()
-        {
-            if (PgAvailability.ExistingServer() != null || PgAvailability.FindBinaries() != null) return null;
-            return "PostgreSQL rows SKIPPED: no PostgreSQL server here (no initdb in /usr/lib/postgresql/*/bin, and neither STATECMDLETS_TEST_PG nor PGHOST is set); " +
-                "install the Debian package 'postgresql' (apt-get install -y postgresql) or point STATECMDLETS_TEST_PG at a server whose user may CREATE DATABASE.";
-        }
-
         internal PostgresResults Run(string folder)
         {
             var clock = Stopwatch.StartNew();
             var results = new PostgresResults(_plan);
             try
             {
-                results.Skipped = WhyNot();
+                results.Skipped = ThrowawayPostgres.WhyNot();
                 if (results.Skipped != null)
                 {
                     Console.WriteLine("  " + results.Skipped);
@@ -52,12 +42,12 @@ namespace StateCmdlets.Bench
                 }
                 // The workers start (and JIT) while the server starts.
                 using var workers = new ClaimWorkers(_plan.Workers.Max());
-                Console.WriteLine("  postgres: starting a throwaway PostgreSQL server as the store's tests do (initdb, pg_ctl) ...");
+                Console.WriteLine("  postgres: starting a throwaway PostgreSQL server (initdb, pg_ctl) ...");
                 var starting = Stopwatch.StartNew();
-                PgServer server;
+                ThrowawayPostgres server;
                 try
                 {
-                    server = new PgServer();
+                    server = new ThrowawayPostgres(folder);
                 }
                 catch (InvalidOperationException e)
                 {
@@ -85,10 +75,10 @@ namespace StateCmdlets.Bench
             }
         }
 
-        private void Measure(PgServer server, ClaimWorkers workers, string folder, PostgresResults results)
+        private void Measure(ThrowawayPostgres server, ClaimWorkers workers, string folder, PostgresResults results)
         {
-            string connectionString = server.CreateDatabase();
-            string database = new NpgsqlConnectionStringBuilder(connectionString).Database!;
+            const string database = "bench";
+            string connectionString = server.CreateDatabase(database);
             using var admin = new NpgsqlConnection(server.Admin.ConnectionString);
             admin.Open();
             Describe(server, admin, results);
@@ -117,11 +107,9 @@ namespace StateCmdlets.Bench
             }
         }
 
-        private static void Describe(PgServer server, NpgsqlConnection admin, PostgresResults results)
+        private static void Describe(ThrowawayPostgres server, NpgsqlConnection admin, PostgresResults results)
         {
-            results.Server.Add(("server", server.Throwaway
-                ? $"the bench's own, made by initdb in {Path.GetTempPath()} (as the store's tests make theirs), on 127.0.0.1:{server.Admin.Port}; the workers connect over TCP, password (SCRAM), pooled"
-                : $"the existing server STATECMDLETS_TEST_PG / PG* name ({server.Admin.Host}:{server.Admin.Port})"));
+            results.Server.Add(("server", $"the bench's own, made by initdb in its temp folder (as the store's tests make theirs) with initdb's default settings, on 127.0.0.1:{server.Port}; the store connects over TCP, password (SCRAM), pooled"));
             using (var command = new NpgsqlCommand("SELECT version()", admin)) results.Server.Add(("version", (string)command.ExecuteScalar()!));
             const string settings = "SELECT name, setting || coalesce(' ' || unit, '') FROM pg_settings WHERE name IN " +
                 "('synchronous_commit', 'fsync', 'wal_sync_method', 'commit_delay', 'commit_siblings', 'full_page_writes', 'wal_level', 'shared_buffers', 'max_connections', 'data_directory') ORDER BY name";

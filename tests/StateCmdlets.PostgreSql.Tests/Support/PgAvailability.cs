@@ -61,8 +61,7 @@ namespace StateCmdlets.PostgreSql.Tests.Support
             return BinFolder != null ? null : "PostgreSQL tests SKIPPED: apt-get installed postgresql, but no initdb is in /usr/lib/postgresql/*/bin; " + advice + ".";
         }
 
-        /// <summary>initdb's folder of the newest PostgreSQL installed, or null; only looks (the bench asks this first, so it never installs anything).</summary>
-        public static string? FindBinaries()
+        private static string? FindBinaries()
         {
             const string root = "/usr/lib/postgresql";
             if (!Directory.Exists(root)) return null;
