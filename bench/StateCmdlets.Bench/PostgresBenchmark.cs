@@ -86,8 +86,10 @@ namespace StateCmdlets.Bench
             var pg = new PgBatchStore(connectionString, new PgStoreOptions { Schema = Schema });
 
             Console.WriteLine($"  postgres: {_plan.RoundTrips:N0} round trips of one claim + one result, a bare UPDATE and the file store's, in turn ...");
-            results.RoundTrips = RoundTripBenchmark.Run(connectionString, Schema, folder, _plan);
-            foreach (var l in results.RoundTrips) Console.WriteLine($"    {l.Method,-56} p50 {l.P50Milliseconds,7:0.000} ms, p99 {l.P99Milliseconds,7:0.000} ms");
+            results.RoundTrips = RoundTripBenchmark.Run(connectionString, Schema, folder, _plan, out var statements);
+            results.RoundTripStatements = statements;
+            foreach (var l in results.RoundTrips)
+                Console.WriteLine($"    {l.Method,-56} p50 {l.P50Milliseconds,7:0.000} ms, p99 {l.P99Milliseconds,7:0.000} ms{(statements.TryGetValue(l.Method, out double n) ? $", {n:0.0} statements" : string.Empty)}");
 
             var run = new WorkerRun(pg, admin, database, postmaster, connectionString, folder, workers);
             run.Once(PostgresResults.FileStore, workers.Count, _plan.WarmUpResults, _plan.ClaimSize, "warm-up");

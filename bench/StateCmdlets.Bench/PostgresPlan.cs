@@ -30,8 +30,11 @@ namespace StateCmdlets.Bench
         /// <summary>Features each claim asks for ("claim a few, record each").</summary>
         internal int ClaimSize => 4;
 
-        /// <summary>Features of the untimed first run of every worker on each store.</summary>
-        internal int WarmUpResults => 120;
+        /// <summary>
+        /// Features of the untimed first run of all the workers on each store: 60 results and 15
+        /// claims each, so the tiered JIT has compiled the hot paths again before any timed run.
+        /// </summary>
+        internal int WarmUpResults => 480;
 
         /// <summary>Rounds of the worker runs: each round runs every store at every count once, the order turned round every other round.</summary>
         internal int Rounds { get; }

@@ -22,11 +22,11 @@ namespace StateCmdlets.Bench
 
             md.AppendLine($"One worker, one item at a time ({results.Plan.RoundTrips:N0} of each, in turn):");
             md.AppendLine();
-            md.AppendLine("| Round trip | p50 ms | p99 ms | max ms | p50 ÷ bare UPDATE |");
-            md.AppendLine("| --- | ---: | ---: | ---: | ---: |");
+            md.AppendLine("| Round trip | p50 ms | p99 ms | max ms | p50 ÷ bare UPDATE | Statements sent |");
+            md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
             var bare = results.RoundTrip(RoundTripBenchmark.BareUpdate);
             foreach (var l in results.RoundTrips)
-                md.AppendLine($"| {l.Method} | {Ms(l.P50Milliseconds)} | {Ms(l.P99Milliseconds)} | {Ms(l.MaxMilliseconds)} | {Number(bare == null ? null : l.P50Milliseconds / bare.P50Milliseconds, "0.00")} |");
+                md.AppendLine($"| {l.Method} | {Ms(l.P50Milliseconds)} | {Ms(l.P99Milliseconds)} | {Ms(l.MaxMilliseconds)} | {Number(bare == null ? null : l.P50Milliseconds / bare.P50Milliseconds, "0.00")} | {Number(results.RoundTripStatements.TryGetValue(l.Method, out double n) ? n : null, "0.0")} |");
             md.AppendLine();
 
             md.AppendLine($"Worker processes on one batch of {results.Plan.WorkerResults:N0} features, each claiming {results.Plan.ClaimSize} at a time and recording each ({results.Plan.Rounds} round(s)):");

@@ -24,6 +24,9 @@ namespace StateCmdlets.Bench
 
         internal IReadOnlyList<LatencySummary> RoundTrips { get; set; } = Array.Empty<LatencySummary>();
 
+        /// <summary>Statements (round trips) the PostgreSQL round-trip methods sent per operation, by method.</summary>
+        internal IReadOnlyDictionary<string, double> RoundTripStatements { get; set; } = new Dictionary<string, double>();
+
         internal IReadOnlyList<StoreWorkersRow> Rows => _rows;
 
         /// <summary>Lines of the diagnosis of the worker runs (wait events, statements), when it ran.</summary>

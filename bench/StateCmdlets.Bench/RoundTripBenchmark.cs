@@ -30,7 +30,8 @@ namespace StateCmdlets.Bench
         private const string BatchId = "round-trip";
         private const string BareSql = "UPDATE public.bench_bare_update SET n = n + 1 WHERE id = 1";
 
-        internal static IReadOnlyList<LatencySummary> Run(string connectionString, string schema, string folder, PostgresPlan plan)
+        /// <summary>The latencies of each method, and for the PostgreSQL ones the statements each sent on average (<paramref name="statements"/>).</summary>
+        internal static IReadOnlyList<LatencySummary> Run(string connectionString, string schema, string folder, PostgresPlan plan, out IReadOnlyDictionary<string, double> statements)
         {
             int features = plan.WarmUpRoundTrips + plan.RoundTrips;
             var options = new PgStoreOptions { Schema = schema };
@@ -48,6 +49,8 @@ namespace StateCmdlets.Bench
             int backend = BackendPid(source);
 
             var worker = WorkerIdentity.Current("round-trip");
+            using var counter = new StatementCounter();
+            var sent = new Dictionary<string, long> { [PgCycle] = 0, [PgClaim] = 0, [PgRecord] = 0, [BareUpdate] = 0 };
             var t = new Dictionary<string, long[]>();
             foreach (string method in new[] { PgCycle, PgClaim, PgRecord, BareUpdate, FileCycle, FileClaim, FileRecord }) t[method] = new long[plan.RoundTrips];
             for (int i = 0; i < features; i++)
@@ -58,20 +61,30 @@ namespace StateCmdlets.Bench
                     switch ((i + k) % 3)
                     {
                         case 0:
-                            var (pgClaim, pgRecord) = Cycle(pg, worker);
+                            long sent0 = counter.Count;
+                            var (pgClaim, pgRecord) = Cycle(pg, worker, counter, out long claimSent);
                             Keep(t, at, PgCycle, pgClaim + pgRecord);
                             Keep(t, at, PgClaim, pgClaim);
                             Keep(t, at, PgRecord, pgRecord);
+                            if (at >= 0)
+                            {
+                                long cycleSent = counter.Count - sent0;
+                                sent[PgCycle] += cycleSent;
+                                sent[PgClaim] += claimSent - sent0;
+                                sent[PgRecord] += counter.Count - claimSent;
+                            }
                             break;
                         case 1:
+                            long bare0 = counter.Count;
                             long start = Stopwatch.GetTimestamp();
                             using (var connection = source.OpenConnection())
                             using (var command = new NpgsqlCommand(BareSql, connection))
                                 if (command.ExecuteNonQuery() != 1) throw new InvalidOperationException("The bare UPDATE changed no row.");
                             Keep(t, at, BareUpdate, Stopwatch.GetTimestamp() - start);
+                            if (at >= 0) sent[BareUpdate] += counter.Count - bare0;
                             break;
                         default:
-                            var (fileClaim, fileRecord) = Cycle(file, worker);
+                            var (fileClaim, fileRecord) = Cycle(file, worker, null, out _);
                             Keep(t, at, FileCycle, fileClaim + fileRecord);
                             Keep(t, at, FileClaim, fileClaim);
                             Keep(t, at, FileRecord, fileRecord);
@@ -85,17 +98,24 @@ namespace StateCmdlets.Bench
             Execute(source, "DROP TABLE public.bench_bare_update");
             Directory.Delete(stateDirectory, recursive: true);
 
+            var perOperation = new Dictionary<string, double>();
+            foreach (var (method, count) in sent) perOperation[method] = (double)count / plan.RoundTrips;
+            statements = perOperation;
             var summaries = new List<LatencySummary>();
             foreach (var (method, ticks) in t) summaries.Add(LatencySummary.From(method, features, ticks, new bool[ticks.Length]));
             return summaries;
         }
 
-        /// <summary>Claims one feature for <paramref name="worker"/> and records it Completed with the claim's token; the two times in Stopwatch ticks.</summary>
-        private static (long Claim, long Record) Cycle(IBatchStore store, WorkerIdentity worker)
+        /// <summary>
+        /// Claims one feature for <paramref name="worker"/> and records it Completed with the claim's
+        /// token; the two times in Stopwatch ticks, and the statement count when the claim was done.
+        /// </summary>
+        private static (long Claim, long Record) Cycle(IBatchStore store, WorkerIdentity worker, StatementCounter? counter, out long claimSent)
         {
             long start = Stopwatch.GetTimestamp();
             var grant = store.Claim(BatchId, new ClaimRequest(worker, 1), CancellationToken.None);
             long claimed = Stopwatch.GetTimestamp();
+            claimSent = counter?.Count ?? 0;
             if (grant.Claimed.Count != 1) throw new InvalidOperationException($"A claim of one feature in '{store.Location}' gave {grant.Claimed.Count}.");
             var feature = grant.Claimed[0];
             store.Record(BatchId, new FeatureResult(feature.Name, FeatureStatus.Completed) { ClaimToken = feature.ClaimToken }, CancellationToken.None);
