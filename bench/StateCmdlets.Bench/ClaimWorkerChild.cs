@@ -32,6 +32,11 @@ namespace StateCmdlets.Bench
             while ((line = Console.ReadLine()) != null)
             {
                 var job = JsonSerializer.Deserialize<ClaimJob>(line) ?? throw new InvalidOperationException($"Not a job: '{line}'.");
+                if (job.Store == ClaimJob.Bare)
+                {
+                    if (!BareUpdates(job)) return 1;
+                    continue;
+                }
                 long fsyncs = 0;
                 IBatchStore store = job.Store == ClaimJob.Postgres
                     ? new PgBatchStore(job.Location, Options(job))
@@ -83,6 +88,59 @@ namespace StateCmdlets.Bench
             return 0;
         }
 
+        /// <summary>
+        /// PostgreSQL's own figure for the same work: <see cref="ClaimJob.Share"/> single-row UPDATEs
+        /// of this worker's own row, each committed on its own, through a pooled connection opened
+        /// for each as the store opens one for each call. No claims. False when the harness gave up.
+        /// </summary>
+        private static bool BareUpdates(ClaimJob job)
+        {
+            int id = Environment.ProcessId;
+            using (var connection = new NpgsqlConnection(job.Location))
+            {
+                connection.Open();
+                using var insert = new NpgsqlCommand(BareTable.Insert, connection);
+                insert.Parameters.AddWithValue("id", id);
+                insert.ExecuteNonQuery();
+            }
+            Console.WriteLine(Ready);
+            Console.Out.Flush();
+            if (Console.ReadLine() != Go) return false;
+
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            long recordTicks = 0;
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < job.Share; i++)
+            {
+                long r0 = Stopwatch.GetTimestamp();
+                using (var connection = new NpgsqlConnection(job.Location))
+                {
+                    connection.Open();
+                    using var update = new NpgsqlCommand(BareTable.Update, connection);
+                    update.Parameters.AddWithValue("id", id);
+                    if (update.ExecuteNonQuery() != 1) throw new InvalidOperationException("The bare UPDATE changed no row.");
+                }
+                recordTicks += Stopwatch.GetTimestamp() - r0;
+            }
+            long end = Stopwatch.GetTimestamp();
+            double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds;
+            using (var connection = new NpgsqlConnection(job.Location))
+            {
+                connection.Open();
+                FlushServerStatistics(connection);
+            }
+            Console.WriteLine(JsonSerializer.Serialize(new ClaimWork
+            {
+                Start = start,
+                End = end,
+                CpuMilliseconds = cpuMs,
+                Recorded = job.Share,
+                RecordMilliseconds = Ms(recordTicks),
+            }));
+            Console.Out.Flush();
+            return true;
+        }
+
         private static PgStoreOptions Options(ClaimJob job) => new PgStoreOptions { Schema = job.Schema };
 
         /// <summary>
@@ -93,6 +151,11 @@ namespace StateCmdlets.Bench
         private static void FlushServerStatistics(ClaimJob job)
         {
             using var connection = new PgDatabase(job.Location, Options(job)).Source.OpenConnection();
+            FlushServerStatistics(connection);
+        }
+
+        private static void FlushServerStatistics(NpgsqlConnection connection)
+        {
             using var command = new NpgsqlCommand("SELECT pg_stat_force_next_flush()", connection);
             try { command.ExecuteNonQuery(); }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedFunction) { } // before PostgreSQL 15
@@ -106,6 +169,7 @@ namespace StateCmdlets.Bench
     {
         internal const string File = "file";
         internal const string Postgres = "postgres";
+        internal const string Bare = "bare";
 
         public string Store { get; set; } = File;
 
@@ -117,6 +181,9 @@ namespace StateCmdlets.Bench
         public string BatchId { get; set; } = string.Empty;
 
         public int ClaimSize { get; set; }
+
+        /// <summary>Bare UPDATEs this worker commits (<see cref="Bare"/> only).</summary>
+        public int Share { get; set; }
     }
 
     /// <summary>What one worker did in one job; Stopwatch timestamps are the machine's monotonic clock, the same in every process.</summary>

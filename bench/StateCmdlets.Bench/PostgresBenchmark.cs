@@ -92,19 +92,24 @@ namespace StateCmdlets.Bench
                 Console.WriteLine($"    {l.Method,-56} p50 {l.P50Milliseconds,7:0.000} ms, p99 {l.P99Milliseconds,7:0.000} ms{(statements.TryGetValue(l.Method, out double n) ? $", {n:0.0} statements" : string.Empty)}");
 
             var run = new WorkerRun(pg, admin, database, postmaster, connectionString, folder, workers);
-            run.Once(PostgresResults.FileStore, workers.Count, _plan.WarmUpResults, _plan.ClaimSize, "warm-up");
-            run.Once(PostgresResults.PgStore, workers.Count, _plan.WarmUpResults, _plan.ClaimSize, "warm-up");
-            Console.WriteLine($"  postgres: {_plan.Rounds} round(s) of {string.Join(", ", _plan.Workers)} worker processes on one batch of {_plan.WorkerResults:N0}, file store and PostgreSQL in turn ...");
+            using (var connection = new NpgsqlConnection(connectionString))
+            {
+                connection.Open();
+                using var create = new NpgsqlCommand(BareTable.Create, connection);
+                create.ExecuteNonQuery();
+            }
+            foreach (string store in PostgresResults.Stores) run.Once(store, workers.Count, _plan.WarmUpResults, _plan.ClaimSize, "warm-up");
+            Console.WriteLine($"  postgres: {_plan.Rounds} round(s) of {string.Join(", ", _plan.Workers)} worker processes on one batch of {_plan.WorkerResults:N0}, file store, PostgreSQL store and bare UPDATEs in turn ...");
             for (int round = 1; round <= _plan.Rounds; round++)
             {
                 var counts = round % 2 == 1 ? _plan.Workers : _plan.Workers.Reverse().ToArray();
                 foreach (int count in counts)
-                    foreach (string store in round % 2 == 1 ? new[] { PostgresResults.FileStore, PostgresResults.PgStore } : new[] { PostgresResults.PgStore, PostgresResults.FileStore })
+                    foreach (string store in round % 2 == 1 ? PostgresResults.Stores : PostgresResults.Stores.Reverse())
                     {
                         var row = run.Once(store, count, _plan.WorkerResults, _plan.ClaimSize, $"r{round}");
                         results.Add(row);
                         Console.WriteLine($"    {row.Store,-10} {row.Workers} worker(s): {row.Results,6:N0} results, {row.ResultsPerSecond,7:N0}/s, {row.ClaimsPerSecond,6:N0} claims/s, " +
-                            $"{row.MeanClaimMilliseconds,6:0.00} ms/claim, {row.MeanRecordMilliseconds,6:0.00} ms/result{(row.WritesPerFsync.HasValue ? $", {row.WritesPerFsync.Value:0.0} writes/fsync" : string.Empty)}");
+                            $"{(row.ClaimCalls > 0 ? row.MeanClaimMilliseconds : 0),6:0.00} ms/claim, {row.MeanRecordMilliseconds,6:0.00} ms/result{(row.WritesPerFsync.HasValue ? $", {row.WritesPerFsync.Value:0.0} writes/fsync" : string.Empty)}");
                     }
             }
         }
@@ -148,22 +153,24 @@ namespace StateCmdlets.Bench
 
             internal StoreWorkersRow Once(string store, int workers, int features, int claimSize, string tag)
             {
+                if (features % workers != 0) throw new ArgumentException($"{features} results do not split evenly among {workers} workers.", nameof(features));
                 string batchId = $"workers-{workers}-{tag}";
-                var definition = new BatchDefinition("bench", FeatureNames.For(features)) { BatchId = batchId };
-                bool postgres = store == PostgresResults.PgStore;
+                bool bare = store == PostgresResults.BareUpdates;
+                bool postgres = store == PostgresResults.PgStore || bare;
                 string stateDirectory = Path.Combine(_folder, batchId);
-                IBatchStore target = postgres ? _pg : new FileBatchStore(stateDirectory);
-                target.Create(definition, replace: false, CancellationToken.None);
+                IBatchStore? target = bare ? null : store == PostgresResults.PgStore ? _pg : new FileBatchStore(stateDirectory);
+                target?.Create(new BatchDefinition("bench", FeatureNames.For(features)) { BatchId = batchId }, replace: false, CancellationToken.None);
                 if (postgres) Prepare();
                 DiskSync.FlushAll();
 
                 _workers.Prepare(workers, new ClaimJob
                 {
-                    Store = postgres ? ClaimJob.Postgres : ClaimJob.File,
+                    Store = bare ? ClaimJob.Bare : postgres ? ClaimJob.Postgres : ClaimJob.File,
                     Location = postgres ? _connectionString : stateDirectory,
                     Schema = postgres ? Schema : null,
                     BatchId = batchId,
                     ClaimSize = claimSize,
+                    Share = features / workers,
                 });
                 var before = postgres ? ServerCounters.Read(_admin, _database, _postmaster) : null;
                 var run = _workers.Go();
@@ -176,9 +183,12 @@ namespace StateCmdlets.Bench
                 }
 
                 if (run.Recorded != features) throw new InvalidOperationException($"The {store} workers recorded {run.Recorded} of {features} results.");
-                var batch = target.Load(batchId);
-                if (batch.Completed != features) throw new InvalidOperationException($"Batch '{batchId}' of the {store} has {batch.Completed} of {features} features completed after the run.");
-                target.Remove(batchId, CancellationToken.None);
+                if (target != null)
+                {
+                    var batch = target.Load(batchId);
+                    if (batch.Completed != features) throw new InvalidOperationException($"Batch '{batchId}' of the {store} has {batch.Completed} of {features} features completed after the run.");
+                    target.Remove(batchId, CancellationToken.None);
+                }
                 if (Directory.Exists(stateDirectory)) Directory.Delete(stateDirectory, recursive: true);
                 return StoreWorkersRow.Of(store, run,
                     postgres ? after!.WalSyncs - before!.WalSyncs : run.Fsyncs,

@@ -39,7 +39,7 @@ namespace StateCmdlets.Bench
         /// <summary>Rounds of the worker runs: each round runs every store at every count once, the order turned round every other round.</summary>
         internal int Rounds { get; }
 
-        internal static PostgresPlan Full { get; } = new PostgresPlan("full", 1_000, 2_000, 3);
+        internal static PostgresPlan Full { get; } = new PostgresPlan("full", 1_000, 1_200, 3);
 
         internal static PostgresPlan Quick { get; } = new PostgresPlan("quick", 150, 240, 1);
     }

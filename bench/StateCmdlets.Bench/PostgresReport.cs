@@ -29,17 +29,18 @@ namespace StateCmdlets.Bench
                 md.AppendLine($"| {l.Method} | {Ms(l.P50Milliseconds)} | {Ms(l.P99Milliseconds)} | {Ms(l.MaxMilliseconds)} | {Number(bare == null ? null : l.P50Milliseconds / bare.P50Milliseconds, "0.00")} | {Number(results.RoundTripStatements.TryGetValue(l.Method, out double n) ? n : null, "0.0")} |");
             md.AppendLine();
 
-            md.AppendLine($"Worker processes on one batch of {results.Plan.WorkerResults:N0} features, each claiming {results.Plan.ClaimSize} at a time and recording each ({results.Plan.Rounds} round(s)):");
+            md.AppendLine($"Worker processes on one batch of {results.Plan.WorkerResults:N0} features, each claiming {results.Plan.ClaimSize} at a time and recording each ({results.Plan.Rounds} round(s)); " +
+                $"the bare UPDATE rows are PostgreSQL's own figure for as many commits: each worker commits its share of single-row UPDATEs of a row of its own, no claims:");
             md.AppendLine();
             md.AppendLine("| Store | Workers | Results | Results/s | Claims/s | ms/claim | ms/result | Worker CPU ms/result | Server CPU ms/result | Server commits/result | Durable writes per fsync |");
             md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-            foreach (string store in new[] { PostgresResults.FileStore, PostgresResults.PgStore })
+            foreach (string store in PostgresResults.Stores)
                 foreach (int workers in results.Plan.Workers)
                 {
                     var r = results.Find(store, workers);
                     if (r == null) continue;
-                    md.AppendLine($"| {r.Store} | {r.Workers} | {r.Results.ToString("N0", Invariant)} | {r.ResultsPerSecond.ToString("N0", Invariant)} | {r.ClaimsPerSecond.ToString("N0", Invariant)} | " +
-                        $"{Ms(r.MeanClaimMilliseconds)} | {Ms(r.MeanRecordMilliseconds)} | {Ms(r.CpuMillisecondsPerResult)} | {Number(r.ServerCpuMillisecondsPerResult, "0.000")} | " +
+                    md.AppendLine($"| {r.Store} | {r.Workers} | {r.Results.ToString("N0", Invariant)} | {r.ResultsPerSecond.ToString("N0", Invariant)} | {(r.ClaimCalls == 0 ? "—" : r.ClaimsPerSecond.ToString("N0", Invariant))} | " +
+                        $"{(r.ClaimCalls == 0 ? "—" : Ms(r.MeanClaimMilliseconds))} | {Ms(r.MeanRecordMilliseconds)} | {Ms(r.CpuMillisecondsPerResult)} | {Number(r.ServerCpuMillisecondsPerResult, "0.000")} | " +
                         $"{Number(r.ServerCommitsPerResult, "0.00")} | {Number(r.WritesPerFsync, "0.0")} |");
                 }
             md.AppendLine();

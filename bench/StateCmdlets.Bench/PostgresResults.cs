@@ -9,6 +9,10 @@ namespace StateCmdlets.Bench
     {
         internal const string FileStore = "file store";
         internal const string PgStore = "PostgreSQL";
+        internal const string BareUpdates = "bare UPDATE";
+
+        /// <summary>Every store of the worker rows, in the order of the table.</summary>
+        internal static IReadOnlyList<string> Stores { get; } = new[] { FileStore, PgStore, BareUpdates };
 
         private readonly List<StoreWorkersRow> _rows = new List<StoreWorkersRow>();
 
@@ -82,7 +86,15 @@ namespace StateCmdlets.Bench
             foreach (int workers in Plan.Workers.Where(w => w > 1))
                 context.Add(($"PostgreSQL results/s: {workers} workers ÷ 1", Scaling(PgStore, workers)));
             foreach (int workers in Plan.Workers.Where(w => w > 1))
+                context.Add(($"bare UPDATEs (PostgreSQL's own ceiling) commits/s: {workers} workers ÷ 1", Scaling(BareUpdates, workers)));
+            foreach (int workers in Plan.Workers.Where(w => w > 1))
                 context.Add(($"file store results/s: {workers} workers ÷ 1", Scaling(FileStore, workers)));
+            foreach (int workers in Plan.Workers)
+            {
+                var pg = Find(PgStore, workers);
+                var bare = Find(BareUpdates, workers);
+                context.Add(($"PostgreSQL store results/s ÷ bare UPDATEs/s, {workers} worker{(workers == 1 ? string.Empty : "s")}", pg == null || bare == null ? null : pg.ResultsPerSecond / bare.ResultsPerSecond));
+            }
             foreach (int workers in Plan.Workers)
             {
                 var pg = Find(PgStore, workers);

@@ -22,7 +22,7 @@ namespace StateCmdlets.Bench
             {
                 ShouldListenTo = source => source.Name == NpgsqlSource,
                 Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.PropagationData,
-                ActivityStarted = activity => { if (activity.Kind == ActivityKind.Client && activity.OperationName != "CONNECT") Interlocked.Increment(ref _count); },
+                ActivityStarted = activity => { if (activity.Kind == ActivityKind.Client) Interlocked.Increment(ref _count); },
             };
             ActivitySource.AddActivityListener(_listener);
         }

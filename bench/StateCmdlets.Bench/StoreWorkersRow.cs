@@ -58,7 +58,8 @@ namespace StateCmdlets.Bench
 
         internal double ClaimsPerSecond => Claims / Elapsed.TotalSeconds;
 
-        internal double MeanClaimMilliseconds => ClaimMilliseconds / ClaimCalls;
+        /// <summary>NaN for a row without claims.</summary>
+        internal double MeanClaimMilliseconds => ClaimCalls == 0 ? double.NaN : ClaimMilliseconds / ClaimCalls;
 
         internal double MeanRecordMilliseconds => RecordMilliseconds / Results;
 
@@ -71,9 +72,9 @@ namespace StateCmdlets.Bench
 
         internal double? ServerCommitsPerResult => ServerCommits.HasValue ? (double)ServerCommits.Value / Results : null;
 
-        /// <summary>A run's row: the empty claim that ends each worker is not a claim of anything.</summary>
+        /// <summary>A run's row: the empty claim that ends each worker is not a claim of anything (bare UPDATE workers claim nothing at all).</summary>
         internal static StoreWorkersRow Of(string store, ClaimRun run, long? fsyncs, long? serverCommits, double? serverCpuMs) =>
-            new StoreWorkersRow(store, run.Workers, run.Recorded, run.Claims - run.Workers, run.Claims, run.Elapsed, run.Cpu, run.ClaimMilliseconds, run.RecordMilliseconds, fsyncs, serverCommits, serverCpuMs);
+            new StoreWorkersRow(store, run.Workers, run.Recorded, Math.Max(0, run.Claims - run.Workers), run.Claims, run.Elapsed, run.Cpu, run.ClaimMilliseconds, run.RecordMilliseconds, fsyncs, serverCommits, serverCpuMs);
 
         /// <summary>Adds another round of the same store and worker count.</summary>
         internal StoreWorkersRow Plus(StoreWorkersRow other)
