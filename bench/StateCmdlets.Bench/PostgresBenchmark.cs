@@ -51,7 +51,7 @@ namespace StateCmdlets.Bench
                 }
                 catch (InvalidOperationException e)
                 {
-                    results.Skipped = $"PostgreSQL rows SKIPPED: the server did not start: {e.Message}";
+                    results.Skipped = $"PostgreSQL rows SKIPPED: the server did not start (run as root, it runs as the postgres user, who must be able to reach the bench's temp folder; see --dir): {e.Message}";
                     Console.WriteLine("  " + results.Skipped);
                     return results;
                 }
