@@ -13,12 +13,13 @@ namespace StateCmdlets.Bench
     /// <summary>
     /// The PostgreSQL store next to the file store, in one run: a throwaway server started the way
     /// the store's tests start theirs (<see cref="ThrowawayPostgres"/>: initdb in the bench's temp
-    /// folder, as the postgres user when root, a free loopback port and a Unix socket). First one worker's round trip against a bare UPDATE
-    /// (<see cref="RoundTripBenchmark"/>); then 1, 2, 4 and 8 worker processes on one batch of each
-    /// store, every store at every count once per round, in turn, the order turned round every other
-    /// round; before each run a sync, and for PostgreSQL a VACUUM ANALYZE and a CHECKPOINT (so no
-    /// checkpoint falls inside a run and every run starts from the same tables). The server is
-    /// stopped at the end.
+    /// folder, as the postgres user when root, a free loopback port and a Unix socket). First one
+    /// worker's round trip against a bare UPDATE (<see cref="RoundTripBenchmark"/>); then 1, 2, 4
+    /// and 8 worker processes on one batch of each store, and as many committing bare UPDATEs
+    /// (PostgreSQL's own figure), every kind at every count once per round, in turn, the order turned
+    /// round every other round; before each run a sync, and for PostgreSQL a VACUUM ANALYZE and a
+    /// CHECKPOINT (so no checkpoint falls inside a run and every run starts from the same tables).
+    /// The server is stopped at the end.
     /// </summary>
     internal sealed class PostgresBenchmark
     {

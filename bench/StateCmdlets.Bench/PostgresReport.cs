@@ -58,12 +58,6 @@ namespace StateCmdlets.Bench
                 md.AppendLine($"| {what} | {Number(value, "0.00")} |");
             md.AppendLine();
 
-            if (results.Diagnosis.Count > 0)
-            {
-                foreach (string line in results.Diagnosis) md.AppendLine(line);
-                md.AppendLine();
-            }
-
             md.AppendLine($"Server (started in {results.ServerStart.TotalSeconds:0.0} s):");
             md.AppendLine();
             foreach (var (name, value) in results.Server) md.AppendLine($"- {name}: {value}");

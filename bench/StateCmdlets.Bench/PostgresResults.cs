@@ -33,9 +33,6 @@ namespace StateCmdlets.Bench
 
         internal IReadOnlyList<StoreWorkersRow> Rows => _rows;
 
-        /// <summary>Lines of the diagnosis of the worker runs (wait events, statements), when it ran.</summary>
-        internal List<string> Diagnosis { get; } = new List<string>();
-
         internal TimeSpan ServerStart { get; set; }
 
         internal TimeSpan Elapsed { get; set; }
