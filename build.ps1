@@ -11,7 +11,7 @@
     Example  Build, then run the README's example batch script end to end (state in out/example-state)
     Package  Build, then pack out/package/StateCmdlets.<version>.nupkg for Install-PSResource from a folder
     Bench    Build, then run the benchmarks in bench/ (-Quick: small sizes, a sanity run; -ColdStart:
-             only the cold-start rows)
+             only the cold-start rows; -Postgres: only the PostgreSQL store next to the file store)
     Clean    remove out/ and every bin/ and obj/
     Run it as: dotnet tool restore; dotnet pwsh ./build.ps1 <Task>
 #>
@@ -28,7 +28,10 @@ param(
     [switch] $Quick,
 
     # Bench only: just the cold-start rows (a fresh pwsh: bare, import + Get-BatchState, first resume).
-    [switch] $ColdStart
+    [switch] $ColdStart,
+
+    # Bench only: just the PostgreSQL rows (a throwaway server, the PostgreSQL store next to the file store).
+    [switch] $Postgres
 )
 
 $ErrorActionPreference = 'Stop'
@@ -212,6 +215,7 @@ function Invoke-Bench {
     $benchArgs = @('--module', (Join-Path $staged 'StateCmdlets.psd1'), '--pwsh', $pwsh, '--output', (Join-Path $out 'bench/results.md'))
     if ($Quick) { $benchArgs += '--quick' }
     if ($ColdStart) { $benchArgs += '--cold-start' }
+    if ($Postgres) { $benchArgs += '--postgres' }
     Invoke-Native 'building the benchmarks' { dotnet build $project -c Release --nologo -v quiet }
     Invoke-Native 'benchmarks' { dotnet run --project $project -c Release --no-build -- @benchArgs }
 }
