@@ -15,6 +15,7 @@
         'Get-BatchState'
         'Resume-BatchState'
         'Set-FeatureResult'
+        'Invoke-Batch'
         'Remove-BatchState'
         'Invoke-StateMigration'
         'Reset-BatchContext'
