@@ -7,13 +7,15 @@ namespace StateCmdlets.Bench
     internal sealed class BenchOptions
     {
         internal const string Usage =
-            "usage: StateCmdlets.Bench --module <staged StateCmdlets.psd1> --pwsh <pwsh path> [--quick] [--dir <parent folder>] [--output <report.md>]\n" +
+            "usage: StateCmdlets.Bench --module <staged StateCmdlets.psd1> --pwsh <pwsh path> [--quick] [--invoke-batch] [--dir <parent folder>] [--output <report.md>]\n" +
             "  --quick   small batches and few updates: a sanity run of every method in seconds\n" +
+            "  --invoke-batch  only the Invoke-Batch rows (about a minute)\n" +
             "  --dir     where the fresh temp folder goes (default: the system temp folder)\n" +
             "  --output  also write the Markdown report to this file";
 
-        private BenchOptions(string moduleManifest, string pwsh, bool quick, string parentFolder, string? output)
+        private BenchOptions(string moduleManifest, string pwsh, bool quick, string parentFolder, string? output, bool invokeBatchOnly)
         {
+            InvokeBatchOnly = invokeBatchOnly;
             ModuleManifest = moduleManifest;
             Pwsh = pwsh;
             Quick = quick;
@@ -27,6 +29,9 @@ namespace StateCmdlets.Bench
 
         internal bool Quick { get; }
 
+        /// <summary>Only the Invoke-Batch benchmark.</summary>
+        internal bool InvokeBatchOnly { get; }
+
         internal string ParentFolder { get; }
 
         internal string? Output { get; }
@@ -35,7 +40,7 @@ namespace StateCmdlets.Bench
         internal static BenchOptions Parse(string[] args)
         {
             string? module = null, pwsh = null, parent = null, output = null;
-            bool quick = false;
+            bool quick = false, invokeBatchOnly = false;
             for (int i = 0; i < args.Length; i++)
             {
                 switch (args[i])
@@ -45,6 +50,7 @@ namespace StateCmdlets.Bench
                     case "--dir": parent = Value(args, ref i); break;
                     case "--output": output = Value(args, ref i); break;
                     case "--quick": quick = true; break;
+                    case "--invoke-batch": invokeBatchOnly = true; break;
                     default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
                 }
             }
@@ -54,7 +60,7 @@ namespace StateCmdlets.Bench
             if (!File.Exists(pwsh)) throw new ArgumentException($"pwsh '{pwsh}' does not exist.");
             parent ??= Path.GetTempPath();
             if (!Directory.Exists(parent)) throw new ArgumentException($"The folder '{parent}' does not exist.");
-            return new BenchOptions(Path.GetFullPath(module), Path.GetFullPath(pwsh), quick, Path.GetFullPath(parent), output == null ? null : Path.GetFullPath(output));
+            return new BenchOptions(Path.GetFullPath(module), Path.GetFullPath(pwsh), quick, Path.GetFullPath(parent), output == null ? null : Path.GetFullPath(output), invokeBatchOnly);
         }
 
         private static string Value(string[] args, ref int i)

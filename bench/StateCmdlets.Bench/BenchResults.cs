@@ -19,6 +19,8 @@ namespace StateCmdlets.Bench
 
         internal JournalLoadReport? Load { get; set; }
 
+        internal InvokeBatchReport? InvokeBatch { get; set; }
+
         internal void Add(Measurement measurement) => _measurements.Add(measurement);
 
         internal void Add(LatencySummary latency) => _latencies.Add(latency);

@@ -83,6 +83,8 @@ namespace StateCmdlets.Bench
                 md.AppendLine();
             }
 
+            results.InvokeBatch?.Write(md);
+
             md.AppendLine("### Machine");
             md.AppendLine();
             foreach (var (name, value) in machine.Facts) md.AppendLine($"- {name}: {value}");

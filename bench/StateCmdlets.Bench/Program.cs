@@ -60,6 +60,11 @@ namespace StateCmdlets.Bench
             if (!ProcessIo.Available) Console.WriteLine("  /proc/self/io is missing: bytes written are n/a.");
 
             string module = StagedModuleCopy.Make(options.ModuleManifest, folder);
+            if (options.InvokeBatchOnly)
+            {
+                RunInvokeBatch(options, folder, module, machine, total);
+                return;
+            }
             WarmUp(folder, plan);
             var cmdlet = new CmdletPipelineBenchmark(options.Pwsh, module);
             var results = new BenchResults(plan);
@@ -79,8 +84,28 @@ namespace StateCmdlets.Bench
             Console.WriteLine($"  load test: {plan.LoadSize:N0} features, every result in the journal ...");
             results.Load = new JournalLoadBenchmark(options.Pwsh, module).Run(folder, plan.LoadSize);
 
+            Console.WriteLine("  Invoke-Batch: sleeping items, and empty ones next to ForEach-Object -Parallel ...");
+            results.InvokeBatch = new InvokeBatchBenchmark(options.Pwsh, module).Run(folder, options.Quick);
+
             total.Stop();
-            string report = MarkdownReport.Write(results, machine, fileSystem, total.Elapsed);
+            Print(options, MarkdownReport.Write(results, machine, fileSystem, total.Elapsed));
+        }
+
+        /// <summary>--invoke-batch: only its section, and the machine.</summary>
+        private static void RunInvokeBatch(BenchOptions options, string folder, string module, MachineInfo machine, Stopwatch total)
+        {
+            Console.WriteLine("  Invoke-Batch: sleeping items, and empty ones next to ForEach-Object -Parallel ...");
+            var report = new InvokeBatchBenchmark(options.Pwsh, module).Run(folder, options.Quick);
+            var md = new System.Text.StringBuilder();
+            report.Write(md);
+            md.AppendLine($"### Machine ({total.Elapsed.TotalSeconds:0} s)");
+            md.AppendLine();
+            foreach (var (name, value) in machine.Facts) md.AppendLine($"- {name}: {value}");
+            Print(options, md.ToString());
+        }
+
+        private static void Print(BenchOptions options, string report)
+        {
             Console.WriteLine();
             Console.WriteLine(report);
             if (options.Output != null)

@@ -178,11 +178,19 @@ namespace StateCmdlets.Commands
             string address = store.Address(named.BatchId);
             if (!ShouldProcess($"Running the script block for the items of batch '{named.BatchId}' ({address}): {preview}.", null, "Invoke-Batch")) return;
 
+            bool existed = named.Existing != null;
+            // Runspaces open while the batch is made and the first items claimed.
+            var runner = NewRunner(TimeoutSeconds > 0);
+            runner.Prepare(preview.Left);
             int added = 0;
-            if (!TryRun(() => added = named.Open(store, Definition(named), Cancellation), named.BatchId)) return;
-            if (named.Existing != null && added > 0) WriteVerbose($"Added {added} new item(s) to batch '{named.BatchId}'.");
+            if (!TryRun(() => added = named.Open(store, Definition(named), Cancellation), named.BatchId))
+            {
+                runner.Dispose();
+                return;
+            }
+            if (existed && added > 0) WriteVerbose($"Added {added} new item(s) to batch '{named.BatchId}'.");
             _maxAttempts = named.Existing!.Settings.MaxAttempts;
-            Run(store, named.BatchId);
+            Run(store, named.BatchId, runner);
         }
 
         protected override void StopProcessing()
@@ -219,7 +227,7 @@ namespace StateCmdlets.Commands
         /// run ends (Ctrl+C, Select-Object -First, an error), what still runs is stopped, runs that
         /// ended are recorded, and the claims of the rest are released for the next run.
         /// </summary>
-        private void Run(IBatchStore store, string batchId)
+        private void Run(IBatchStore store, string batchId, IItemRunner runner)
         {
             var worker = SessionWorker;
             var clock = Stopwatch.StartNew();
@@ -228,7 +236,6 @@ namespace StateCmdlets.Commands
             TimeSpan? timeout = TimeoutSeconds > 0 ? TimeSpan.FromSeconds(TimeoutSeconds) : (TimeSpan?)null;
             bool suspended = false;
             bool ended = false;
-            var runner = NewRunner(timeout != null);
             var feed = new ClaimFeed(store, batchId, worker, ClaimKeeper.Shared, DetachedStore(store)) { Lease = lease, IncludeFailed = true, Retry = true };
             feed.Blocked += (name, reason) => WriteVerbose($"Skipped '{name}': {reason}");
             try

@@ -30,6 +30,10 @@ namespace StateCmdlets.Invocation
 
         public bool CanStopOne => false;
 
+        public void Prepare(int items)
+        {
+        }
+
         public void Start(ItemJob job)
         {
             job.StartedAt = DateTime.UtcNow;

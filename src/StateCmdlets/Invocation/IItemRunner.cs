@@ -16,6 +16,9 @@ namespace StateCmdlets.Invocation
         /// <summary>Whether it can stop one item and go on with the others (a timeout, a lost claim).</summary>
         bool CanStopOne { get; }
 
+        /// <summary>Gets ready for about <paramref name="items"/> items (worker runspaces start opening now).</summary>
+        void Prepare(int items);
+
         /// <summary>Starts an item (the runner in the caller's runspace runs it to its end right here).</summary>
         void Start(ItemJob job);
 

@@ -43,16 +43,27 @@ namespace StateCmdlets.Invocation
 
         public bool CanStopOne => true;
 
+        public void Prepare(int items)
+        {
+            while (_workers.Count < Math.Min(items, Capacity)) NewWorker();
+        }
+
         public void Start(ItemJob job)
         {
             var worker = _workers.FirstOrDefault(w => w.Current == null);
             if (worker == null)
             {
                 if (_workers.Count >= Capacity) throw new InvalidOperationException("Every worker is busy.");
-                worker = new RunspaceWorker(++_made, _sessionState, _location, ScriptBlock.Create(_blockText), _variables, _ended);
-                _workers.Add(worker);
+                worker = NewWorker();
             }
             worker.Run(job);
+        }
+
+        private RunspaceWorker NewWorker()
+        {
+            var worker = new RunspaceWorker(++_made, _sessionState, _location, ScriptBlock.Create(_blockText), _variables, _ended);
+            _workers.Add(worker);
+            return worker;
         }
 
         public bool TryTake(TimeSpan wait, CancellationToken cancellationToken, out ItemRun? run)
