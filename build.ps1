@@ -3,12 +3,14 @@
 .SYNOPSIS
     Builds, tests, benchmarks and stages the StateCmdlets module.
 .DESCRIPTION
-    Build    publish the cmdlet assembly and stage a loadable module in out/StateCmdlets/<version>/
-    Test     Build, then the xunit tests of the core, then the Pester tests against the staged module
-             in a fresh pwsh; ends with one line totalling both
+    Build    publish the net8.0 and net472 builds and stage a loadable module in out/StateCmdlets/<version>/
+    Test     Build and Package, then the xunit tests of the core, then the Pester tests against the
+             package installed with PSResourceGet into a temporary HOME and imported by name in a
+             fresh pwsh; ends with one line totalling both
     Example  Build, then run the README's example batch script end to end (state in out/example-state)
     Package  Build, then pack out/package/StateCmdlets.<version>.nupkg for Install-PSResource from a folder
-    Bench    Build, then run the benchmarks in bench/ (-Quick: small sizes, a sanity run)
+    Bench    Build, then run the benchmarks in bench/ (-Quick: small sizes, a sanity run; -ColdStart:
+             only the cold-start rows)
     Clean    remove out/ and every bin/ and obj/
     Run it as: dotnet tool restore; dotnet pwsh ./build.ps1 <Task>
 #>
@@ -22,7 +24,10 @@ param(
     [string] $Configuration = 'Release',
 
     # Bench only: small batches and few updates, a sanity run in seconds.
-    [switch] $Quick
+    [switch] $Quick,
+
+    # Bench only: just the cold-start rows (a fresh pwsh: bare, import + Get-BatchState, first resume).
+    [switch] $ColdStart
 )
 
 $ErrorActionPreference = 'Stop'
@@ -40,13 +45,26 @@ function Invoke-Native {
     if ($LASTEXITCODE -ne 0) { throw "$What failed (exit code $LASTEXITCODE)." }
 }
 
+# One module, two builds: bin/net8.0 for PowerShell 7.4+ and bin/net472 for Windows PowerShell 5.1.
+# StateCmdlets.psm1 picks one when the module is imported.
+$frameworks = 'net8.0', 'net472'
+
 function Invoke-Build {
-    $publish = Join-Path $out 'publish'
-    Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $root 'src/StateCmdlets/StateCmdlets.csproj') -c $Configuration -o $publish --nologo -v quiet }
+    foreach ($framework in $frameworks) {
+        # A fresh folder each time, so a dependency dropped from the project does not linger.
+        $publish = Join-Path $out "publish/$framework"
+        if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
+        Invoke-Native "dotnet publish ($framework)" {
+            dotnet publish (Join-Path $root 'src/StateCmdlets/StateCmdlets.csproj') -c $Configuration -f $framework -o $publish --nologo -v quiet
+        }
+    }
     if (Test-Path $staged) { Remove-Item $staged -Recurse -Force }
     New-Item -ItemType Directory -Path $staged -Force | Out-Null
-    Copy-Item (Join-Path $root 'StateCmdlets.psd1') $staged
-    Get-ChildItem $publish -Include '*.dll', '*.pdb' -Recurse | Copy-Item -Destination $staged
+    Copy-Item (Join-Path $root 'StateCmdlets.psd1'), (Join-Path $root 'module/StateCmdlets.psm1'), (Join-Path $root 'LICENSE'), (Join-Path $root 'CHANGELOG.md') $staged
+    foreach ($framework in $frameworks) {
+        $bin = New-Item -ItemType Directory -Path (Join-Path $staged "bin/$framework") -Force
+        Get-ChildItem (Join-Path $out "publish/$framework") -Include '*.dll', '*.pdb' -Recurse | Copy-Item -Destination $bin
+    }
     # Only what the module itself uses: the manifest's format and type files, the about topic, and
     # the MAML help compiled from module/help/en-US/*.md (the Markdown and its generator stay out).
     foreach ($file in @($manifest.FormatsToProcess) + @($manifest.TypesToProcess)) { Copy-Item (Join-Path $root "module/$file") $staged }
@@ -59,17 +77,22 @@ function Invoke-Build {
     Write-Host "Staged StateCmdlets $version in $staged"
 }
 
+function Get-NuGetPackageFolder {
+    if ($env:NUGET_PACKAGES) { return $env:NUGET_PACKAGES }
+    ((dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
+}
+
 function Get-PesterManifest {
     $tools = Join-Path $root 'tests/tools/Tools.csproj'
     Invoke-Native 'restoring Pester' { dotnet restore $tools --nologo -v quiet }
-    $packages = (dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
-    $path = Join-Path $packages.Trim() 'pester/5.7.1/tools/Pester.psd1'
+    $path = Join-Path (Get-NuGetPackageFolder) 'pester/5.7.1/tools/Pester.psd1'
     if (-not (Test-Path $path)) { throw "Pester was restored but $path is missing." }
     $path
 }
 
 function Invoke-Test {
     Invoke-Build
+    $package = New-Package
     $results = Join-Path $out 'test-results'
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     New-Item -ItemType Directory -Path $results | Out-Null
@@ -86,11 +109,38 @@ function Invoke-Test {
     }
     elseif ($xunitExit -ne 0) { $xunit.Failed = 1 }
 
-    # Pester: the staged module, in a fresh pwsh.
+    # Pester: the package as a user gets it. Installed with PSResourceGet into a temporary HOME,
+    # then imported by name in a fresh pwsh that has that HOME (so the install is its per-user
+    # module folder, and the tests never touch the real user's profile or state).
+    $pesterManifest = Get-PesterManifest
+    $testHome = Join-Path $out 'test-home'
+    if (Test-Path $testHome) { Remove-Item $testHome -Recurse -Force }
+    $installed = Invoke-Native 'installing the package (module/package/Install-ModulePackage.ps1)' {
+        & $pwsh -NoProfile -NonInteractive -File (Join-Path $root 'module/package/Install-ModulePackage.ps1') -PackagePath $package -HomeRoot $testHome
+    } | Select-Object -Last 1
+    Write-Host "Installed $package into $(Split-Path -Parent $installed)"
+    $testEnvironment = [ordered]@{
+        HOME            = $testHome
+        XDG_CONFIG_HOME = Join-Path $testHome '.config'
+        XDG_DATA_HOME   = Join-Path $testHome '.local/share'
+        XDG_CACHE_HOME  = Join-Path $testHome '.cache'
+        XDG_STATE_HOME  = $null
+        PSModulePath    = (Split-Path -Parent (Split-Path -Parent (Split-Path -Parent $installed))) + [IO.Path]::PathSeparator + (Join-Path $PSHOME 'Modules')
+        # The test HOME has no NuGet folder of its own: the tests that read restored packages
+        # (the .NET Framework reference assemblies) look here.
+        NUGET_PACKAGES  = Get-NuGetPackageFolder
+    }
     $pesterJson = Join-Path $results 'pester.json'
-    & $pwsh -NoProfile -NonInteractive -File (Join-Path $root 'tests/Invoke-PesterTests.ps1') `
-        -PesterManifest (Get-PesterManifest) -ModuleManifest (Join-Path $staged 'StateCmdlets.psd1') -ResultPath $pesterJson
-    $pesterExit = $LASTEXITCODE
+    $saved = @{}
+    foreach ($key in $testEnvironment.Keys) { $saved[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $testEnvironment[$key]) }
+    try {
+        & $pwsh -NoProfile -NonInteractive -File (Join-Path $root 'tests/Invoke-PesterTests.ps1') `
+            -PesterManifest $pesterManifest -InstalledManifest $installed -PackagePath $package -ResultPath $pesterJson
+        $pesterExit = $LASTEXITCODE
+    }
+    finally {
+        foreach ($key in $saved.Keys) { [Environment]::SetEnvironmentVariable($key, $saved[$key]) }
+    }
     $pester = @{ Passed = 0; Failed = 1; Skipped = 0 }
     if (Test-Path $pesterJson) { $pester = Get-Content $pesterJson -Raw | ConvertFrom-Json -AsHashtable }
 
@@ -113,10 +163,17 @@ function Invoke-Example {
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
 
+function New-Package {
+    # PSResourceGet in a child pwsh with a temporary HOME: see module/package/New-ModulePackage.ps1.
+    Invoke-Native 'packaging (module/package/New-ModulePackage.ps1)' {
+        & $pwsh -NoProfile -NonInteractive -File (Join-Path $root 'module/package/New-ModulePackage.ps1') -ModulePath $staged -OutputDirectory (Join-Path $out 'package')
+    } | Select-Object -Last 1
+}
+
 function Invoke-Package {
     Invoke-Build
-    # PSResourceGet in a child pwsh with a temporary HOME: see module/package/New-ModulePackage.ps1.
-    Invoke-Native 'packaging' { & $pwsh -NoProfile -NonInteractive -File (Join-Path $root 'module/package/New-ModulePackage.ps1') -ModulePath $staged -OutputDirectory (Join-Path $out 'package') }
+    $package = New-Package
+    Write-Host "Packed $package"
 }
 
 function Invoke-Bench {
@@ -126,6 +183,7 @@ function Invoke-Bench {
     # The child pwsh is this very pwsh, so the cmdlet row runs the module under the repo's PowerShell.
     $benchArgs = @('--module', (Join-Path $staged 'StateCmdlets.psd1'), '--pwsh', $pwsh, '--output', (Join-Path $out 'bench/results.md'))
     if ($Quick) { $benchArgs += '--quick' }
+    if ($ColdStart) { $benchArgs += '--cold-start' }
     Invoke-Native 'building the benchmarks' { dotnet build $project -c Release --nologo -v quiet }
     Invoke-Native 'benchmarks' { dotnet run --project $project -c Release --no-build -- @benchArgs }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 
 namespace StateCmdlets.Bench
@@ -7,18 +8,22 @@ namespace StateCmdlets.Bench
     internal sealed class BenchOptions
     {
         internal const string Usage =
-            "usage: StateCmdlets.Bench --module <staged StateCmdlets.psd1> --pwsh <pwsh path> [--quick] [--invoke-batch] [--dir <parent folder>] [--output <report.md>]\n" +
-            "  --quick   small batches and few updates: a sanity run of every method in seconds\n" +
-            "  --invoke-batch  only the Invoke-Batch rows (about a minute)\n" +
-            "  --dir     where the fresh temp folder goes (default: the system temp folder)\n" +
-            "  --output  also write the Markdown report to this file";
+            "usage: StateCmdlets.Bench --module <staged StateCmdlets.psd1> --pwsh <pwsh path> [--quick] [--concurrency] [--cold-start] [--invoke-batch] [--baseline <label>=<StateCmdlets.psd1>]... [--dir <parent folder>] [--output <report.md>]\n" +
+            "  --quick       small batches and few updates: a sanity run of every method in seconds\n" +
+            "  --concurrency only the rows with several writers on one batch (threads, runspaces, processes)\n" +
+            "  --cold-start  only the cold-start rows (fresh pwsh: bare, import + Get-BatchState, first resume of 100,000)\n" +
+            "  --invoke-batch only the Invoke-Batch rows (sleeping items against the ideal; empty ones next to ForEach-Object -Parallel)\n" +
+            "  --baseline    another build of the module (main's, say) whose cold-start rows run in the same rounds\n" +
+            "  --dir         where the fresh temp folder goes (default: the system temp folder)\n" +
+            "  --output      also write the Markdown report to this file";
 
-        private BenchOptions(string moduleManifest, string pwsh, bool quick, string parentFolder, string? output, bool invokeBatchOnly)
+        private BenchOptions(string moduleManifest, string pwsh, bool quick, bool coldStartOnly, IReadOnlyList<(string Label, string Manifest)> baselines, string parentFolder, string? output)
         {
-            InvokeBatchOnly = invokeBatchOnly;
             ModuleManifest = moduleManifest;
             Pwsh = pwsh;
             Quick = quick;
+            ColdStartOnly = coldStartOnly;
+            Baselines = baselines;
             ParentFolder = parentFolder;
             Output = output;
         }
@@ -29,18 +34,27 @@ namespace StateCmdlets.Bench
 
         internal bool Quick { get; }
 
-        /// <summary>Only the Invoke-Batch benchmark.</summary>
-        internal bool InvokeBatchOnly { get; }
+        internal bool ColdStartOnly { get; }
+
+        /// <summary>Other builds of the module measured beside this one in the cold-start rounds.</summary>
+        internal IReadOnlyList<(string Label, string Manifest)> Baselines { get; }
 
         internal string ParentFolder { get; }
 
         internal string? Output { get; }
 
+        /// <summary>Run only the several-writers rows (the full run includes them).</summary>
+        internal bool ConcurrencyOnly { get; private init; }
+
+        /// <summary>Run only the Invoke-Batch rows (the full run includes them).</summary>
+        internal bool InvokeBatchOnly { get; private init; }
+
         /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with what is wrong.</summary>
         internal static BenchOptions Parse(string[] args)
         {
             string? module = null, pwsh = null, parent = null, output = null;
-            bool quick = false, invokeBatchOnly = false;
+            bool quick = false, coldStart = false, concurrency = false, invokeBatch = false;
+            var baselines = new List<(string, string)>();
             for (int i = 0; i < args.Length; i++)
             {
                 switch (args[i])
@@ -50,7 +64,10 @@ namespace StateCmdlets.Bench
                     case "--dir": parent = Value(args, ref i); break;
                     case "--output": output = Value(args, ref i); break;
                     case "--quick": quick = true; break;
-                    case "--invoke-batch": invokeBatchOnly = true; break;
+                    case "--concurrency": concurrency = true; break;
+                    case "--cold-start": coldStart = true; break;
+                    case "--invoke-batch": invokeBatch = true; break;
+                    case "--baseline": baselines.Add(Baseline(Value(args, ref i))); break;
                     default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
                 }
             }
@@ -60,7 +77,16 @@ namespace StateCmdlets.Bench
             if (!File.Exists(pwsh)) throw new ArgumentException($"pwsh '{pwsh}' does not exist.");
             parent ??= Path.GetTempPath();
             if (!Directory.Exists(parent)) throw new ArgumentException($"The folder '{parent}' does not exist.");
-            return new BenchOptions(Path.GetFullPath(module), Path.GetFullPath(pwsh), quick, Path.GetFullPath(parent), output == null ? null : Path.GetFullPath(output), invokeBatchOnly);
+            return new BenchOptions(Path.GetFullPath(module), Path.GetFullPath(pwsh), quick, coldStart, baselines, Path.GetFullPath(parent), output == null ? null : Path.GetFullPath(output)) { ConcurrencyOnly = concurrency, InvokeBatchOnly = invokeBatch };
+        }
+
+        private static (string, string) Baseline(string value)
+        {
+            int equals = value.IndexOf('=');
+            if (equals <= 0) throw new ArgumentException($"--baseline takes <label>=<StateCmdlets.psd1>, not '{value}'.");
+            string manifest = value.Substring(equals + 1);
+            if (!File.Exists(manifest)) throw new ArgumentException($"The baseline module manifest '{manifest}' does not exist.");
+            return (value.Substring(0, equals), Path.GetFullPath(manifest));
         }
 
         private static string Value(string[] args, ref int i)

@@ -19,6 +19,10 @@ namespace StateCmdlets.Bench
 
         internal JournalLoadReport? Load { get; set; }
 
+        internal ConcurrencyResults? Concurrency { get; set; }
+
+        internal ColdStartReport? ColdStart { get; set; }
+
         internal InvokeBatchReport? InvokeBatch { get; set; }
 
         internal void Add(Measurement measurement) => _measurements.Add(measurement);

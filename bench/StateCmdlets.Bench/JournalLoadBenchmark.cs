@@ -16,7 +16,7 @@ namespace StateCmdlets.Bench
     /// </summary>
     internal sealed class JournalLoadBenchmark
     {
-        private const string BatchId = "long-journal";
+        internal const string BatchId = "long-journal";
         private const int InProcessRepeats = 3;
 
         private readonly string? _pwsh;
@@ -66,7 +66,7 @@ namespace StateCmdlets.Bench
         /// Every feature gets one result, each a journal record. The last one is a failure with
         /// attempts left: a finished batch compacts whatever the options say, this one does not.
         /// </summary>
-        private static void Fill(string stateDirectory, int batchSize)
+        internal static void Fill(string stateDirectory, int batchSize)
         {
             var store = new FileBatchStore(stateDirectory, new FileStoreOptions
             {

@@ -13,6 +13,37 @@ namespace StateCmdlets.Bench
         internal static string Write(BenchResults results, MachineInfo machine, string fileSystem, TimeSpan runTime)
         {
             var md = new StringBuilder();
+            if (results.Measurements.Count > 0) WriteUpdates(md, results, fileSystem, runTime);
+            if (results.Concurrency != null) md.Append(ConcurrencyReport.Write(results.Concurrency));
+            if (results.ColdStart != null) WriteColdStart(md, results.ColdStart);
+            results.InvokeBatch?.Write(md);
+            md.AppendLine("### Machine");
+            md.AppendLine();
+            foreach (var (name, value) in machine.Facts) md.AppendLine($"- {name}: {value}");
+            return md.ToString();
+        }
+
+        private static void WriteColdStart(StringBuilder md, ColdStartReport cold)
+        {
+            md.AppendLine($"### Cold start: a fresh pwsh each time (median of {cold.Rounds} rounds)");
+            md.AppendLine();
+            md.AppendLine("| Module | Child pwsh | ms | ÷ bare pwsh |");
+            md.AppendLine("| --- | --- | ---: | ---: |");
+            md.AppendLine($"| — | bare: `-NoProfile -NonInteractive -Command exit` | {cold.BareMilliseconds.ToString("N0", Invariant)} | 1.00 |");
+            string size = BenchResults.Size(ColdStartBenchmark.ResumeSize);
+            foreach (var row in cold.Modules)
+            {
+                md.AppendLine($"| {row.Label} | `Import-Module`, one `Get-BatchState` (10 features) | {row.GetMilliseconds.ToString("N0", Invariant)} | {Ratio(row.GetMilliseconds, cold)} |");
+                md.AppendLine($"| {row.Label} | `Import-Module`, first `Resume-BatchState` of {size} features, {size}-record journal | {row.ResumeMilliseconds.ToString("N0", Invariant)} | {Ratio(row.ResumeMilliseconds, cold)} |");
+                md.AppendLine($"| {row.Label} | that `Resume-BatchState` alone (timed inside the pwsh) | {row.ResumeInsideMilliseconds.ToString("N0", Invariant)} | {Ratio(row.ResumeInsideMilliseconds, cold)} |");
+            }
+            md.AppendLine();
+        }
+
+        private static string Ratio(double milliseconds, ColdStartReport cold) => (milliseconds / cold.BareMilliseconds).ToString("0.00", Invariant);
+
+        private static void WriteUpdates(StringBuilder md, BenchResults results, string fileSystem, TimeSpan runTime)
+        {
             md.AppendLine($"### Per-update cost ({results.Plan.Name} run, {fileSystem}, {runTime.TotalSeconds:0} s)");
             md.AppendLine();
             md.AppendLine("| Method | Batch size | Updates timed | Mean ms/update | Updates/s | Bytes written/update | Updates/s ÷ raw limit |");
@@ -83,12 +114,6 @@ namespace StateCmdlets.Bench
                 md.AppendLine();
             }
 
-            results.InvokeBatch?.Write(md);
-
-            md.AppendLine("### Machine");
-            md.AppendLine();
-            foreach (var (name, value) in machine.Facts) md.AppendLine($"- {name}: {value}");
-            return md.ToString();
         }
 
         private static string Ms(double ms) => ms < 10 ? ms.ToString("0.000", Invariant) : ms.ToString("N1", Invariant);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
@@ -17,6 +18,7 @@ namespace StateCmdlets.Bench
         {
             CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
             if (args.Length == 3 && args[0] == LoadChild.Verb) return LoadChild.Execute(args[1], args[2]);
+            if (args.Length > 0 && args[0] == RecordChild.Verb) return RecordChild.Execute(args);
 
             BenchOptions options;
             try
@@ -60,14 +62,27 @@ namespace StateCmdlets.Bench
             if (!ProcessIo.Available) Console.WriteLine("  /proc/self/io is missing: bytes written are n/a.");
 
             string module = StagedModuleCopy.Make(options.ModuleManifest, folder);
+            var concurrency = new ConcurrencyBenchmark(options.Pwsh, module, options.Quick ? ConcurrencyPlan.Quick : ConcurrencyPlan.Full);
+            if (options.ConcurrencyOnly)
+            {
+                Publish(options, ConcurrencyBenchmark.Alone(concurrency.Run(folder), machine));
+                return;
+            }
+            var results = new BenchResults(plan);
             if (options.InvokeBatchOnly)
             {
-                RunInvokeBatch(options, folder, module, machine, total);
+                RunInvokeBatch(options, module, folder, results);
+                Finish(options, results, machine, fileSystem, total);
+                return;
+            }
+            if (options.ColdStartOnly)
+            {
+                RunColdStart(options, module, folder, plan, results);
+                Finish(options, results, machine, fileSystem, total);
                 return;
             }
             WarmUp(folder, plan);
             var cmdlet = new CmdletPipelineBenchmark(options.Pwsh, module);
-            var results = new BenchResults(plan);
             foreach (int size in plan.Sizes)
             {
                 Console.WriteLine($"  {size:N0} items: raw, naive, core and SQLite interleaved in {plan.Slices} slices ...");
@@ -83,28 +98,33 @@ namespace StateCmdlets.Bench
 
             Console.WriteLine($"  load test: {plan.LoadSize:N0} features, every result in the journal ...");
             results.Load = new JournalLoadBenchmark(options.Pwsh, module).Run(folder, plan.LoadSize);
-
-            Console.WriteLine("  Invoke-Batch: sleeping items, and empty ones next to ForEach-Object -Parallel ...");
-            results.InvokeBatch = new InvokeBatchBenchmark(options.Pwsh, module).Run(folder, options.Quick);
-
-            total.Stop();
-            Print(options, MarkdownReport.Write(results, machine, fileSystem, total.Elapsed));
+            results.Concurrency = concurrency.Run(folder);
+            RunInvokeBatch(options, module, folder, results);
+            RunColdStart(options, module, folder, plan, results);
+            Finish(options, results, machine, fileSystem, total);
         }
 
-        /// <summary>--invoke-batch: only its section, and the machine.</summary>
-        private static void RunInvokeBatch(BenchOptions options, string folder, string module, MachineInfo machine, Stopwatch total)
+        private static void RunColdStart(BenchOptions options, string module, string folder, BenchPlan plan, BenchResults results)
         {
-            Console.WriteLine("  Invoke-Batch: sleeping items, and empty ones next to ForEach-Object -Parallel ...");
-            var report = new InvokeBatchBenchmark(options.Pwsh, module).Run(folder, options.Quick);
-            var md = new System.Text.StringBuilder();
-            report.Write(md);
-            md.AppendLine($"### Machine ({total.Elapsed.TotalSeconds:0} s)");
-            md.AppendLine();
-            foreach (var (name, value) in machine.Facts) md.AppendLine($"- {name}: {value}");
-            Print(options, md.ToString());
+            Console.WriteLine($"  cold start: {plan.ColdStartRounds} rounds of a bare pwsh, import + Get-BatchState, and a first Resume-BatchState of {ColdStartBenchmark.ResumeSize:N0} features ...");
+            var modules = new List<(string, string)> { ("this build", module) };
+            foreach (var (label, manifest) in options.Baselines) modules.Add((label, StagedModuleCopy.Make(manifest, Path.Combine(folder, "baseline-" + modules.Count))));
+            results.ColdStart = new ColdStartBenchmark(options.Pwsh, modules).Run(folder, plan.ColdStartRounds);
         }
 
-        private static void Print(BenchOptions options, string report)
+        private static void RunInvokeBatch(BenchOptions options, string module, string folder, BenchResults results)
+        {
+            Console.WriteLine("  Invoke-Batch: sleeping items against the ideal, empty ones next to ForEach-Object -Parallel ...");
+            results.InvokeBatch = new InvokeBatchBenchmark(options.Pwsh, module).Run(folder, options.Quick);
+        }
+
+        private static void Finish(BenchOptions options, BenchResults results, MachineInfo machine, string fileSystem, Stopwatch total)
+        {
+            total.Stop();
+            Publish(options, MarkdownReport.Write(results, machine, fileSystem, total.Elapsed));
+        }
+
+        private static void Publish(BenchOptions options, string report)
         {
             Console.WriteLine();
             Console.WriteLine(report);

@@ -15,9 +15,8 @@
 
     Offline by design: the temporary configuration's only repository is the local folder (the
     default PSGallery entry is unregistered) and -SkipDependenciesCheck stops Publish-PSResource
-    from looking dependencies up in any repository. Publish-PSResource does not resolve the
-    manifest's LicenseUri/ProjectUri (placeholders on example.invalid), it only copies them into
-    the nuspec, so no network access is needed and none is attempted.
+    from looking dependencies up in any repository. The manifest names no LicenseUri or ProjectUri
+    (the licence ships as the LICENSE file), so no network access is needed and none is attempted.
 
     On Windows the special folders do not follow environment variables, so a temporary HOME
     cannot hide the user's PSResourceGet configuration; there the child packs the same .nupkg

@@ -23,7 +23,7 @@ namespace StateCmdlets
         protected abstract string Action { get; }
 
         /// <summary>Makes the change through the store.</summary>
-        protected abstract void Change(IBatchStore store, string batchId);
+        private protected abstract void Change(IBatchStore store, string batchId);
 
         protected override void ProcessRecord()
         {

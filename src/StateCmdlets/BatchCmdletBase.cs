@@ -27,7 +27,7 @@ namespace StateCmdlets
         protected virtual TimeSpan EffectiveLockTimeout => FileStoreOptions.DefaultLockTimeout;
 
         /// <summary>The store for the current -StateDirectory (or the default), resolved through the provider.</summary>
-        protected IBatchStore Store => StoreAt(ResolveDirectory(StateDirectory));
+        private protected IBatchStore Store => StoreAt(ResolveDirectory(StateDirectory));
 
         /// <summary>
         /// For listings: another program's JSON file in the state directory is no batch, so it is
@@ -63,7 +63,7 @@ namespace StateCmdlets
         }
 
         /// <summary>The store of batches in <paramref name="directory"/> (a full path), made once per command.</summary>
-        protected IBatchStore StoreAt(string directory)
+        private protected IBatchStore StoreAt(string directory)
         {
             if (_stores.TryGetValue(directory, out var store)) return store;
             WarnIfNetworkFileSystem(directory);
@@ -76,10 +76,10 @@ namespace StateCmdlets
         /// A store for background work (the claim heartbeat) on the same location: no cmdlet output
         /// in its tracing, which only the pipeline's own thread may write.
         /// </summary>
-        protected static IBatchStore DetachedStore(IBatchStore store) => new FileBatchStore(store.Location, new FileStoreOptions());
+        private protected static IBatchStore DetachedStore(IBatchStore store) => new FileBatchStore(store.Location, new FileStoreOptions());
 
         /// <summary>This PowerShell session (runspace) of this process, as the worker that claims features.</summary>
-        protected static WorkerIdentity SessionWorker
+        private protected static WorkerIdentity SessionWorker
         {
             get
             {
@@ -90,7 +90,7 @@ namespace StateCmdlets
         }
 
         /// <summary>The store of the folder of a batch snapshot file (Invoke-StateMigration -Path), and the batch's id.</summary>
-        protected IBatchStore StoreForSnapshot(string snapshotPath, out string batchId) => FileBatchStore.ForSnapshot(snapshotPath, StoreOptions(), out batchId);
+        private protected IBatchStore StoreForSnapshot(string snapshotPath, out string batchId) => FileBatchStore.ForSnapshot(snapshotPath, StoreOptions(), out batchId);
 
         private FileStoreOptions StoreOptions() => new FileStoreOptions
         {

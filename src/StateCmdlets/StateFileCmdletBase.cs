@@ -16,7 +16,7 @@ namespace StateCmdlets
         /// <summary>Lock timeout for the store; commands that lock override it with their parameter.</summary>
         protected virtual TimeSpan EffectiveLockTimeout => StateFileOptions.DefaultLockTimeout;
 
-        protected StateFileStore Store => _store ??= new StateFileStore(new StateFileOptions { LockTimeout = EffectiveLockTimeout, Trace = TraceQuietly });
+        private protected StateFileStore Store => _store ??= new StateFileStore(new StateFileOptions { LockTimeout = EffectiveLockTimeout, Trace = TraceQuietly });
 
         protected override ErrorRecord ToErrorRecord(StateException exception, object? target) => ErrorRecordFactory.FromStateFile(exception, target);
     }

@@ -702,9 +702,22 @@ Describe 'What is claimed, by whom, until when' {
         $until = $held[0].LeaseExpiresAt
         # And a worker of this machine whose process is gone took w3: on paper its claim holds for a
         # minute, but Resume-BatchState hands it out at once, so it is neither in progress nor "held".
-        $gone = [StateCmdlets.Core.Batches.WorkerIdentity]::new([Environment]::MachineName, 999999999, 'gone')
-        $core = [StateCmdlets.Core.Batches.FileStore.FileBatchStore]::new($d, [StateCmdlets.Core.Batches.FileStore.FileStoreOptions]::new())
-        $core.Claim('B', [StateCmdlets.Core.Batches.ClaimRequest]::new($gone, 1), [Threading.CancellationToken]::None).Claimed.Name | Should -BeExactly 'w3'
+        # (A process that claims w3 and dies at once, releasing nothing.)
+        $dies = Join-Path $work 'dies.ps1'
+        Set-Content -LiteralPath $dies -Encoding utf8 -Value @'
+param([string] $Module, [string] $StateDirectory)
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+Import-Module $Module
+$f = Resume-BatchState -BatchId B -StateDirectory $StateDirectory 6>$null | Select-Object -First 1
+"GONE $($f.Feature) $($f.ClaimedBy)"
+[Console]::Out.Flush()
+[Environment]::FailFast('gone without releasing its claims')
+'@
+        $died = Invoke-TestPwsh -ScriptPath $dies -ArgumentList @('-Module', $env:STATECMDLETS_TEST_MODULE, '-StateDirectory', $d)
+        $died.StdOut -match 'GONE w3 (\S+)' | Should -BeTrue -Because $died.StdOut
+        $gone = $Matches[1]
+        $gone | Should -BeLike "$([Environment]::MachineName)/*"
         (Get-BatchState -BatchId B -StateDirectory $d).InProgress | Should -Be 2
 
         # Another process looks.

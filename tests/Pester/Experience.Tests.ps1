@@ -142,13 +142,13 @@ Describe 'Streams and views' {
         ($verbose -join "`n") | Should -Match ([regex]::Escape("'$(Join-Path $d 'B.journal')'") + '.*fsynced')
     }
 
-    It 'shows batches as a table of BatchId, Status, Done/Total, Failed, Name, Updated' {
+    It 'shows batches as a table of BatchId, Status, Done/Total, Failed, InProgress, Name, Updated' {
         $null = 'a', 'b', 'c' | New-BatchState -Name 'view test' -BatchId B -StateDirectory $d
         Set-FeatureResult -BatchId B -Feature a -Status Completed -StateDirectory $d
         Set-FeatureResult -BatchId B -Feature b -Status Failed -ErrorMessage 'boom' -StateDirectory $d
         $text = Get-BatchState -StateDirectory $d | Out-String -Width 200
-        $text | Should -Match 'BatchId\s+Status\s+Done\s+Failed\s+Name\s+Updated \(UTC\)'
-        $text | Should -Match 'B\s+Running\s+1/3 \(33%\)\s+1\s+view test\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d'
+        $text | Should -Match 'BatchId\s+Status\s+Done\s+Failed\s+InProgress\s+Name\s+Updated \(UTC\)'
+        $text | Should -Match 'B\s+Running\s+1/3 \(33%\)\s+1\s+0\s+view test\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d'
     }
 
     It 'keeps BatchId, Status, Done and Failed whole in a 60-column console' {

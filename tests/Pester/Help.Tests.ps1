@@ -18,7 +18,7 @@ Describe 'The staged help files' {
         $base = Split-Path -Parent $ModuleManifestPath
         Join-Path $base 'en-US/StateCmdlets.dll-Help.xml' | Should -Exist
         Join-Path $base 'en-US/about_StateCmdlets.help.txt' | Should -Exist
-        @(Get-ChildItem -LiteralPath $base -Recurse -File -Include '*.md', 'ConvertTo-MamlHelp.ps1').Count | Should -Be 0
+        @(Get-ChildItem -LiteralPath $base -Recurse -File -Include '*.md', 'ConvertTo-MamlHelp.ps1' -Exclude 'CHANGELOG.md').Count | Should -Be 0
         Join-Path $base 'help' | Should -Not -Exist
     }
 

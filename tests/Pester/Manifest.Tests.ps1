@@ -45,6 +45,92 @@ Describe 'The staged module manifest' {
         $manifest.PowerShellVersion | Should -Be ([version]'5.1')
     }
 
+    It 'names .NET Framework 4.7.2, what the Windows PowerShell build needs' {
+        $data.DotNetFrameworkVersion | Should -Be '4.7.2'
+    }
+
+    It 'loads through its root module, StateCmdlets.psm1, which picks the build for this host' {
+        $data.RootModule | Should -Be 'StateCmdlets.psm1'
+        $framework = if ($PSVersionTable.PSEdition -eq 'Core') { 'net8.0' } else { 'net472' }
+        $cmdlets = (Get-Command New-BatchState).ImplementingType.Assembly
+        $cmdlets.Location | Should -Be (Join-Path (Split-Path -Parent $ModuleManifestPath) "bin/$framework/StateCmdlets.dll")
+    }
+
+    It 'PowerShell 7: runs its cmdlets in a load context of its own, never the default one' -Skip:($PSVersionTable.PSEdition -ne 'Core') {
+        $context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext((Get-Command New-BatchState).ImplementingType.Assembly)
+        [object]::ReferenceEquals($context, [System.Runtime.Loader.AssemblyLoadContext]::Default) | Should -BeFalse
+        $context.Name | Should -BeLike 'StateCmdlets *'
+        # Only the loader is ours in the default context.
+        @([System.Runtime.Loader.AssemblyLoadContext]::Default.Assemblies | ForEach-Object { $_.GetName().Name } | Where-Object { $_ -like 'StateCmdlets*' }) |
+            Should -Be @('StateCmdlets.LoadContext')
+    }
+
+    It 'PowerShell 7: ships no assembly the runtime already has in bin/net8.0' -Skip:($PSVersionTable.PSEdition -ne 'Core') {
+        $runtime = [System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
+        foreach ($file in Get-ChildItem -LiteralPath (Join-Path (Split-Path -Parent $ModuleManifestPath) 'bin/net8.0') -Filter '*.dll') {
+            Join-Path $runtime $file.Name | Should -Not -Exist -Because "$($file.Name) comes with .NET"
+        }
+    }
+
+    It 'gives every assembly of ours the module''s version: assembly, file and product version' {
+        $moduleVersion = [version]$data.ModuleVersion
+        (Get-Module StateCmdlets).Version | Should -Be $moduleVersion
+        $ours = @(Get-ChildItem -LiteralPath (Join-Path (Split-Path -Parent $ModuleManifestPath) 'bin') -Recurse -Filter 'StateCmdlets*.dll')
+        $ours.Count | Should -Be 6
+        $four = [version]::new($moduleVersion.Major, $moduleVersion.Minor, [Math]::Max(0, $moduleVersion.Build), [Math]::Max(0, $moduleVersion.Revision))
+        foreach ($file in $ours) {
+            [System.Reflection.AssemblyName]::GetAssemblyName($file.FullName).Version | Should -Be $four -Because $file.FullName
+            $info = [System.Diagnostics.FileVersionInfo]::GetVersionInfo($file.FullName)
+            "$($info.FileMajorPart).$($info.FileMinorPart).$($info.FileBuildPart).$($info.FilePrivatePart)" | Should -Be "$four" -Because $file.FullName
+            $info.ProductVersion | Should -Be $data.ModuleVersion -Because $file.FullName
+        }
+    }
+
+    It 'has no placeholder or made-up address: no LicenseUri, ProjectUri or HelpUri that leads nowhere' {
+        $psData = $data.PrivateData.PSData
+        foreach ($key in 'LicenseUri', 'ProjectUri', 'IconUri') {
+            if ($psData.ContainsKey($key)) { $psData[$key] | Should -Not -Match 'example\.(invalid|com|org)' }
+        }
+        $data.ContainsKey('HelpInfoURI') | Should -BeFalse
+        @(Get-Command -Module StateCmdlets | Where-Object HelpUri) | Should -BeNullOrEmpty
+    }
+
+    It 'ships the LICENSE (MIT, as the Copyright says) and the CHANGELOG.md its release notes point to' {
+        $base = Split-Path -Parent $ModuleManifestPath
+        $data.Copyright | Should -Match 'MIT'
+        Get-Content -LiteralPath (Join-Path $base 'LICENSE') -TotalCount 1 | Should -Be 'MIT License'
+        $data.PrivateData.PSData.ReleaseNotes | Should -Match 'CHANGELOG\.md'
+        Join-Path $base 'CHANGELOG.md' | Should -Exist
+    }
+
+    It 'tags PSIncludes_Cmdlet and a PSCommand_ tag for each exported cmdlet, and no other' {
+        $tags = @($data.PrivateData.PSData.Tags)
+        'PSIncludes_Cmdlet' | Should -BeIn $tags
+        (@($tags | Where-Object { $_ -like 'PSCommand_*' } | ForEach-Object { $_.Substring(10) } | Sort-Object) -join ',') |
+            Should -BeExactly (@($data.CmdletsToExport | Sort-Object) -join ',')
+    }
+
+    It 'imports again (-Force, and after Remove-Module) with every cmdlet, and scripts can name its types' {
+        $script = Join-Path (Split-Path -Parent (New-TestStateDirectory -NoCreate)) 'reimport.ps1'
+        Set-Content -LiteralPath $script -Encoding utf8 -Value @'
+param([string] $Manifest)
+$ErrorActionPreference = 'Stop'
+Import-Module $Manifest
+$counts = @((Get-Module StateCmdlets).ExportedCmdlets.Count)
+Import-Module $Manifest -Force
+$counts += (Get-Module StateCmdlets).ExportedCmdlets.Count
+Remove-Module StateCmdlets
+Import-Module $Manifest
+$counts += (Get-Module StateCmdlets).ExportedCmdlets.Count
+$types = 'StateCmdlets.BatchState', 'StateCmdlets.FeatureState', 'StateCmdlets.Core.Versioning.MigrationOutcome' | Where-Object { $_ -as [type] }
+"$($counts -join ',');$($types -join ',')"
+'@
+        $r = Invoke-TestPwsh -ScriptPath $script -ArgumentList @('-Manifest', $ModuleManifestPath) -What 're-import'
+        $r.ExitCode | Should -Be 0 -Because $r.StdErr
+        $n = @($data.CmdletsToExport).Count
+        $r.StdOut.Trim() | Should -Be "$n,$n,$n;StateCmdlets.BatchState,StateCmdlets.FeatureState,StateCmdlets.Core.Versioning.MigrationOutcome"
+    }
+
     It 'is loaded from the staged module, not from anywhere else' {
         $loaded = Get-Module StateCmdlets
         @($loaded).Count | Should -Be 1

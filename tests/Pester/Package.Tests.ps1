@@ -55,10 +55,37 @@ BeforeAll {
     }
     $realBefore = Get-RealModulesState
 
-    # What build.ps1 Package runs, into a temp folder.
-    $pack = Invoke-TestPwsh -ScriptPath (Join-Path $repoRoot 'module/package/New-ModulePackage.ps1') `
-        -ArgumentList @('-ModulePath', $moduleFolder, '-OutputDirectory', $packageFolder) -TimeoutSeconds 120 -What 'New-ModulePackage.ps1'
+    # The package build.ps1 Test built and installed (the very file), or, when the tests run on a
+    # staged folder without one, what build.ps1 Package runs, into a temp folder.
+    $packageFolder = Join-Path $work 'package'
+    $null = New-Item -ItemType Directory -Path $packageFolder -Force
+    if ($env:STATECMDLETS_TEST_PACKAGE) {
+        $built = Get-Item -LiteralPath $env:STATECMDLETS_TEST_PACKAGE
+        Copy-Item -LiteralPath $built.FullName -Destination $packageFolder
+        $pack = [pscustomobject]@{ ExitCode = 0; StdOut = "build.ps1 made $($built.FullName)"; StdErr = '' }
+    }
+    else {
+        $pack = Invoke-TestPwsh -ScriptPath (Join-Path $repoRoot 'module/package/New-ModulePackage.ps1') `
+            -ArgumentList @('-ModulePath', $moduleFolder, '-OutputDirectory', $packageFolder) -TimeoutSeconds 120 -What 'New-ModulePackage.ps1'
+    }
     $nupkg = Join-Path $packageFolder "StateCmdlets.$version.nupkg"
+    $exported = @((Import-PowerShellDataFile -LiteralPath $ModuleManifestPath).CmdletsToExport)
+
+    function Get-PackageEntry {
+        Add-Type -AssemblyName System.IO.Compression.FileSystem
+        $zip = [System.IO.Compression.ZipFile]::OpenRead($nupkg)
+        try { @($zip.Entries | ForEach-Object FullName) } finally { $zip.Dispose() }
+    }
+
+    function Get-Nuspec {
+        Add-Type -AssemblyName System.IO.Compression.FileSystem
+        $zip = [System.IO.Compression.ZipFile]::OpenRead($nupkg)
+        try {
+            $reader = [IO.StreamReader]::new($zip.GetEntry('StateCmdlets.nuspec').Open())
+            try { [xml]$reader.ReadToEnd() } finally { $reader.Dispose() }
+        }
+        finally { $zip.Dispose() }
+    }
 }
 
 AfterAll {
@@ -72,26 +99,43 @@ Describe 'module/package/New-ModulePackage.ps1 (build.ps1 Package)' {
         @(Get-ChildItem -LiteralPath $packageFolder).Name | Should -Be @("StateCmdlets.$version.nupkg")
     }
 
-    It 'packs the staged module: manifest, assemblies, formats, types and compiled help, no help sources' {
-        Add-Type -AssemblyName System.IO.Compression.FileSystem
-        $zip = [System.IO.Compression.ZipFile]::OpenRead($nupkg)
-        try { $entries = @($zip.Entries | ForEach-Object FullName) } finally { $zip.Dispose() }
-        foreach ($file in 'StateCmdlets.psd1', 'StateCmdlets.dll', 'StateCmdlets.Core.dll', 'StateCmdlets.format.ps1xml', 'StateCmdlets.types.ps1xml', 'en-US/StateCmdlets.dll-Help.xml', 'en-US/about_StateCmdlets.help.txt', 'StateCmdlets.nuspec') {
-            $file | Should -BeIn $entries
-        }
-        @($entries | Where-Object { $_ -like '*.md' -or $_ -like '*ConvertTo-MamlHelp*' -or $_ -like 'help/*' }) | Should -BeNullOrEmpty
+    It 'packs the module: manifest, root module, both builds, formats, types, compiled help, LICENSE and CHANGELOG' {
+        $entries = Get-PackageEntry
+        $files = 'StateCmdlets.psd1', 'StateCmdlets.psm1', 'StateCmdlets.format.ps1xml', 'StateCmdlets.types.ps1xml', 'LICENSE', 'CHANGELOG.md',
+            'en-US/StateCmdlets.dll-Help.xml', 'en-US/about_StateCmdlets.help.txt', 'StateCmdlets.nuspec',
+            'bin/net8.0/StateCmdlets.dll', 'bin/net8.0/StateCmdlets.Core.dll', 'bin/net8.0/StateCmdlets.LoadContext.dll',
+            'bin/net472/StateCmdlets.dll', 'bin/net472/StateCmdlets.Core.dll', 'bin/net472/StateCmdlets.LoadContext.dll',
+            'bin/net472/System.Text.Json.dll', 'bin/net472/System.Memory.dll', 'bin/net472/System.Runtime.CompilerServices.Unsafe.dll'
+        foreach ($file in $files) { $file | Should -BeIn $entries }
+        # Nothing of ours at the top beside the root module: every assembly is under bin/<framework>.
+        @($entries | Where-Object { $_ -like '*.dll' -and $_ -notlike 'bin/net8.0/*' -and $_ -notlike 'bin/net472/*' }) | Should -BeNullOrEmpty
+        @($entries | Where-Object { ($_ -like '*.md' -and $_ -ne 'CHANGELOG.md') -or $_ -like '*ConvertTo-MamlHelp*' -or $_ -like 'help/*' -or $_ -like '*.deps.json' }) | Should -BeNullOrEmpty
     }
 
     It 'names the module and version in the nuspec' {
-        $zip = [System.IO.Compression.ZipFile]::OpenRead($nupkg)
-        try {
-            $reader = [IO.StreamReader]::new($zip.GetEntry('StateCmdlets.nuspec').Open())
-            $nuspec = [xml]$reader.ReadToEnd()
-            $reader.Dispose()
-        }
-        finally { $zip.Dispose() }
+        $nuspec = Get-Nuspec
         $nuspec.package.metadata.id | Should -Be 'StateCmdlets'
         $nuspec.package.metadata.version | Should -Be $version
+    }
+
+    It 'tags PSIncludes_Cmdlet and a PSCommand_ tag for each exported cmdlet, as Find-PSResource -CommandName looks for' {
+        $tags = @((Get-Nuspec).package.metadata.tags -split ' ')
+        'PSIncludes_Cmdlet' | Should -BeIn $tags
+        (@($tags | Where-Object { $_ -like 'PSCommand_*' } | ForEach-Object { $_.Substring(10) } | Sort-Object) -join ',') | Should -BeExactly (@($exported | Sort-Object) -join ',')
+    }
+
+    It 'has no placeholder address, and the licence ships in the package' {
+        $text = (Get-Nuspec).OuterXml
+        $text | Should -Not -Match 'example\.(invalid|com|org)'
+        (Get-Nuspec).package.metadata.copyright | Should -Match 'MIT'
+        Add-Type -AssemblyName System.IO.Compression.FileSystem
+        $zip = [System.IO.Compression.ZipFile]::OpenRead($nupkg)
+        try {
+            $reader = [IO.StreamReader]::new($zip.GetEntry('LICENSE').Open())
+            try { $license = $reader.ReadToEnd() } finally { $reader.Dispose() }
+        }
+        finally { $zip.Dispose() }
+        $license | Should -Match '^MIT License'
     }
 }
 
@@ -110,6 +154,7 @@ Import-Module Microsoft.PowerShell.PSResourceGet
 # Only the test's folder: the default gallery entry goes, so nothing is looked up online.
 Get-PSResourceRepository | Unregister-PSResourceRepository
 Register-PSResourceRepository -Name StateCmdletsTest -Uri $Repository
+$found = @(Find-PSResource -CommandName New-BatchState -Repository StateCmdletsTest)
 Install-PSResource -Name StateCmdlets -Repository StateCmdletsTest -TrustRepository -Scope CurrentUser
 Import-Module StateCmdlets
 $module = Get-Module StateCmdlets
@@ -124,6 +169,8 @@ $read = Get-BatchState -BatchId installed -StateDirectory $StateDirectory
     Completed  = $read.Completed
     Status     = "$($read.Status)"
     HasHelp    = [bool](Get-Help New-BatchState -Full).examples
+    FoundBy    = @($found | ForEach-Object { "$($_.ParentResource.Name) $($_.ParentResource.Version)" })
+    Shipped    = @('LICENSE', 'CHANGELOG.md' | Where-Object { Test-Path -LiteralPath (Join-Path $module.ModuleBase $_) })
 } | ConvertTo-Json -Compress
 '@
         $install = Invoke-IsolatedPwsh -HomeRoot $isolatedHome -ScriptPath $script -ArgumentList @('-Repository', $packageFolder, '-StateDirectory', $state)
@@ -141,9 +188,14 @@ $read = Get-BatchState -BatchId installed -StateDirectory $StateDirectory
     }
 
     It 'installs into the temporary HOME, not the staged folder or a real module path' {
-        $expected = [IO.Path]::GetFullPath((Join-Path $isolatedHome '.local/share/powershell/Modules/StateCmdlets'))
-        [IO.Path]::GetFullPath($report.ModuleBase) | Should -BeLike "$expected*"
+        # Linux: <HOME>/.local/share/powershell/Modules; macOS may use another data folder under HOME.
+        [IO.Path]::GetFullPath($report.ModuleBase) | Should -BeLike "$([IO.Path]::GetFullPath($isolatedHome))*StateCmdlets*$version"
         Join-Path $state 'installed.json' | Should -Exist
+    }
+
+    It 'is found by Find-PSResource -CommandName New-BatchState, and installs LICENSE and CHANGELOG.md' {
+        $report.FoundBy | Should -Be @("StateCmdlets $version")
+        $report.Shipped | Should -Be @('LICENSE', 'CHANGELOG.md')
     }
 
     It 'leaves the real per-user module folder as it was' {

@@ -10,7 +10,7 @@ namespace StateCmdlets.Core.Batches
     /// A batch of work items and their outcomes. Counters and status are derived from the features:
     /// never stored on disk, and in memory kept by the one method that changes a feature.
     /// </summary>
-    public sealed class Batch
+    internal sealed class Batch
     {
         public const int MaxNameLength = 1024;
 

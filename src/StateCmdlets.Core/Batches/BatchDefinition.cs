@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace StateCmdlets.Core.Batches
 {
     /// <summary>What a script asks for when it creates a batch.</summary>
-    public sealed class BatchDefinition
+    internal sealed class BatchDefinition
     {
         public const int DefaultMaxAttempts = BatchSettings.DefaultMaxAttempts;
 

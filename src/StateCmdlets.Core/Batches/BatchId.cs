@@ -10,7 +10,7 @@ namespace StateCmdlets.Core.Batches
     /// Batch ids name files, so they are never paths: 1-128 of [A-Za-z0-9._-], starting with a
     /// letter or digit (no '/', no '..' prefix, no leading dot that would hide the file).
     /// </summary>
-    public static class BatchId
+    internal static class BatchId
     {
         private static readonly Regex Pattern = new Regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", RegexOptions.CultureInvariant);
 

@@ -8,7 +8,7 @@ namespace StateCmdlets.Core.Batches
     /// Where a batch would stand for a run with this input (Invoke-Batch -WhatIf): items the input
     /// adds, items done, items failed for good, and items left to run. Computed, never written.
     /// </summary>
-    public sealed class BatchRunPreview
+    internal sealed class BatchRunPreview
     {
         private BatchRunPreview(int total, int added, int done, int failed, int left, int retries, int heldByOthers)
         {

@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace StateCmdlets.Core.Batches
 {
     /// <summary>How a batch treats failures and its context budget; fixed when the batch is created.</summary>
-    public sealed class BatchSettings
+    internal sealed class BatchSettings
     {
         public const int DefaultMaxAttempts = 3;
         public const int DefaultMaxConsecutiveFailures = 5;

@@ -3,7 +3,7 @@ using System;
 namespace StateCmdlets.Core.Batches
 {
     /// <summary>The counters of a batch at one moment (cheap to take from a writer session).</summary>
-    public sealed class BatchSummary
+    internal sealed class BatchSummary
     {
         internal BatchSummary(Batch batch)
         {

@@ -13,7 +13,7 @@ namespace StateCmdlets.Core.Batches
     /// unless retries are wanted (then again after a newer result says it failed). Disposing it
     /// releases what was claimed but never handed out. Resume-BatchState and Invoke-Batch use it.
     /// </summary>
-    public sealed class ClaimFeed : IDisposable
+    internal sealed class ClaimFeed : IDisposable
     {
         /// <summary>At most this many features claimed ahead.</summary>
         public const int MaxPrefetch = 32;

@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace StateCmdlets.Core.Batches
 {
     /// <summary>What a claim gave a worker, and why it gave no more.</summary>
-    public sealed class ClaimGrant
+    internal sealed class ClaimGrant
     {
         /// <summary>The features claimed, in the order to work on them, each with its token and lease.</summary>
         public List<Feature> Claimed { get; } = new List<Feature>();

@@ -1,7 +1,7 @@
 namespace StateCmdlets.Core.Batches
 {
     /// <summary>One feature of a claim and the fencing token it was given.</summary>
-    public readonly struct ClaimItem
+    internal readonly struct ClaimItem
     {
         public ClaimItem(string feature, long token)
         {

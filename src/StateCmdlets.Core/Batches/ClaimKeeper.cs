@@ -12,7 +12,7 @@ namespace StateCmdlets.Core.Batches
     /// workers need not wait for the leases to run out. A process killed, frozen or cut off loses
     /// its claims after one lease.
     /// </summary>
-    public sealed class ClaimKeeper : IDisposable
+    internal sealed class ClaimKeeper : IDisposable
     {
         private readonly object _gate = new object();
         private readonly Dictionary<Key, Entry> _entries = new Dictionary<Key, Entry>();

@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace StateCmdlets.Core.Batches
 {
     /// <summary>What a worker asks of <see cref="IBatchStore.Claim"/>: up to so many features to work on now.</summary>
-    public sealed class ClaimRequest
+    internal sealed class ClaimRequest
     {
         public ClaimRequest(WorkerIdentity worker, int maxItems)
         {

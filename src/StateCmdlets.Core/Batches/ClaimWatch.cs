@@ -9,7 +9,7 @@ namespace StateCmdlets.Core.Batches
     /// feature, or someone finished it. The run stops those items' work: their results would be
     /// refused (ClaimLost) anyway, and another worker is doing the same item.
     /// </summary>
-    public sealed class ClaimWatch
+    internal sealed class ClaimWatch
     {
         private readonly TimeSpan _period;
 

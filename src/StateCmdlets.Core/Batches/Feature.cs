@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace StateCmdlets.Core.Batches
 {
     /// <summary>One work item of a batch and its outcome so far.</summary>
-    public sealed class Feature
+    internal sealed class Feature
     {
         internal Feature(string name, int index)
         {

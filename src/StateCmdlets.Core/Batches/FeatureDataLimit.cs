@@ -10,7 +10,7 @@ namespace StateCmdlets.Core.Batches
     /// of 40,000 items each storing a megabyte of output would make every snapshot huge and every
     /// load slow. Data whose JSON is longer is kept as the start of that JSON text, as a string.
     /// </summary>
-    public static class FeatureDataLimit
+    internal static class FeatureDataLimit
     {
         /// <summary>64 KiB of UTF-8 JSON per item.</summary>
         public const int DefaultMaxBytes = 64 * 1024;

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace StateCmdlets.Core.Batches
 {
     /// <summary>The outcome of one attempt at a feature, as a script reports it.</summary>
-    public sealed class FeatureResult
+    internal sealed class FeatureResult
     {
         public FeatureResult(string feature, FeatureStatus status, string? errorMessage = null, JsonElement? data = null)
         {

@@ -11,7 +11,7 @@ namespace StateCmdlets.Core.Batches
     /// durable before it returns. Failures are <see cref="StateException"/>s with stable ids. The file
     /// store (a state directory) is one implementation; the contract tests run against every one.
     /// </summary>
-    public interface IBatchStore
+    internal interface IBatchStore
     {
         /// <summary>What names this store: a state directory, or later a database locator (never a password).</summary>
         string Location { get; }

@@ -11,7 +11,7 @@ namespace StateCmdlets.Core.Batches
     /// unless a batch made otherwise (New-BatchState) already has that name; an id taken by a batch
     /// of another name, or a name several batches share, is an error rather than a guess.
     /// </summary>
-    public sealed class NamedBatch
+    internal sealed class NamedBatch
     {
         private NamedBatch(string batchId, string name, Batch? existing)
         {

@@ -3,7 +3,7 @@ using System;
 namespace StateCmdlets.Core.Batches
 {
     /// <summary>Whether a feature should be handed out now (see <see cref="Batch.ReadinessOf"/>).</summary>
-    public sealed class Readiness
+    internal sealed class Readiness
     {
         /// <summary>How the reason of a feature skipped for a failed dependency starts.</summary>
         internal const string BlockedPrefix = "Skipped because ";
@@ -38,7 +38,7 @@ namespace StateCmdlets.Core.Batches
         internal static Readiness Blocked(string reason, FeatureResult skip) => new Readiness(ReadinessKind.Blocked, null, reason, skip);
     }
 
-    public enum ReadinessKind
+    internal enum ReadinessKind
     {
         /// <summary>Hand it out.</summary>
         Ready,

@@ -1,7 +1,7 @@
 namespace StateCmdlets.Core.Batches
 {
     /// <summary>What recording a result left: the feature as recorded and where the batch stands.</summary>
-    public sealed class RecordOutcome
+    internal sealed class RecordOutcome
     {
         internal RecordOutcome(Feature feature, Batch batch)
         {

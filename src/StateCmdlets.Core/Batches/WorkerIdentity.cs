@@ -8,7 +8,7 @@ namespace StateCmdlets.Core.Batches
     /// runspace, say). Two sessions of one process are two workers; the same session coming back
     /// (after Ctrl+C, or Select-Object -First) is the same worker and gets its items back at once.
     /// </summary>
-    public sealed class WorkerIdentity : IEquatable<WorkerIdentity>
+    internal sealed class WorkerIdentity : IEquatable<WorkerIdentity>
     {
         public WorkerIdentity(string host, int processId, string session)
         {

@@ -10,7 +10,7 @@ namespace StateCmdlets.Core.Batches
     /// and started again does not wait a lease for its own items. Anything else (another machine,
     /// a process that exists, a reused process id) counts as alive, and its lease decides.
     /// </summary>
-    public static class WorkerLiveness
+    internal static class WorkerLiveness
     {
         private static readonly int CurrentProcessId = GetCurrentProcessId();
 

@@ -9,7 +9,7 @@ namespace StateCmdlets.Core.Json
     /// message then names the spot as $.a.b[2] or $['odd name'], whatever tool wrote the file.
     /// The text is built only when asked for, so a walk that finds nothing pays almost nothing.
     /// </summary>
-    public sealed class JsonPath
+    internal sealed class JsonPath
     {
         private readonly List<object> _segments = new List<object>();
 

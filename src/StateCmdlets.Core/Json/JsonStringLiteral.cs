@@ -10,7 +10,7 @@ namespace StateCmdlets.Core.Json
     /// \ud800 Python's json.dumps writes for text that is not valid Unicode. .NET strings hold one
     /// fine, so such text is read and written back exactly rather than refused or replaced.
     /// </summary>
-    public static class JsonStringLiteral
+    internal static class JsonStringLiteral
     {
         /// <summary>A string element's text, lone surrogates kept (JsonElement.GetString throws on one).</summary>
         public static string StringValue(JsonElement element)

@@ -14,7 +14,7 @@ namespace StateCmdlets.Core.StateFiles
     /// properties removed, added, and values changed. Objects are compared property by property
     /// (their order does not matter); an array is one value, so a changed item changes the array.
     /// </summary>
-    public sealed class StateFileChanges
+    internal sealed class StateFileChanges
     {
         /// <summary>How many paths <see cref="Describe()"/> names before it says "and N more".</summary>
         public const int DefaultLimit = 10;

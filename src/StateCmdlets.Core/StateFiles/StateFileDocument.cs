@@ -11,7 +11,7 @@ namespace StateCmdlets.Core.StateFiles
     /// A state file's content: plain JSON with the user's own properties at the top level (any JSON
     /// reader, Python's json.load included, reads it), and a top-level "schemaVersion" when versioned.
     /// </summary>
-    public static class StateFileDocument
+    internal static class StateFileDocument
     {
         /// <summary>
         /// Parses a whole file. Invalid JSON (bytes that are not UTF-8 included), and a property

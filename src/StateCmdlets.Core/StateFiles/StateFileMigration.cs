@@ -13,7 +13,7 @@ namespace StateCmdlets.Core.StateFiles
     /// major is refused untouched, as for batch files. Without a target, a chain that crosses into a
     /// new major version is refused too: the next run could not tell its result from a newer file.
     /// </summary>
-    public sealed class StateFileMigration
+    internal sealed class StateFileMigration
     {
         private readonly Dictionary<SchemaVersion, StateFileStep> _steps = new Dictionary<SchemaVersion, StateFileStep>();
         private readonly SchemaVersion _newestFrom;

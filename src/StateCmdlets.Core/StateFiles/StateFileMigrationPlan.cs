@@ -6,7 +6,7 @@ namespace StateCmdlets.Core.StateFiles
     /// What migrating a state file would do, found by running the steps on a copy in memory: the
     /// versions, the backup the original would be kept in, and what would change in the document.
     /// </summary>
-    public sealed class StateFileMigrationPlan
+    internal sealed class StateFileMigrationPlan
     {
         public StateFileMigrationPlan(string path, SchemaVersion fromVersion, SchemaVersion toVersion, string? backupPath, StateFileChanges? changes)
         {

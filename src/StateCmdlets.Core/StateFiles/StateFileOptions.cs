@@ -4,7 +4,7 @@ using StateCmdlets.Core.Storage;
 namespace StateCmdlets.Core.StateFiles
 {
     /// <summary>How a <see cref="StateFileStore"/> reaches the disk; defaults suit real use.</summary>
-    public sealed class StateFileOptions
+    internal sealed class StateFileOptions
     {
         public static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromSeconds(30);
 

@@ -10,7 +10,7 @@ namespace StateCmdlets.Core.StateFiles
     /// atomic rename swaps F's inode, so a lock on F would not exclude anybody) and backups
     /// F.v&lt;old&gt;.bak (or F.v&lt;old&gt;.&lt;time&gt;.bak when that name holds an earlier original).
     /// </summary>
-    public sealed class StateFilePaths
+    internal sealed class StateFilePaths
     {
         /// <summary>
         /// A path ending in a separator is <see cref="StateFileIsFolderException"/>; whether an

@@ -8,7 +8,7 @@ namespace StateCmdlets.Core.StateFiles
     /// One user-written migration step of a state file: from one schema version to whichever the
     /// step says, as a function of the document (the version it leads to is only known once it ran).
     /// </summary>
-    public sealed class StateFileStep
+    internal sealed class StateFileStep
     {
         public StateFileStep(SchemaVersion from, Func<JsonElement, StateFileStepResult> apply)
         {
@@ -23,7 +23,7 @@ namespace StateCmdlets.Core.StateFiles
     }
 
     /// <summary>What a step hands back: the new document and the version it is in.</summary>
-    public readonly struct StateFileStepResult
+    internal readonly struct StateFileStepResult
     {
         public StateFileStepResult(JsonElement document, SchemaVersion version)
         {

@@ -15,7 +15,7 @@ namespace StateCmdlets.Core.StateFiles
     /// processes never lose an update. A path through symbolic links means the file they lead to:
     /// that file is replaced (keeping its permission bits) and its lock is taken.
     /// </summary>
-    public sealed class StateFileStore
+    internal sealed class StateFileStore
     {
         private readonly IFileSystem _fs;
 

@@ -8,7 +8,7 @@ namespace StateCmdlets.Core.Storage
     /// the whole new content, and the new content survives power loss once this returns:
     /// create-new temp (0600) in the same folder, write, fsync, rename over, fsync the folder.
     /// </summary>
-    public static class AtomicFile
+    internal static class AtomicFile
     {
         /// <param name="flushDirectory">
         /// False only when another write into the same folder follows at once and fsyncs it (that one

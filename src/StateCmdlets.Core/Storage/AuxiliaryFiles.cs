@@ -11,7 +11,7 @@ namespace StateCmdlets.Core.Storage
     /// temp file of an atomic write (.F.&lt;hex&gt;.tmp), a copy set aside (F.corrupt-&lt;time&gt;), a
     /// migration backup (F.v&lt;version&gt;.bak, F.v&lt;version&gt;.&lt;time&gt;.bak) and the time stamp in them.
     /// </summary>
-    public static class AuxiliaryFiles
+    internal static class AuxiliaryFiles
     {
         /// <summary>UTC time in names of backups and of copies set aside: 20260102T030405006Z (sorts as it reads, the same in every culture).</summary>
         public const string TimeFormat = "yyyyMMdd'T'HHmmssfff'Z'";

@@ -1,7 +1,7 @@
 namespace StateCmdlets.Core.Storage
 {
     /// <summary>CRC-32 (IEEE 802.3, as zlib and Python's zlib.crc32), for journal records.</summary>
-    public static class Crc32
+    internal static class Crc32
     {
         private static readonly uint[] Table = Build();
 

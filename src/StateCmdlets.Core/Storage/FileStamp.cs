@@ -6,7 +6,7 @@ namespace StateCmdlets.Core.Storage
     /// What a file looks like from outside, cheaply (one stat): its size and when it was last
     /// written. A file changed by anybody, replaced or restored, gets another stamp.
     /// </summary>
-    public readonly struct FileStamp : IEquatable<FileStamp>
+    internal readonly struct FileStamp : IEquatable<FileStamp>
     {
         public FileStamp(long length, long lastWriteTicks)
         {

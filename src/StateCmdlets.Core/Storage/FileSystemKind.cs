@@ -9,7 +9,7 @@ namespace StateCmdlets.Core.Storage
     /// Tells whether a folder is on a network file system, where flock and fsync do not give the
     /// guarantees the store relies on (Linux: the mount's type in /proc/mounts; Windows: the drive type).
     /// </summary>
-    public static class FileSystemKind
+    internal static class FileSystemKind
     {
         private static readonly string[] NetworkTypes = { "nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "fuse.sshfs", "9p", "afs", "ceph", "glusterfs", "fuse.glusterfs", "lustre" };
 

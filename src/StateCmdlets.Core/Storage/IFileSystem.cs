@@ -7,7 +7,7 @@ namespace StateCmdlets.Core.Storage
     /// Every file operation the store makes, in one narrow interface, so tests can inject faults
     /// and replay what a crash at any point could leave on disk.
     /// </summary>
-    public interface IFileSystem
+    internal interface IFileSystem
     {
         bool FileExists(string path);
 
@@ -74,7 +74,7 @@ namespace StateCmdlets.Core.Storage
     }
 
     /// <summary>A held lock; disposing releases it.</summary>
-    public interface ILockHandle : IDisposable
+    internal interface ILockHandle : IDisposable
     {
         /// <summary>How long the caller waited for the lock.</summary>
         TimeSpan Waited { get; }
@@ -84,7 +84,7 @@ namespace StateCmdlets.Core.Storage
     }
 
     /// <summary>A file open for writing, whose <see cref="Flush"/> reaches the disk.</summary>
-    public interface IWritableFile : IDisposable
+    internal interface IWritableFile : IDisposable
     {
         string Path { get; }
 

@@ -10,7 +10,7 @@ namespace StateCmdlets.Core.Storage
     /// The real disk. On Unix every write-side call goes straight to libc (open with a mode,
     /// write, fsync, rename, folder fsync); on Windows through FileStream plus MoveFileEx.
     /// </summary>
-    public sealed class PhysicalFileSystem : IFileSystem
+    internal sealed class PhysicalFileSystem : IFileSystem
     {
         public static readonly PhysicalFileSystem Instance = new PhysicalFileSystem();
 

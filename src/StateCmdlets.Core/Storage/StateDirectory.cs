@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 namespace StateCmdlets.Core.Storage
 {
     /// <summary>Where batches live when the caller names no folder.</summary>
-    public static class StateDirectory
+    internal static class StateDirectory
     {
         public const string EnvironmentVariable = "STATECMDLETS_HOME";
 

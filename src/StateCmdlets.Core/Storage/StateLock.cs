@@ -13,7 +13,7 @@ namespace StateCmdlets.Core.Storage
     /// atomic rename swaps that inode). flock(2) on Unix, the same call Python's fcntl.flock makes;
     /// LockFileEx on Windows. The kernel drops it when the holder dies, so there are no stale locks.
     /// </summary>
-    public sealed class StateLock : ILockHandle
+    internal sealed class StateLock : ILockHandle
     {
         // Locks this process holds, to refuse a thread's second acquire (flock would deadlock on it).
         private static readonly Dictionary<string, StateLock> HeldInProcess = new Dictionary<string, StateLock>(PathComparer);

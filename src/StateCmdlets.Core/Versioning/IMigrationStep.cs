@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace StateCmdlets.Core.Versioning
 {
     /// <summary>One step of the migration chain: a pure function from one version's JSON to the next.</summary>
-    public interface IMigrationStep
+    internal interface IMigrationStep
     {
         SchemaVersion From { get; }
 

@@ -10,7 +10,7 @@ namespace StateCmdlets.Core.Versioning
     /// F.v&lt;old&gt;.&lt;time&gt;.bak when that name already holds another original (a file migrated
     /// twice from the same version). Batch snapshots and state files share these rules.
     /// </summary>
-    public static class MigrationBackup
+    internal static class MigrationBackup
     {
         public static string PathFor(string file, SchemaVersion version) => AuxiliaryFiles.MigrationBackupOf(file, version.ToString());
 

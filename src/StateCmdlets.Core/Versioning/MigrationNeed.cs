@@ -1,7 +1,7 @@
 namespace StateCmdlets.Core.Versioning
 {
     /// <summary>What reading a file of a given schema version takes.</summary>
-    public enum MigrationNeed
+    internal enum MigrationNeed
     {
         /// <summary>Current version, or a newer minor: read as is.</summary>
         None,

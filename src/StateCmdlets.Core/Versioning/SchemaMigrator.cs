@@ -9,7 +9,7 @@ namespace StateCmdlets.Core.Versioning
     /// Brings a document from any earlier version to <see cref="Current"/> by chaining steps.
     /// Same major and newer minor reads as is (minor versions only add); a newer major is refused.
     /// </summary>
-    public sealed class SchemaMigrator
+    internal sealed class SchemaMigrator
     {
         public const string VersionProperty = "schemaVersion";
 

@@ -13,6 +13,6 @@ namespace StateCmdlets.Commands
     {
         protected override string Action => "Write a fresh snapshot with every result and start a new journal";
 
-        protected override void Change(IBatchStore store, string batchId) => store.Checkpoint(batchId, Cancellation);
+        private protected override void Change(IBatchStore store, string batchId) => store.Checkpoint(batchId, Cancellation);
     }
 }

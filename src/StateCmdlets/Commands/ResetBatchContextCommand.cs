@@ -13,6 +13,6 @@ namespace StateCmdlets.Commands
     {
         protected override string Action => "Record a context clear and zero the token estimate";
 
-        protected override void Change(IBatchStore store, string batchId) => store.ResetContext(batchId, Cancellation);
+        private protected override void Change(IBatchStore store, string batchId) => store.ResetContext(batchId, Cancellation);
     }
 }

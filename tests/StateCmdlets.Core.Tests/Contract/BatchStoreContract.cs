@@ -20,7 +20,7 @@ namespace StateCmdlets.Core.Tests.Contract
         private static readonly CancellationToken None = CancellationToken.None;
 
         /// <summary>A client of a fresh, empty store of this kind; every call of one test reaches the same store.</summary>
-        protected abstract IBatchStore Store();
+        private protected abstract IBatchStore Store();
 
         public virtual void Dispose()
         {

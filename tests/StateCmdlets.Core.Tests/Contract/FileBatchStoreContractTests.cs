@@ -10,7 +10,7 @@ namespace StateCmdlets.Core.Tests.Contract
         private readonly TempDirectory _dir = new TempDirectory();
 
         /// <summary>A new client each time, as another process would open the same state directory.</summary>
-        protected override IBatchStore Store() => new FileBatchStore(_dir.State);
+        private protected override IBatchStore Store() => new FileBatchStore(_dir.State);
 
         public override void Dispose() => _dir.Dispose();
     }

@@ -14,7 +14,7 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
     /// shows the batch either as it was before the step or as it is after it (so every result
     /// acknowledged before the crash is there), and that a writer can go on from it.
     /// </summary>
-    public sealed class CrashChecker
+    internal sealed class CrashChecker
     {
         public const string BatchId = "b1";
         private const string None = "<no batch>";

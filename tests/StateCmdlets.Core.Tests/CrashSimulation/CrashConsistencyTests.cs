@@ -30,7 +30,7 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
             new BatchDefinition("crash test", Enumerable.Range(0, features).Select(i => $"f{i}").ToArray()) { BatchId = CrashChecker.BatchId, MaxAttempts = 3 };
 
         /// <summary>Every scenario, by name, run against a checker the caller configures.</summary>
-        public static IEnumerable<(string Name, Func<string?, CrashChecker> Run)> Scenarios()
+        internal static IEnumerable<(string Name, Func<string?, CrashChecker> Run)> Scenarios()
         {
             yield return ("create", dropped => Run(dropped, null, 64 * 1024, c =>
                 c.Step("create", s => s.Create(Definition(4), false, None))));

@@ -14,7 +14,7 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
     /// happened. Locks are no-ops: one thread drives it. It has no links, and keeps each file's mode
     /// (0600 when created) without modelling what a crash does to it.
     /// </summary>
-    public sealed class SimulatedDisk : IFileSystem
+    internal sealed class SimulatedDisk : IFileSystem
     {
         public const string Folder = "/sim/state";
 
@@ -426,7 +426,7 @@ namespace StateCmdlets.Core.Tests.CrashSimulation
     }
 
     /// <summary>The files of the folder after a crash: name to bytes.</summary>
-    public sealed class DiskImage
+    internal sealed class DiskImage
     {
         public SortedDictionary<string, byte[]> Files { get; } = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
 

@@ -9,7 +9,7 @@ namespace StateCmdlets.Core.Tests.Support
     /// The real disk, recording each operation and failing the one a test names, so tests can
     /// show what a failure at each step leaves behind.
     /// </summary>
-    public sealed class FaultyFileSystem : IFileSystem
+    internal sealed class FaultyFileSystem : IFileSystem
     {
         private readonly IFileSystem _inner = PhysicalFileSystem.Instance;
 

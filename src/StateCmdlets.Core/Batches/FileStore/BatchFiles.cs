@@ -6,7 +6,7 @@ using StateCmdlets.Core.Versioning;
 namespace StateCmdlets.Core.Batches.FileStore
 {
     /// <summary>The files of one batch B in a state directory: B.json, B.journal, B.lock, backups.</summary>
-    public sealed class BatchFiles
+    internal sealed class BatchFiles
     {
         public const string SnapshotExtension = ".json";
 

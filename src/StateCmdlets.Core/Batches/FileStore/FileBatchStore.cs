@@ -18,7 +18,7 @@ namespace StateCmdlets.Core.Batches.FileStore
     /// snapshot (<see cref="BatchReader"/>). The fold that writes a new snapshot is
     /// <see cref="SnapshotWriter"/>; records are written by <see cref="JournalWriter"/>.
     /// </summary>
-    public sealed class FileBatchStore : IBatchStore
+    internal sealed class FileBatchStore : IBatchStore
     {
         private readonly FileStoreParts _parts;
         private readonly IFileSystem _fs;

@@ -6,7 +6,7 @@ using StateCmdlets.Core.Versioning;
 namespace StateCmdlets.Core.Batches.FileStore
 {
     /// <summary>How a <see cref="FileBatchStore"/> reaches the disk and the clock; defaults suit real use.</summary>
-    public sealed class FileStoreOptions
+    internal sealed class FileStoreOptions
     {
         public static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromSeconds(30);
 

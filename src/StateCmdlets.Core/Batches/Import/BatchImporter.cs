@@ -13,7 +13,7 @@ namespace StateCmdlets.Core.Batches.Import
     /// features by index), or our own BatchState exported with ConvertTo-Json. Nothing is lost: what
     /// has no place in our model goes to the batch's Extensions verbatim.
     /// </summary>
-    public static class BatchImporter
+    internal static class BatchImporter
     {
         // Origin fields fully carried by our model; every other field is kept in Extensions.
         private static readonly HashSet<string> OriginMapped = new HashSet<string>(StringComparer.Ordinal)

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace StateCmdlets.Core.Batches.Import
 {
     /// <summary>A batch read from another tool's file, ready to be written as one of ours.</summary>
-    public sealed class ImportedBatch
+    internal sealed class ImportedBatch
     {
         internal ImportedBatch(string batchId, string name, string format, string sourcePath)
         {

@@ -9,7 +9,7 @@ namespace StateCmdlets.Core.Batches.FileStore.Schema
     /// dependencies, extensions (imported fields kept verbatim). 1.3.0: claims (lease, fencing tokens)
     /// and blockedBy.
     /// </summary>
-    public static class BatchSchema
+    internal static class BatchSchema
     {
         public static readonly SchemaVersion Current = new SchemaVersion(1, 3, 0);
 
