@@ -41,6 +41,7 @@ namespace StateCmdlets.Commands
         private string? _directory;
         private CurrentRunspaceRunner? _inCaller;
         private BatchProgress? _progress;
+        private ResultGroup? _results;
         private int _completed;
         private int _failed;
         private int _lost;
@@ -237,6 +238,8 @@ namespace StateCmdlets.Commands
             bool suspended = false;
             bool ended = false;
             var feed = new ClaimFeed(store, batchId, worker, ClaimKeeper.Shared, DetachedStore(store)) { Lease = lease, IncludeFailed = true, Retry = true };
+            // Results recorded from other threads too, with a store of their own (no cmdlet output in its tracing).
+            _results = new ResultGroup(store, () => new Core.Batches.FileStore.FileBatchStore(store.Location, new Core.Batches.FileStore.FileStoreOptions { LockTimeout = EffectiveLockTimeout }));
             feed.Blocked += (name, reason) => WriteVerbose($"Skipped '{name}': {reason}");
             try
             {
@@ -275,7 +278,10 @@ namespace StateCmdlets.Commands
                     }
                     if (runner.TryTake(Until(NextWake(timeout, watch, exhausted ? retryAt : null, runner.CanStopOne)), Cancellation, out var run))
                     {
-                        Finish(store, batchId, run!);
+                        // With every run that ended meanwhile: recorded together, they share one flush.
+                        var together = new List<ItemRun> { run! };
+                        while (runner.TryTake(TimeSpan.Zero, Cancellation, out var more)) together.Add(more!);
+                        Finish(store, batchId, together);
                         exhausted = false; // a failure may be retried, a dependency may be done, another worker may have let go
                     }
                     if (timeout != null) StopOverdue(store, batchId, runner, timeout.Value);
@@ -344,7 +350,7 @@ namespace StateCmdlets.Commands
             foreach (var job in _inFlight.Values.Where(j => j.StartedAt + timeout <= now).ToList())
             {
                 var run = runner.Stop(job, ItemEnd.TimedOut);
-                if (run != null) Finish(store, batchId, run);
+                if (run != null) Finish(store, batchId, new[] { run });
             }
         }
 
@@ -356,15 +362,46 @@ namespace StateCmdlets.Commands
             foreach (string name in watch.Lost(batch, inFlight, DateTime.UtcNow))
             {
                 var run = runner.Stop(_inFlight[name], ItemEnd.ClaimLost);
-                if (run != null) Finish(store, batchId, run);
+                if (run != null) Finish(store, batchId, new[] { run });
             }
         }
 
-        /// <summary>Records one run's outcome, then writes what the block wrote and emits its output (or the FeatureState).</summary>
-        private void Finish(IBatchStore store, string batchId, ItemRun run)
+        /// <summary>
+        /// Records the outcomes of runs that ended together, at once (they share the store's flush),
+        /// then for each writes what its block wrote and emits its output (or its FeatureState).
+        /// </summary>
+        private void Finish(IBatchStore store, string batchId, IReadOnlyList<ItemRun> runs)
+        {
+            var ended = new List<ItemRun>();
+            var results = new List<FeatureResult>();
+            foreach (var run in runs)
+            {
+                if (Settled(store, batchId, run)) continue;
+                ended.Add(run);
+                results.Add(ResultOf(run, WriteWarning));
+            }
+            if (ended.Count == 0) return;
+            var recorded = _results!.Record(batchId, results, Cancellation);
+            for (int i = 0; i < ended.Count; i++)
+            {
+                var name = ended[i].Job.Name;
+                _inFlight.Remove(name);
+                var outcome = recorded[i].Outcome;
+                if (outcome != null)
+                {
+                    Emit(store, batchId, ended[i], outcome);
+                    continue;
+                }
+                // Not recorded (the claim was lost, the lock timed out): whatever this run still holds of it goes back.
+                if (recorded[i].Error != null) WriteError(ToErrorRecord(recorded[i].Error!, name));
+                Release(store, batchId, SessionWorker, new[] { name });
+            }
+        }
+
+        /// <summary>A run with nothing to record: a broken worker (the run stops), a block stopped from outside, a lost claim.</summary>
+        private bool Settled(IBatchStore store, string batchId, ItemRun run)
         {
             var job = run.Job;
-            _inFlight.Remove(job.Name);
             if (run.Fault != null)
                 ThrowTerminatingError(new ErrorRecord(run.Fault, "WorkerFailed", ErrorCategory.ResourceUnavailable, job.Name)
                 {
@@ -373,25 +410,26 @@ namespace StateCmdlets.Commands
             if (run.End == ItemEnd.Stopped)
             {
                 // Its block was stopped from outside (not by this run): nothing happened that counts; the next run does it.
+                _inFlight.Remove(job.Name);
                 Release(store, batchId, SessionWorker, new[] { job.Name });
-                return;
+                return true;
             }
             if (run.End == ItemEnd.ClaimLost)
             {
+                _inFlight.Remove(job.Name);
                 _lost++;
                 WriteError(new ErrorRecord(new InvalidOperationException($"The claim on '{job.Name}' of batch '{batchId}' was lost (its lease ran out and another worker took it, or it was finished): its block was stopped and nothing was recorded."),
                     StateErrorIds.ClaimLost, ErrorCategory.InvalidOperation, job.Name));
-                return;
+                return true;
             }
-            var result = ResultOf(run, WriteWarning);
-            RecordOutcome? outcome = null;
-            if (!TryRun(() => outcome = store.Record(batchId, result, Cancellation), job.Name))
-            {
-                // Not recorded (the claim was lost, the lock timed out): whatever this run still holds of it goes back.
-                Release(store, batchId, SessionWorker, new[] { job.Name });
-                return;
-            }
-            if (result.Status == FeatureStatus.Completed)
+            return false;
+        }
+
+        /// <summary>After its outcome is recorded: the counts, the bar, then what the block wrote, in order, and its output (or the FeatureState).</summary>
+        private void Emit(IBatchStore store, string batchId, ItemRun run, RecordOutcome outcome)
+        {
+            var job = run.Job;
+            if (outcome.Feature.Status == FeatureStatus.Completed)
             {
                 _completed++;
                 _failedInThisRun.Remove(job.Name);
@@ -399,9 +437,9 @@ namespace StateCmdlets.Commands
             else
             {
                 _failed++;
-                _failedInThisRun[job.Name] = new KeyValuePair<ItemRun, Feature>(run, outcome!.Feature);
+                _failedInThisRun[job.Name] = new KeyValuePair<ItemRun, Feature>(run, outcome.Feature);
             }
-            _progress!.Report(this, outcome!.Total - outcome.Remaining, outcome.Total, job.Name);
+            _progress!.Report(this, outcome.Total - outcome.Remaining, outcome.Total, job.Name);
             foreach (var error in run.Errors) WriteError(error);
             foreach (var item in run.Output)
             {
