@@ -224,7 +224,8 @@ namespace StateCmdlets.Commands
 
         /// <summary>
         /// Claims items and keeps the runner busy until nothing is left to run now: the pipeline
-        /// thread does every store call and every write, the workers only run blocks. However the
+        /// thread claims, records (results that end together from helper threads too, sharing a
+        /// flush) and does every write; the workers only run blocks. However the
         /// run ends (Ctrl+C, Select-Object -First, an error), what still runs is stopped, runs that
         /// ended are recorded, and the claims of the rest are released for the next run.
         /// </summary>
@@ -272,6 +273,7 @@ namespace StateCmdlets.Commands
                         var delay = retryAt.Value - DateTime.UtcNow;
                         WriteVerbose($"Waiting {Math.Max(0, delay.TotalSeconds):0.#} s for the next retry of batch '{batchId}'.");
                         if (delay > TimeSpan.Zero && Cancellation.WaitHandle.WaitOne(delay)) throw new PipelineStoppedException();
+                        if (delay <= TimeSpan.Zero) Thread.Sleep(10);
                         exhausted = false;
                         retryAt = null;
                         continue;
@@ -332,7 +334,7 @@ namespace StateCmdlets.Commands
             DateTime wake = DateTime.UtcNow.AddSeconds(1);
             if (timeout != null)
                 foreach (var job in _inFlight.Values)
-                    if (job.StartedAt + timeout.Value < wake) wake = job.StartedAt + timeout.Value;
+                    if (job.Deadline(timeout.Value) is DateTime deadline && deadline < wake) wake = deadline;
             if (watch != null && canStopOne && watch.NextCheck < wake) wake = watch.NextCheck;
             if (retryAt != null && retryAt < wake) wake = retryAt.Value;
             return wake;
@@ -347,7 +349,7 @@ namespace StateCmdlets.Commands
         private void StopOverdue(IBatchStore store, string batchId, IItemRunner runner, TimeSpan timeout)
         {
             DateTime now = DateTime.UtcNow;
-            foreach (var job in _inFlight.Values.Where(j => j.StartedAt + timeout <= now).ToList())
+            foreach (var job in _inFlight.Values.Where(j => j.Deadline(timeout) <= now).ToList())
             {
                 var run = runner.Stop(job, ItemEnd.TimedOut);
                 if (run != null) Finish(store, batchId, new[] { run });
@@ -357,7 +359,17 @@ namespace StateCmdlets.Commands
         /// <summary>Every third of the lease: items whose claim another worker now holds (or someone finished) are stopped.</summary>
         private void StopLost(IBatchStore store, string batchId, IItemRunner runner, ClaimWatch watch)
         {
-            var batch = Core(() => store.Load(batchId), batchId);
+            Batch batch;
+            try
+            {
+                batch = store.Load(batchId);
+            }
+            catch (StateException e)
+            {
+                // Not this time (a result of ours will say ClaimLost if it comes to that); the next look may read it.
+                WriteVerbose($"Could not look at batch '{batchId}' for lost claims: {e.Message}");
+                return;
+            }
             var inFlight = _inFlight.Values.Select(j => new KeyValuePair<string, long>(j.Name, j.Token)).ToList();
             foreach (string name in watch.Lost(batch, inFlight, DateTime.UtcNow))
             {

@@ -8,6 +8,7 @@ namespace StateCmdlets.Invocation
     internal sealed class ItemJob
     {
         private int _ended;
+        private long _startedAt = DateTime.MaxValue.Ticks;
 
         internal ItemJob(Feature feature, object input)
         {
@@ -28,8 +29,22 @@ namespace StateCmdlets.Invocation
         /// <summary>The original input object of this run, or the item's name for an item only an earlier run's input had.</summary>
         internal object Input { get; }
 
-        /// <summary>When the runner started it (for -TimeoutSeconds).</summary>
-        internal DateTime StartedAt { get; set; } = DateTime.UtcNow;
+        /// <summary>
+        /// When its block started (for -TimeoutSeconds): set by the thread that runs it, read by the
+        /// pipeline thread; DateTime.MaxValue while it waits for its worker's runspace to open.
+        /// </summary>
+        internal DateTime StartedAt
+        {
+            get => new DateTime(Volatile.Read(ref _startedAt), DateTimeKind.Utc);
+            set => Volatile.Write(ref _startedAt, value.Ticks);
+        }
+
+        /// <summary>When it times out: <paramref name="timeout"/> after its block started; null while it has not started.</summary>
+        internal DateTime? Deadline(TimeSpan timeout)
+        {
+            var started = StartedAt;
+            return started == DateTime.MaxValue ? (DateTime?)null : started + timeout;
+        }
 
         /// <summary>
         /// Decides who reports the item's end, once: the worker that ran it to its end, or the run

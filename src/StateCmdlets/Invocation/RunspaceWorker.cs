@@ -48,7 +48,6 @@ namespace StateCmdlets.Invocation
         internal void Run(ItemJob job)
         {
             Current = job;
-            job.StartedAt = DateTime.UtcNow;
             _inbox.Add(job);
         }
 
@@ -101,6 +100,7 @@ namespace StateCmdlets.Invocation
                     job = next;
                     lock (_gate)
                         if (_stopping) break;
+                    job.StartedAt = DateTime.UtcNow;
                     var run = ItemScript.Run(powerShell, job, _block, null);
                     if (job.TryEnd()) _ended.Add(run);
                     job = null;
