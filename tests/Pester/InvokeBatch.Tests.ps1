@@ -289,6 +289,17 @@ Describe 'Outcomes' {
         $caught.FullyQualifiedErrorId | Should -BeLike 'FeatureFailed,*'
     }
 
+    It 'stops handing out items once failures in a row open the breaker, and says how to go on' {
+        $runs = New-RunCounter
+        'a', 'b', 'c', 'd', 'e' | Invoke-Batch -Name breaker -StateDirectory $d -MaxConsecutiveFailures 2 -MaxAttempts 1 {
+            $null = ($using:runs).TryAdd($_, 1)
+            throw 'service down'
+        } -WarningVariable w -ErrorAction SilentlyContinue
+        $runs.Count | Should -Be 2
+        (Get-Batch $d breaker).Status | Should -Be 'Suspended'
+        "$w" | Should -Match "Batch 'breaker' is suspended after 2 failures in a row"
+    }
+
     It 'forwards the warning, verbose and information records of the block, in order' {
         $out = 'a' | Invoke-Batch -Name streams -StateDirectory $d -ThrottleLimit 2 { Write-Warning "careful $_"; Write-Information "note $_"; 'done' } -WarningVariable w -InformationVariable i
         $out | Should -Be 'done'

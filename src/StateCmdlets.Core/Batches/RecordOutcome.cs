@@ -8,6 +8,7 @@ namespace StateCmdlets.Core.Batches
             Feature = feature;
             Total = batch.Total;
             Remaining = batch.RemainingCount(includeFailed: true);
+            Suspended = batch.IsSuspended;
         }
 
         public Feature Feature { get; }
@@ -16,5 +17,8 @@ namespace StateCmdlets.Core.Batches
 
         /// <summary>Features still to do (pending, or failed with attempts left).</summary>
         public int Remaining { get; }
+
+        /// <summary>The batch's breaker is open after this result (too many failures in a row).</summary>
+        public bool Suspended { get; }
     }
 }

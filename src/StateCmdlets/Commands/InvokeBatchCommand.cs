@@ -42,6 +42,7 @@ namespace StateCmdlets.Commands
         private CurrentRunspaceRunner? _inCaller;
         private BatchProgress? _progress;
         private ResultGroup? _results;
+        private ClaimFeed? _feed;
         private int _completed;
         private int _failed;
         private int _lost;
@@ -238,7 +239,8 @@ namespace StateCmdlets.Commands
             TimeSpan? timeout = TimeoutSeconds > 0 ? TimeSpan.FromSeconds(TimeoutSeconds) : (TimeSpan?)null;
             bool suspended = false;
             bool ended = false;
-            var feed = new ClaimFeed(store, batchId, worker, ClaimKeeper.Shared, DetachedStore(store)) { Lease = lease, IncludeFailed = true, Retry = true };
+            // This run records every result itself: it looks at the breaker after its own failures, not before every item.
+            var feed = _feed = new ClaimFeed(store, batchId, worker, ClaimKeeper.Shared, DetachedStore(store)) { Lease = lease, IncludeFailed = true, Retry = true, CheckBreakerEachFeature = false };
             // Results recorded from other threads too, with a store of their own (no cmdlet output in its tracing).
             _results = new ResultGroup(store, () => new Core.Batches.FileStore.FileBatchStore(store.Location, new Core.Batches.FileStore.FileStoreOptions { LockTimeout = EffectiveLockTimeout }));
             feed.Blocked += (name, reason) => WriteVerbose($"Skipped '{name}': {reason}");
@@ -263,6 +265,8 @@ namespace StateCmdlets.Commands
                         watch ??= new ClaimWatch(grant.Lease, DateTime.UtcNow);
                         var job = new ItemJob(next, _keys.InputFor(next.Name));
                         _inFlight[next.Name] = job;
+                        // Ctrl+C may have come between items (a claimed item is handed out without a store call): start none then.
+                        Cancellation.ThrowIfCancellationRequested();
                         _progress.Report(this, grant.Total - grant.Remaining, grant.Total, next.Name);
                         runner.Start(job);
                     }
@@ -386,14 +390,26 @@ namespace StateCmdlets.Commands
         {
             var ended = new List<ItemRun>();
             var results = new List<FeatureResult>();
+            bool stopping = false;
             foreach (var run in runs)
             {
-                if (Settled(store, batchId, run)) continue;
-                ended.Add(run);
-                results.Add(ResultOf(run, WriteWarning));
+                // Only the pipeline stopping (Ctrl+C) stops a block this run did not stop: the run ends
+                // at once (StopProcessing may come a moment later), that item released with the rest.
+                if (run.End == ItemEnd.Stopped && run.Fault == null) stopping = true;
+                else if (!Settled(batchId, run))
+                {
+                    ended.Add(run);
+                    results.Add(ResultOf(run, stopping ? (Action<string>)(_ => { }) : WriteWarning));
+                }
             }
-            if (ended.Count == 0) return;
-            var recorded = _results!.Record(batchId, results, Cancellation);
+            if (ended.Count == 0 && !stopping) return;
+            // What ended is recorded even so: the next run need not do it again.
+            var recorded = _results!.Record(batchId, results, stopping ? CancellationToken.None : Cancellation);
+            if (stopping)
+            {
+                foreach (var run in ended.Where((r, i) => recorded[i].Outcome != null)) _inFlight.Remove(run.Job.Name);
+                throw new PipelineStoppedException();
+            }
             for (int i = 0; i < ended.Count; i++)
             {
                 var name = ended[i].Job.Name;
@@ -410,8 +426,8 @@ namespace StateCmdlets.Commands
             }
         }
 
-        /// <summary>A run with nothing to record: a broken worker (the run stops), a block stopped from outside, a lost claim.</summary>
-        private bool Settled(IBatchStore store, string batchId, ItemRun run)
+        /// <summary>A run with nothing to record: a broken worker (the run stops), a lost claim.</summary>
+        private bool Settled(string batchId, ItemRun run)
         {
             var job = run.Job;
             if (run.Fault != null)
@@ -419,13 +435,6 @@ namespace StateCmdlets.Commands
                 {
                     ErrorDetails = new ErrorDetails($"A worker runspace of Invoke-Batch failed, so the run stopped: {run.Fault.Message}"),
                 });
-            if (run.End == ItemEnd.Stopped)
-            {
-                // Its block was stopped from outside (not by this run): nothing happened that counts; the next run does it.
-                _inFlight.Remove(job.Name);
-                Release(store, batchId, SessionWorker, new[] { job.Name });
-                return true;
-            }
             if (run.End == ItemEnd.ClaimLost)
             {
                 _inFlight.Remove(job.Name);
@@ -450,6 +459,8 @@ namespace StateCmdlets.Commands
             {
                 _failed++;
                 _failedInThisRun[job.Name] = new KeyValuePair<ItemRun, Feature>(run, outcome.Feature);
+                // A failure may have opened the breaker: then nothing more is handed out.
+                if (outcome.Suspended) _feed!.Suspend();
             }
             _progress!.Report(this, outcome.Total - outcome.Remaining, outcome.Total, job.Name);
             foreach (var error in run.Errors) WriteError(error);
