@@ -242,7 +242,7 @@ namespace StateCmdlets.Commands
             // This run records every result itself: it looks at the breaker after its own failures, not before every item.
             var feed = _feed = new ClaimFeed(store, batchId, worker, ClaimKeeper.Shared, DetachedStore(store)) { Lease = lease, IncludeFailed = true, Retry = true, CheckBreakerEachFeature = false };
             // Results recorded from other threads too, with a store of their own (no cmdlet output in its tracing).
-            _results = new ResultGroup(store, () => new Core.Batches.FileStore.FileBatchStore(store.Location, new Core.Batches.FileStore.FileStoreOptions { LockTimeout = EffectiveLockTimeout }));
+            _results = new ResultGroup(store, () => StoreForAnotherThread(store));
             feed.Blocked += (name, reason) => WriteVerbose($"Skipped '{name}': {reason}");
             try
             {
@@ -309,6 +309,14 @@ namespace StateCmdlets.Commands
             }
             if (ended) Report(store, batchId, clock.Elapsed, suspended);
         }
+
+        /// <summary>
+        /// The only store Invoke-Batch makes itself (the run's own comes from <c>Store</c>, the
+        /// heartbeat's from DetachedStore): another store on the same batch, for recording results
+        /// from a thread of its own. A store locator replaces this when there is one.
+        /// </summary>
+        private IBatchStore StoreForAnotherThread(IBatchStore store) =>
+            new Core.Batches.FileStore.FileBatchStore(store.Location, new Core.Batches.FileStore.FileStoreOptions { LockTimeout = EffectiveLockTimeout });
 
         private IItemRunner NewRunner(bool needsStop)
         {
