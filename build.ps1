@@ -4,9 +4,9 @@
     Builds, tests, benchmarks and stages the StateCmdlets module.
 .DESCRIPTION
     Build    publish the net8.0 and net472 builds and stage a loadable module in out/StateCmdlets/<version>/
-    Test     Build and Package, then the xunit tests of the core, then the Pester tests against the
-             package installed with PSResourceGet into a temporary HOME and imported by name in a
-             fresh pwsh; ends with one line totalling both
+    Test     Build and Package, then the xunit tests of the core and of the PostgreSQL store, then the
+             Pester tests against the package installed with PSResourceGet into a temporary HOME and
+             imported by name in a fresh pwsh; ends with one line totalling both
     Example  Build, then run the README's example batch script end to end (state in out/example-state)
     Package  Build, then pack out/package/StateCmdlets.<version>.nupkg for Install-PSResource from a folder
     Bench    Build, then run the benchmarks in bench/ (-Quick: small sizes, a sanity run; -ColdStart:
@@ -97,17 +97,23 @@ function Invoke-Test {
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     New-Item -ItemType Directory -Path $results | Out-Null
 
-    # xunit: the core library.
-    $trx = Join-Path $results 'xunit.trx'
-    dotnet test (Join-Path $root 'tests/StateCmdlets.Core.Tests/StateCmdlets.Core.Tests.csproj') -c $Configuration --nologo `
-        --logger "trx;LogFileName=$trx" --logger 'console;verbosity=detailed'
-    $xunitExit = $LASTEXITCODE
+    # xunit: the core library, then the PostgreSQL store against a throwaway server (skipped, saying
+    # what to install, where there is no PostgreSQL).
     $xunit = @{ Passed = 0; Failed = 0; Skipped = 0 }
-    if (Test-Path $trx) {
-        $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
-        $xunit = @{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout; Skipped = [int]$counters.notExecuted }
+    $xunitExit = 0
+    foreach ($project in 'StateCmdlets.Core.Tests', 'StateCmdlets.PostgreSql.Tests') {
+        $trx = Join-Path $results "$project.trx"
+        dotnet test (Join-Path $root "tests/$project/$project.csproj") -c $Configuration --nologo `
+            --logger "trx;LogFileName=$trx" --logger 'console;verbosity=detailed'
+        if ($LASTEXITCODE -ne 0) { $xunitExit = $LASTEXITCODE }
+        if (Test-Path $trx) {
+            $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
+            $xunit.Passed += [int]$counters.passed
+            $xunit.Failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout
+            $xunit.Skipped += [int]$counters.notExecuted
+        }
+        elseif ($LASTEXITCODE -ne 0) { $xunit.Failed += 1 }
     }
-    elseif ($xunitExit -ne 0) { $xunit.Failed = 1 }
 
     # Pester: the package as a user gets it. Installed with PSResourceGet into a temporary HOME,
     # then imported by name in a fresh pwsh that has that HOME (so the install is its per-user

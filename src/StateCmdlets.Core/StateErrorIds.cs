@@ -29,6 +29,7 @@ namespace StateCmdlets.Core
         public const string StateLockReentrant = "StateLockReentrant";
         public const string StateFileCorrupt = "StateFileCorrupt";
         public const string StateVersionTooNew = "StateVersionTooNew";
+        public const string StateStoreUnavailable = "StateStoreUnavailable";
         public const string StateFileAccessDenied = "StateFileAccessDenied";
         public const string StateFileIOError = "StateFileIOError";
         public const string StateFileNotFound = "StateFileNotFound";

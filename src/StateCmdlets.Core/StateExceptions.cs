@@ -31,6 +31,13 @@ namespace StateCmdlets.Core
             BatchId = batchId;
         }
 
+        /// <summary>With the store's own words for where it looked (a database has no folder).</summary>
+        public BatchNotFoundException(string batchId, string path, string message)
+            : base(StateErrorIds.BatchNotFound, StateErrorCategory.ObjectNotFound, message, path)
+        {
+            BatchId = batchId;
+        }
+
         public string BatchId { get; }
     }
 
@@ -271,6 +278,26 @@ namespace StateCmdlets.Core
         public string FileVersion { get; }
 
         public string SupportedVersion { get; }
+    }
+
+    /// <summary>
+    /// A store that cannot be reached or used now (a database server down, refusing the login, or
+    /// still failing after retries for the lock timeout). The message names the store's location,
+    /// never a password.
+    /// </summary>
+    public sealed class StateStoreUnavailableException : StateException
+    {
+        public StateStoreUnavailableException(string location, string reason, Exception? inner = null)
+            : base(StateErrorIds.StateStoreUnavailable, StateErrorCategory.ResourceUnavailable, $"The state store {location} cannot be used: {reason}", location, inner)
+        {
+            Location = location;
+            Reason = reason;
+        }
+
+        /// <summary>The store, as its Location names it (host, port, database; no password).</summary>
+        public string Location { get; }
+
+        public string Reason { get; }
     }
 
     /// <summary>A file to read (a state file, or a batch file to import) that does not exist.</summary>

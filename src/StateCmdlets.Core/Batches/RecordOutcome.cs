@@ -11,6 +11,14 @@ namespace StateCmdlets.Core.Batches
             Suspended = batch.IsSuspended;
         }
 
+        /// <summary>For a store that counts in place instead of holding the whole batch in memory.</summary>
+        internal RecordOutcome(Feature feature, int total, int remaining)
+        {
+            Feature = feature;
+            Total = total;
+            Remaining = remaining;
+        }
+
         public Feature Feature { get; }
 
         public int Total { get; }
