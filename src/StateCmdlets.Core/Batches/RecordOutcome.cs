@@ -12,11 +12,12 @@ namespace StateCmdlets.Core.Batches
         }
 
         /// <summary>For a store that counts in place instead of holding the whole batch in memory.</summary>
-        internal RecordOutcome(Feature feature, int total, int remaining)
+        internal RecordOutcome(Feature feature, int total, int remaining, bool suspended)
         {
             Feature = feature;
             Total = total;
             Remaining = remaining;
+            Suspended = suspended;
         }
 
         public Feature Feature { get; }
