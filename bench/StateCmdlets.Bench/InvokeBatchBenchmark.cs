@@ -39,7 +39,10 @@ namespace StateCmdlets.Bench
             Directory.Delete(stateDirectory, recursive: true);
             return new InvokeBatchReport(
                 root.GetProperty("items").GetInt32(), root.GetProperty("workMs").GetInt32(), root.GetProperty("throttleLimit").GetInt32(), Array("sleepingMs"),
-                root.GetProperty("emptyItems").GetInt32(), Array("invokeBatchMs"), Array("parallelMs"));
+                root.GetProperty("emptyItems").GetInt32(), Array("invokeBatchMs"), Array("parallelMs"))
+            {
+                ParallelSleepingMs = Array("parallelSleepingMs"),
+            };
         }
     }
 }

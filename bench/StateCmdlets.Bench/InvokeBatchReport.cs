@@ -30,6 +30,9 @@ namespace StateCmdlets.Bench
         /// <summary>Each round's wall time of the whole Invoke-Batch call over the sleeping items.</summary>
         internal double[] SleepingMs { get; }
 
+        /// <summary>Each round's wall time of ForEach-Object -Parallel over the same sleeping items: what the machine allows.</summary>
+        internal double[] ParallelSleepingMs { get; init; } = System.Array.Empty<double>();
+
         internal int EmptyItems { get; }
 
         internal double[] InvokeBatchMs { get; }
@@ -57,6 +60,8 @@ namespace StateCmdlets.Bench
             md.AppendLine("| What | Rounds (ms) | Median ms | Per item ms |");
             md.AppendLine("| --- | --- | ---: | ---: |");
             md.AppendLine($"| Invoke-Batch, {Items} items of {WorkMs} ms, -ThrottleLimit {ThrottleLimit} (ideal {IdealMs:0} ms) | {Rounds(SleepingMs)} | {Median(SleepingMs):0} | {Median(SleepingMs) / Items:0.00} |");
+            if (ParallelSleepingMs.Length > 0)
+                md.AppendLine($"| ForEach-Object -Parallel, the same {Items} items of {WorkMs} ms (what this machine allows; {Median(ParallelSleepingMs) / IdealMs:0.00} x the ideal) | {Rounds(ParallelSleepingMs)} | {Median(ParallelSleepingMs):0} | {Median(ParallelSleepingMs) / Items:0.00} |");
             md.AppendLine($"| Invoke-Batch, {EmptyItems} empty items, -ThrottleLimit {ThrottleLimit} | {Rounds(InvokeBatchMs)} | {Median(InvokeBatchMs):0} | {Median(InvokeBatchMs) / EmptyItems:0.00} |");
             md.AppendLine($"| ForEach-Object -Parallel, {EmptyItems} empty items, -ThrottleLimit {ThrottleLimit} | {Rounds(ParallelMs)} | {Median(ParallelMs):0} | {Median(ParallelMs) / EmptyItems:0.00} |");
             md.AppendLine();
