@@ -8,9 +8,10 @@ namespace StateCmdlets.Bench
     internal sealed class BenchOptions
     {
         internal const string Usage =
-            "usage: StateCmdlets.Bench --module <staged StateCmdlets.psd1> --pwsh <pwsh path> [--quick] [--concurrency] [--cold-start] [--invoke-batch] [--baseline <label>=<StateCmdlets.psd1>]... [--dir <parent folder>] [--output <report.md>]\n" +
+            "usage: StateCmdlets.Bench --module <staged StateCmdlets.psd1> --pwsh <pwsh path> [--quick] [--concurrency] [--postgres] [--cold-start] [--invoke-batch] [--baseline <label>=<StateCmdlets.psd1>]... [--dir <parent folder>] [--output <report.md>]\n" +
             "  --quick       small batches and few updates: a sanity run of every method in seconds\n" +
             "  --concurrency only the rows with several writers on one batch (threads, runspaces, processes)\n" +
+            "  --postgres    only the PostgreSQL store next to the file store (a throwaway server; skipped, saying why, when there is none)\n" +
             "  --cold-start  only the cold-start rows (fresh pwsh: bare, import + Get-BatchState, first resume of 100,000)\n" +
             "  --invoke-batch only the Invoke-Batch rows (sleeping items against the ideal; empty ones next to ForEach-Object -Parallel)\n" +
             "  --baseline    another build of the module (main's, say) whose cold-start rows run in the same rounds\n" +
@@ -49,11 +50,14 @@ namespace StateCmdlets.Bench
         /// <summary>Run only the Invoke-Batch rows (the full run includes them).</summary>
         internal bool InvokeBatchOnly { get; private init; }
 
+        /// <summary>Run only the PostgreSQL rows (the full run includes them when PostgreSQL is there).</summary>
+        internal bool PostgresOnly { get; private init; }
+
         /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with what is wrong.</summary>
         internal static BenchOptions Parse(string[] args)
         {
             string? module = null, pwsh = null, parent = null, output = null;
-            bool quick = false, coldStart = false, concurrency = false, invokeBatch = false;
+            bool quick = false, coldStart = false, concurrency = false, postgres = false, invokeBatch = false;
             var baselines = new List<(string, string)>();
             for (int i = 0; i < args.Length; i++)
             {
@@ -65,6 +69,7 @@ namespace StateCmdlets.Bench
                     case "--output": output = Value(args, ref i); break;
                     case "--quick": quick = true; break;
                     case "--concurrency": concurrency = true; break;
+                    case "--postgres": postgres = true; break;
                     case "--cold-start": coldStart = true; break;
                     case "--invoke-batch": invokeBatch = true; break;
                     case "--baseline": baselines.Add(Baseline(Value(args, ref i))); break;
@@ -77,7 +82,7 @@ namespace StateCmdlets.Bench
             if (!File.Exists(pwsh)) throw new ArgumentException($"pwsh '{pwsh}' does not exist.");
             parent ??= Path.GetTempPath();
             if (!Directory.Exists(parent)) throw new ArgumentException($"The folder '{parent}' does not exist.");
-            return new BenchOptions(Path.GetFullPath(module), Path.GetFullPath(pwsh), quick, coldStart, baselines, Path.GetFullPath(parent), output == null ? null : Path.GetFullPath(output)) { ConcurrencyOnly = concurrency, InvokeBatchOnly = invokeBatch };
+            return new BenchOptions(Path.GetFullPath(module), Path.GetFullPath(pwsh), quick, coldStart, baselines, Path.GetFullPath(parent), output == null ? null : Path.GetFullPath(output)) { ConcurrencyOnly = concurrency, PostgresOnly = postgres, InvokeBatchOnly = invokeBatch };
         }
 
         private static (string, string) Baseline(string value)

@@ -21,6 +21,8 @@ namespace StateCmdlets.Bench
 
         internal ConcurrencyResults? Concurrency { get; set; }
 
+        internal PostgresResults? Postgres { get; set; }
+
         internal ColdStartReport? ColdStart { get; set; }
 
         internal InvokeBatchReport? InvokeBatch { get; set; }

@@ -15,6 +15,7 @@ namespace StateCmdlets.Bench
             var md = new StringBuilder();
             if (results.Measurements.Count > 0) WriteUpdates(md, results, fileSystem, runTime);
             if (results.Concurrency != null) md.Append(ConcurrencyReport.Write(results.Concurrency));
+            if (results.Postgres != null) md.Append(PostgresReport.Write(results.Postgres));
             if (results.ColdStart != null) WriteColdStart(md, results.ColdStart);
             results.InvokeBatch?.Write(md);
             md.AppendLine("### Machine");

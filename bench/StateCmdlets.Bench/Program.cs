@@ -19,6 +19,7 @@ namespace StateCmdlets.Bench
             CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
             if (args.Length == 3 && args[0] == LoadChild.Verb) return LoadChild.Execute(args[1], args[2]);
             if (args.Length > 0 && args[0] == RecordChild.Verb) return RecordChild.Execute(args);
+            if (args.Length == 1 && args[0] == ClaimWorkerChild.Verb) return ClaimWorkerChild.Execute();
 
             BenchOptions options;
             try
@@ -68,6 +69,12 @@ namespace StateCmdlets.Bench
                 Publish(options, ConcurrencyBenchmark.Alone(concurrency.Run(folder), machine));
                 return;
             }
+            var postgres = new PostgresBenchmark(options.Quick ? PostgresPlan.Quick : PostgresPlan.Full);
+            if (options.PostgresOnly)
+            {
+                Publish(options, PostgresReport.Alone(postgres.Run(folder), machine));
+                return;
+            }
             var results = new BenchResults(plan);
             if (options.InvokeBatchOnly)
             {
@@ -100,6 +107,7 @@ namespace StateCmdlets.Bench
             results.Load = new JournalLoadBenchmark(options.Pwsh, module).Run(folder, plan.LoadSize);
             results.Concurrency = concurrency.Run(folder);
             RunInvokeBatch(options, module, folder, results);
+            results.Postgres = postgres.Run(folder);
             RunColdStart(options, module, folder, plan, results);
             Finish(options, results, machine, fileSystem, total);
         }
