@@ -62,6 +62,8 @@ try {
     if ((Import-BatchState -LiteralPath $export -BatchId copy -StateDirectory $d).Completed -ne 1) { throw 'Import-BatchState' }; $ran.Add('Import-BatchState')
     Remove-BatchState -BatchId copy -StateDirectory $d -Confirm:$false; $ran.Add('Remove-BatchState')
     $null = Invoke-StateMigration -StateDirectory $d -Force; $ran.Add('Invoke-StateMigration')
+    $suffix = '!'
+    if (((@('x', 'y') | Invoke-Batch -Name tour-invoke -StateDirectory $d -ThrottleLimit 2 { "$_$using:suffix" } | Sort-Object) -join ',') -ne 'x!,y!') { throw 'Invoke-Batch' }; $ran.Add('Invoke-Batch')
     Save-StateFile -Path $s -InputObject @{ n = 1 }; $ran.Add('Save-StateFile')
     Update-StateFile -Path $s -ScriptBlock { $_.n++ }; $ran.Add('Update-StateFile')
     if ((Read-StateFile -Path $s).n -ne 2) { throw 'Read-StateFile' }; $ran.Add('Read-StateFile')
