@@ -19,6 +19,7 @@
         'Get-BatchState'
         'Resume-BatchState'
         'Set-FeatureResult'
+        'Invoke-Batch'
         'Remove-BatchState'
         'Invoke-StateMigration'
         'Reset-BatchContext'
@@ -46,6 +47,7 @@
                 'PSCommand_Remove-BatchState', 'PSCommand_Invoke-StateMigration', 'PSCommand_Reset-BatchContext', 'PSCommand_Checkpoint-BatchState'
                 'PSCommand_Import-BatchState', 'PSCommand_Copy-BatchState', 'PSCommand_Test-BatchState', 'PSCommand_Repair-BatchState', 'PSCommand_Test-StateFile'
                 'PSCommand_Read-StateFile', 'PSCommand_Save-StateFile', 'PSCommand_Update-StateFile', 'PSCommand_Use-StateLock'
+                'PSCommand_Invoke-Batch'
             )
             ReleaseNotes = 'See CHANGELOG.md in the module folder.'
         }

@@ -11,7 +11,8 @@
     Example  Build, then run the README's example batch script end to end (state in out/example-state)
     Package  Build, then pack out/package/StateCmdlets.<version>.nupkg for Install-PSResource from a folder
     Bench    Build, then run the benchmarks in bench/ (-Quick: small sizes, a sanity run; -ColdStart:
-             only the cold-start rows; -Postgres: only the PostgreSQL store next to the file store)
+             only the cold-start rows; -Postgres: only the PostgreSQL store next to the file store;
+             -InvokeBatch: only the Invoke-Batch rows)
     Clean    remove out/ and every bin/ and obj/
     Run it as: dotnet tool restore; dotnet pwsh ./build.ps1 <Task>
 #>
@@ -31,7 +32,10 @@ param(
     [switch] $ColdStart,
 
     # Bench only: just the PostgreSQL rows (a throwaway server, the PostgreSQL store next to the file store).
-    [switch] $Postgres
+    [switch] $Postgres,
+
+    # Bench only: just the Invoke-Batch rows (sleeping items against the ideal; empty ones next to ForEach-Object -Parallel).
+    [switch] $InvokeBatch
 )
 
 $ErrorActionPreference = 'Stop'
@@ -216,6 +220,7 @@ function Invoke-Bench {
     if ($Quick) { $benchArgs += '--quick' }
     if ($ColdStart) { $benchArgs += '--cold-start' }
     if ($Postgres) { $benchArgs += '--postgres' }
+    if ($InvokeBatch) { $benchArgs += '--invoke-batch' }
     Invoke-Native 'building the benchmarks' { dotnet build $project -c Release --nologo -v quiet }
     Invoke-Native 'benchmarks' { dotnet run --project $project -c Release --no-build -- @benchArgs }
 }

@@ -53,6 +53,10 @@ try {
         if ($id -notlike 'StateStoreNotSupported*') { throw "A PostgreSQL store on Windows PowerShell gave '$id', not StateStoreNotSupported." }
     }
     $null = Invoke-StateMigration -StateDirectory $d -Force; $ran.Add('Invoke-StateMigration')
+    # In worker runspaces that import the module themselves, with a $using: value.
+    $suffix = '!'
+    $out = @('x', 'y') | Invoke-Batch -Name check-invoke -StateDirectory $d -ThrottleLimit 2 { "$_$using:suffix" } | Sort-Object
+    if (($out -join ',') -ne 'x!,y!') { throw "Invoke-Batch: output '$($out -join ',')'" }; $ran.Add('Invoke-Batch')
     Save-StateFile -Path $s -InputObject @{ n = 1; when = 'now' }; $ran.Add('Save-StateFile')
     Update-StateFile -Path $s -ScriptBlock { $_.n++ }; $ran.Add('Update-StateFile')
     if ((Read-StateFile -Path $s).n -ne 2) { throw 'Read-StateFile: n is not 2' }; $ran.Add('Read-StateFile')

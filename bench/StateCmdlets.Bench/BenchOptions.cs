@@ -8,11 +8,12 @@ namespace StateCmdlets.Bench
     internal sealed class BenchOptions
     {
         internal const string Usage =
-            "usage: StateCmdlets.Bench --module <staged StateCmdlets.psd1> --pwsh <pwsh path> [--quick] [--concurrency] [--postgres] [--cold-start] [--baseline <label>=<StateCmdlets.psd1>]... [--dir <parent folder>] [--output <report.md>]\n" +
+            "usage: StateCmdlets.Bench --module <staged StateCmdlets.psd1> --pwsh <pwsh path> [--quick] [--concurrency] [--postgres] [--cold-start] [--invoke-batch] [--baseline <label>=<StateCmdlets.psd1>]... [--dir <parent folder>] [--output <report.md>]\n" +
             "  --quick       small batches and few updates: a sanity run of every method in seconds\n" +
             "  --concurrency only the rows with several writers on one batch (threads, runspaces, processes)\n" +
             "  --postgres    only the PostgreSQL store next to the file store (a throwaway server; skipped, saying why, when there is none)\n" +
             "  --cold-start  only the cold-start rows (fresh pwsh: bare, import + Get-BatchState, first resume of 100,000)\n" +
+            "  --invoke-batch only the Invoke-Batch rows (sleeping items against the ideal; empty ones next to ForEach-Object -Parallel)\n" +
             "  --baseline    another build of the module (main's, say) whose cold-start rows run in the same rounds\n" +
             "  --dir         where the fresh temp folder goes (default: the system temp folder)\n" +
             "  --output      also write the Markdown report to this file";
@@ -46,6 +47,9 @@ namespace StateCmdlets.Bench
         /// <summary>Run only the several-writers rows (the full run includes them).</summary>
         internal bool ConcurrencyOnly { get; private init; }
 
+        /// <summary>Run only the Invoke-Batch rows (the full run includes them).</summary>
+        internal bool InvokeBatchOnly { get; private init; }
+
         /// <summary>Run only the PostgreSQL rows (the full run includes them when PostgreSQL is there).</summary>
         internal bool PostgresOnly { get; private init; }
 
@@ -53,7 +57,7 @@ namespace StateCmdlets.Bench
         internal static BenchOptions Parse(string[] args)
         {
             string? module = null, pwsh = null, parent = null, output = null;
-            bool quick = false, coldStart = false, concurrency = false, postgres = false;
+            bool quick = false, coldStart = false, concurrency = false, postgres = false, invokeBatch = false;
             var baselines = new List<(string, string)>();
             for (int i = 0; i < args.Length; i++)
             {
@@ -67,6 +71,7 @@ namespace StateCmdlets.Bench
                     case "--concurrency": concurrency = true; break;
                     case "--postgres": postgres = true; break;
                     case "--cold-start": coldStart = true; break;
+                    case "--invoke-batch": invokeBatch = true; break;
                     case "--baseline": baselines.Add(Baseline(Value(args, ref i))); break;
                     default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
                 }
@@ -77,7 +82,7 @@ namespace StateCmdlets.Bench
             if (!File.Exists(pwsh)) throw new ArgumentException($"pwsh '{pwsh}' does not exist.");
             parent ??= Path.GetTempPath();
             if (!Directory.Exists(parent)) throw new ArgumentException($"The folder '{parent}' does not exist.");
-            return new BenchOptions(Path.GetFullPath(module), Path.GetFullPath(pwsh), quick, coldStart, baselines, Path.GetFullPath(parent), output == null ? null : Path.GetFullPath(output)) { ConcurrencyOnly = concurrency, PostgresOnly = postgres };
+            return new BenchOptions(Path.GetFullPath(module), Path.GetFullPath(pwsh), quick, coldStart, baselines, Path.GetFullPath(parent), output == null ? null : Path.GetFullPath(output)) { ConcurrencyOnly = concurrency, PostgresOnly = postgres, InvokeBatchOnly = invokeBatch };
         }
 
         private static (string, string) Baseline(string value)

@@ -25,6 +25,8 @@ namespace StateCmdlets.Bench
 
         internal ColdStartReport? ColdStart { get; set; }
 
+        internal InvokeBatchReport? InvokeBatch { get; set; }
+
         internal void Add(Measurement measurement) => _measurements.Add(measurement);
 
         internal void Add(LatencySummary latency) => _latencies.Add(latency);

@@ -17,6 +17,7 @@ namespace StateCmdlets.Bench
             if (results.Concurrency != null) md.Append(ConcurrencyReport.Write(results.Concurrency));
             if (results.Postgres != null) md.Append(PostgresReport.Write(results.Postgres));
             if (results.ColdStart != null) WriteColdStart(md, results.ColdStart);
+            results.InvokeBatch?.Write(md);
             md.AppendLine("### Machine");
             md.AppendLine();
             foreach (var (name, value) in machine.Facts) md.AppendLine($"- {name}: {value}");

@@ -76,6 +76,12 @@ namespace StateCmdlets.Bench
                 return;
             }
             var results = new BenchResults(plan);
+            if (options.InvokeBatchOnly)
+            {
+                RunInvokeBatch(options, module, folder, results);
+                Finish(options, results, machine, fileSystem, total);
+                return;
+            }
             if (options.ColdStartOnly)
             {
                 RunColdStart(options, module, folder, plan, results);
@@ -100,6 +106,7 @@ namespace StateCmdlets.Bench
             Console.WriteLine($"  load test: {plan.LoadSize:N0} features, every result in the journal ...");
             results.Load = new JournalLoadBenchmark(options.Pwsh, module).Run(folder, plan.LoadSize);
             results.Concurrency = concurrency.Run(folder);
+            RunInvokeBatch(options, module, folder, results);
             results.Postgres = postgres.Run(folder);
             RunColdStart(options, module, folder, plan, results);
             Finish(options, results, machine, fileSystem, total);
@@ -111,6 +118,12 @@ namespace StateCmdlets.Bench
             var modules = new List<(string, string)> { ("this build", module) };
             foreach (var (label, manifest) in options.Baselines) modules.Add((label, StagedModuleCopy.Make(manifest, Path.Combine(folder, "baseline-" + modules.Count))));
             results.ColdStart = new ColdStartBenchmark(options.Pwsh, modules).Run(folder, plan.ColdStartRounds);
+        }
+
+        private static void RunInvokeBatch(BenchOptions options, string module, string folder, BenchResults results)
+        {
+            Console.WriteLine("  Invoke-Batch: sleeping items against the ideal, empty ones next to ForEach-Object -Parallel ...");
+            results.InvokeBatch = new InvokeBatchBenchmark(options.Pwsh, module).Run(folder, options.Quick);
         }
 
         private static void Finish(BenchOptions options, BenchResults results, MachineInfo machine, string fileSystem, Stopwatch total)

@@ -8,6 +8,8 @@ namespace StateCmdlets.Core
     {
         public const string BatchNotFound = "BatchNotFound";
         public const string BatchAlreadyExists = "BatchAlreadyExists";
+        public const string BatchNameConflict = "BatchNameConflict";
+        public const string AmbiguousBatchName = "AmbiguousBatchName";
         public const string FeatureNotFound = "FeatureNotFound";
         public const string InvalidBatchId = "InvalidBatchId";
         public const string InvalidBatchName = "InvalidBatchName";

@@ -58,6 +58,46 @@ namespace StateCmdlets.Core
         public string BatchId { get; }
     }
 
+    /// <summary>
+    /// A batch found by its name (Invoke-Batch -Name) whose id is taken by a batch of another name:
+    /// two batches may not share a name through it, nor one id serve two names.
+    /// </summary>
+    public sealed class BatchNameConflictException : StateException
+    {
+        public BatchNameConflictException(string batchId, string name, string existingName, string path)
+            : base(StateErrorIds.BatchNameConflict, StateErrorCategory.ResourceExists,
+                $"The batch '{batchId}' at '{path}' is named '{existingName}', not '{name}': a batch is found by its name, and this id belongs to another one. Give another -Name, or the id of the batch you mean with -BatchId.", path)
+        {
+            BatchId = batchId;
+            Name = name;
+            ExistingName = existingName;
+        }
+
+        public string BatchId { get; }
+
+        /// <summary>The name asked for.</summary>
+        public string Name { get; }
+
+        /// <summary>The name of the batch that has the id.</summary>
+        public string ExistingName { get; }
+    }
+
+    /// <summary>Several batches (made by New-BatchState, say) have the name a run asks for: which one is meant is the user's to say.</summary>
+    public sealed class AmbiguousBatchNameException : StateException
+    {
+        public AmbiguousBatchNameException(string name, System.Collections.Generic.IReadOnlyList<string> batchIds, string directory)
+            : base(StateErrorIds.AmbiguousBatchName, StateErrorCategory.InvalidArgument,
+                $"{batchIds.Count} batches in '{directory}' are named '{name}' ({string.Join(", ", batchIds)}): say which one with -BatchId.", directory)
+        {
+            Name = name;
+            BatchIds = batchIds;
+        }
+
+        public string Name { get; }
+
+        public System.Collections.Generic.IReadOnlyList<string> BatchIds { get; }
+    }
+
     public sealed class FeatureNotFoundException : StateException
     {
         public FeatureNotFoundException(string batchId, string feature, string path)

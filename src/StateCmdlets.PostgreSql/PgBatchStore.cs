@@ -196,7 +196,8 @@ UPDATE {s}.batch SET total = total + cardinality(@names), updated_at = GREATEST(
                     {
                         // The try whose commit went unanswered did commit: report what it recorded.
                         var recorded = partial.Find(result.Feature) ?? throw new FeatureNotFoundException(batchId, result.Feature, address);
-                        return new RecordOutcome(recorded.Clone(), row.Total, CountTodo(c, row));
+                        int todo = CountTodo(c, row);
+                        return new RecordOutcome(recorded.Clone(), row.Total, todo, partial.IsSuspendedWith(todo));
                     }
                     var prepared = partial.Prepare(result, now, address);
                     var before = new FeatureVersion(feature!);
@@ -206,7 +207,7 @@ UPDATE {s}.batch SET total = total + cardinality(@names), updated_at = GREATEST(
                     if (ItemWrite.Write(_db, c, null, row.Key, row.Settings.MaxAttempts, before, after, prepared, request, out int remainingBefore))
                     {
                         int remaining = remainingBefore - (wasTodo ? 1 : 0) + (Todo.Is(after, row.Settings.MaxAttempts) ? 1 : 0);
-                        return new RecordOutcome(after.Clone(), row.Total, remaining);
+                        return new RecordOutcome(after.Clone(), row.Total, remaining, partial.IsSuspendedWith(remaining));
                     }
                     // The row changed since it was read (a claim, another result): check again against it.
                     attempt.Reset();

@@ -7,7 +7,7 @@ using System.Management.Automation.Runspaces;
 namespace StateCmdlets
 {
     /// <summary>
-    /// One progress bar per batch: done/total and an ETA from this run's own pace. Throttled, and
+    /// One progress bar per batch: done/total, this run's rate and an ETA from its pace. Throttled, and
     /// silent when output is redirected (scheduled tasks, CI), where nobody watches a bar. Each
     /// command's records make a bar of their own, so while Resume-BatchState shows the batch's bar
     /// (it leads), Set-FeatureResult in the same runspace shows none for that batch.
@@ -46,14 +46,17 @@ namespace StateCmdlets
             if (_clock.Elapsed - _lastShown < Interval && done < total) return;
             _lastShown = _clock.Elapsed;
 
-            var record = new ProgressRecord(_activityId, _activity, $"{done}/{total} done")
+            int doneThisRun = done - _doneAtStart;
+            double seconds = _clock.Elapsed.TotalSeconds;
+            // The rate of this run (items done in earlier runs count in done/total, not in the rate).
+            string rate = doneThisRun > 0 && seconds > 0 ? string.Format(System.Globalization.CultureInfo.InvariantCulture, ", {0:0.#}/s", doneThisRun / seconds) : string.Empty;
+            var record = new ProgressRecord(_activityId, _activity, $"{done}/{total} done{rate}")
             {
                 PercentComplete = (int)Math.Min(100, done * 100L / total),
                 CurrentOperation = current,
             };
-            int doneThisRun = done - _doneAtStart;
             if (doneThisRun > 0)
-                record.SecondsRemaining = (int)Math.Min(int.MaxValue, _clock.Elapsed.TotalSeconds / doneThisRun * (total - done));
+                record.SecondsRemaining = (int)Math.Min(int.MaxValue, seconds / doneThisRun * (total - done));
             cmdlet.WriteProgress(record);
             _shown = true;
         }

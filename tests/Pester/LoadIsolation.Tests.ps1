@@ -63,6 +63,8 @@ try {
     Remove-BatchState -BatchId copy -StateDirectory $d -Confirm:$false; $ran.Add('Remove-BatchState')
     if ((Copy-BatchState -BatchId tour -StateDirectory $d -Destination (Join-Path $Folder 'copied') -PassThru).Completed -ne 1) { throw 'Copy-BatchState' }; $ran.Add('Copy-BatchState')
     $null = Invoke-StateMigration -StateDirectory $d -Force; $ran.Add('Invoke-StateMigration')
+    $suffix = '!'
+    if (((@('x', 'y') | Invoke-Batch -Name tour-invoke -StateDirectory $d -ThrottleLimit 2 { "$_$using:suffix" } | Sort-Object) -join ',') -ne 'x!,y!') { throw 'Invoke-Batch' }; $ran.Add('Invoke-Batch')
     Save-StateFile -Path $s -InputObject @{ n = 1 }; $ran.Add('Save-StateFile')
     Update-StateFile -Path $s -ScriptBlock { $_.n++ }; $ran.Add('Update-StateFile')
     if ((Read-StateFile -Path $s).n -ne 2) { throw 'Read-StateFile' }; $ran.Add('Read-StateFile')

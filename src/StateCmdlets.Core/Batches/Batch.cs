@@ -78,8 +78,11 @@ namespace StateCmdlets.Core.Batches
         public int ConsecutiveFailures { get; private set; }
 
         /// <summary>The circuit breaker is open: too many failures in a row, and work is left.</summary>
-        public bool IsSuspended =>
-            Settings.MaxConsecutiveFailures > 0 && ConsecutiveFailures >= Settings.MaxConsecutiveFailures && RemainingCount(includeFailed: true) > 0;
+        public bool IsSuspended => IsSuspendedWith(RemainingCount(includeFailed: true));
+
+        /// <summary>The breaker, for a store that holds only some of the features (and counts the rest in place).</summary>
+        internal bool IsSuspendedWith(int remaining) =>
+            Settings.MaxConsecutiveFailures > 0 && ConsecutiveFailures >= Settings.MaxConsecutiveFailures && remaining > 0;
 
         public int CheckpointCount { get; private set; }
 

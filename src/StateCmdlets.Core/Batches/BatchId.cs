@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace StateCmdlets.Core.Batches
@@ -18,6 +19,38 @@ namespace StateCmdlets.Core.Batches
         public static void Validate(string? batchId)
         {
             if (!IsValid(batchId)) throw new InvalidBatchIdException(batchId ?? string.Empty);
+        }
+
+        /// <summary>
+        /// The stable id of a batch known by its name (Invoke-Batch -Name): the name itself when it
+        /// is a valid id; otherwise a slug of it (runs of other characters as one '-', at most 119
+        /// characters) and 8 hex digits of the SHA-256 of its UTF-8 bytes, so two names that slug
+        /// alike still get two ids. "Patch November" becomes "Patch-November-" plus the hex digits.
+        /// </summary>
+        public static string FromName(string name)
+        {
+            if (name == null) throw new ArgumentNullException(nameof(name));
+            if (IsValid(name)) return name;
+            const int maxSlug = 128 - 9; // room for "-" and the hex digits
+            var slug = new StringBuilder(Math.Min(name.Length, maxSlug));
+            foreach (char c in name)
+            {
+                if (slug.Length >= maxSlug) break;
+                bool allowed = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+                // An id starts with a letter or digit; separators before one are dropped.
+                if (slug.Length == 0 && !(allowed && char.IsLetterOrDigit(c))) continue;
+                if (allowed) slug.Append(c);
+                else if (slug[slug.Length - 1] != '-') slug.Append('-');
+            }
+            string hex;
+            using (var sha = SHA256.Create())
+            {
+                byte[] hash = sha.ComputeHash(Encoding.UTF8.GetBytes(name));
+                hex = string.Concat(hash[0].ToString("x2", CultureInfo.InvariantCulture), hash[1].ToString("x2", CultureInfo.InvariantCulture),
+                    hash[2].ToString("x2", CultureInfo.InvariantCulture), hash[3].ToString("x2", CultureInfo.InvariantCulture));
+            }
+            string stem = slug.ToString().TrimEnd('-');
+            return (stem.Length == 0 ? "batch" : stem) + "-" + hex;
         }
 
         /// <summary>batch-yyyyMMdd-HHmmss-xxxx: sorts by creation time, unlikely to collide.</summary>

@@ -47,6 +47,14 @@ namespace StateCmdlets.Core.Batches
         /// <summary>Hand a feature out again in this run once a newer result says it failed (and its backoff passed).</summary>
         public bool Retry { get; set; }
 
+        /// <summary>
+        /// Look at the breaker before each feature handed out from claims made earlier (the
+        /// default): results recorded downstream may have opened it. A worker that records every
+        /// result itself turns this off and calls <see cref="Suspend"/> when one of its failures
+        /// opened it; other workers' failures are seen at its next claim.
+        /// </summary>
+        public bool CheckBreakerEachFeature { get; set; } = true;
+
         /// <summary>The worker claims go to.</summary>
         public WorkerIdentity Worker => _worker;
 
@@ -72,7 +80,7 @@ namespace StateCmdlets.Core.Batches
             if (Suspended) return null;
             if (_queue.Count == 0 && !Claim(cancellationToken)) return null;
             // Results recorded since the claim (downstream, or by other workers) may have opened the breaker.
-            if (!_fromClaim && _store.Summary(_batchId, cancellationToken).Status == BatchStatus.Suspended)
+            if (!_fromClaim && CheckBreakerEachFeature && _store.Summary(_batchId, cancellationToken).Status == BatchStatus.Suspended)
             {
                 Suspended = true;
                 return null;
@@ -82,6 +90,9 @@ namespace StateCmdlets.Core.Batches
             _handedOut[next.Name] = Retry ? next.Attempts : int.MaxValue;
             return next;
         }
+
+        /// <summary>The breaker opened (a failure recorded by the caller said so): nothing more is handed out.</summary>
+        public void Suspend() => Suspended = true;
 
         /// <summary>Features claimed but not handed out go back at once (nobody waits for their lease).</summary>
         public void Dispose()

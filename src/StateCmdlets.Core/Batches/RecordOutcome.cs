@@ -8,14 +8,16 @@ namespace StateCmdlets.Core.Batches
             Feature = feature;
             Total = batch.Total;
             Remaining = batch.RemainingCount(includeFailed: true);
+            Suspended = batch.IsSuspended;
         }
 
         /// <summary>For a store that counts in place instead of holding the whole batch in memory.</summary>
-        internal RecordOutcome(Feature feature, int total, int remaining)
+        internal RecordOutcome(Feature feature, int total, int remaining, bool suspended)
         {
             Feature = feature;
             Total = total;
             Remaining = remaining;
+            Suspended = suspended;
         }
 
         public Feature Feature { get; }
@@ -24,5 +26,8 @@ namespace StateCmdlets.Core.Batches
 
         /// <summary>Features still to do (pending, or failed with attempts left).</summary>
         public int Remaining { get; }
+
+        /// <summary>The batch's breaker is open after this result (too many failures in a row).</summary>
+        public bool Suspended { get; }
     }
 }

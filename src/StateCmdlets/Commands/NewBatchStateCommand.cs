@@ -165,34 +165,12 @@ namespace StateCmdlets.Commands
 
         private string FeatureNameOf(object? input)
         {
-            object? value = input is PSObject wrapped ? wrapped.BaseObject : input;
-            string? name = null;
-            switch (value)
-            {
-                case null:
-                    break;
-                case string text:
-                    name = text;
-                    break;
-                case FeatureState feature:
-                    name = feature.Feature;
-                    break;
-                case IDictionary dictionary when dictionary.Contains("Name"):
-                    name = Convert.ToString(dictionary["Name"], CultureInfo.InvariantCulture);
-                    break;
-                case IConvertible scalar when !(value is IDictionary):
-                    name = Convert.ToString(scalar, CultureInfo.InvariantCulture);
-                    break;
-                default:
-                    var property = PSObject.AsPSObject(input).Properties["Name"];
-                    if (property != null) name = Convert.ToString(property.Value, CultureInfo.InvariantCulture);
-                    break;
-            }
+            string? name = FeatureNameOfInput.Of(input);
             if (name == null)
             {
                 // Terminating: a batch silently missing an item is worse than no batch.
                 ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("InvalidFeatureInput",
-                    $"Cannot make a feature name from pipeline input of type {value?.GetType().FullName ?? "null"}: pipe strings, features, or objects with a Name property. No batch was created.", input));
+                    $"Cannot make a feature name from pipeline input of type {(input is PSObject wrapped ? wrapped.BaseObject : input)?.GetType().FullName ?? "null"}: pipe strings, features, or objects with a Name property. No batch was created.", input));
             }
             return name!;
         }

@@ -115,7 +115,7 @@ namespace StateCmdlets.Commands
             var result = new FeatureResult(Feature, Status, ErrorMessage ?? ErrorRecord?.Exception?.Message, json)
             {
                 Permanent = Permanent,
-                ErrorTypes = ExceptionTypes(ErrorRecord?.Exception),
+                ErrorTypes = ExceptionTypeNames.Of(ErrorRecord?.Exception),
                 ContextTokens = ContextTokens,
                 ClaimToken = ClaimToken,
             };
@@ -124,21 +124,6 @@ namespace StateCmdlets.Commands
             if (!TryRun(() => outcome = store.Record(BatchId, result, Cancellation), Feature)) return;
             ProgressOf(BatchId).Report(this, outcome!.Total - outcome.Remaining, outcome.Total, Feature);
             if (PassThru) WriteObject(new FeatureState(BatchId, store, outcome.Feature));
-        }
-
-        /// <summary>
-        /// The exception's types and its inner exceptions' (a .NET call's exception arrives wrapped in
-        /// a MethodInvocationException), each with its base types, so a listed type matches what
-        /// derives from it, as catch [System.IO.IOException] does.
-        /// </summary>
-        private static string[] ExceptionTypes(Exception? exception)
-        {
-            var types = new System.Collections.Generic.List<string>();
-            int depth = 0;
-            for (var e = exception; e != null && depth < 16; e = e.InnerException, depth++)
-                for (var type = e.GetType(); type != null && type != typeof(Exception) && type != typeof(object); type = type.BaseType)
-                    if (!types.Contains(type.FullName ?? type.Name)) types.Add(type.FullName ?? type.Name);
-            return types.ToArray();
         }
 
         protected override void EndProcessing()

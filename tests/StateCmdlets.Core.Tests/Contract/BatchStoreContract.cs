@@ -180,8 +180,9 @@ namespace StateCmdlets.Core.Tests.Contract
         public void Failures_in_a_row_suspend_the_batch_until_the_breaker_is_reset()
         {
             Create("b1", new BatchSettings { MaxConsecutiveFailures = 2 }, "a", "b", "c");
-            Store().Record("b1", Result("a", FeatureStatus.Failed, "1"), None);
-            Store().Record("b1", Result("b", FeatureStatus.Failed, "2"), None);
+            Assert.False(Store().Record("b1", Result("a", FeatureStatus.Failed, "1"), None).Suspended);
+            // The result that opens the breaker says so (Invoke-Batch stops handing out on it).
+            Assert.True(Store().Record("b1", Result("b", FeatureStatus.Failed, "2"), None).Suspended);
             Assert.Equal(BatchStatus.Suspended, Store().Load("b1").Status);
             Assert.Equal(ReadinessKind.Suspended, Store().ReadinessOf("b1", "c", true, None).Kind);
 

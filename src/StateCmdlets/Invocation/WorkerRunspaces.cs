@@ -1,0 +1,124 @@
+using System;
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using System.Threading;
+
+namespace StateCmdlets.Invocation
+{
+    /// <summary>
+    /// Up to <see cref="Capacity"/> long-lived workers, each a runspace of its own with the module
+    /// imported, made as items need them (three items make three, whatever the throttle limit) and
+    /// reused for item after item, as ForEach-Object -Parallel reuses its runspaces. A worker whose
+    /// item is stopped (timeout, lost claim) is closed and replaced, so no half-stopped state is reused.
+    /// </summary>
+    internal sealed class WorkerRunspaces : IItemRunner
+    {
+        private readonly List<RunspaceWorker> _workers = new List<RunspaceWorker>();
+        private readonly List<RunspaceWorker> _stopped = new List<RunspaceWorker>();
+        private readonly BlockingCollection<ItemRun> _ended = new BlockingCollection<ItemRun>();
+        private readonly InitialSessionState _sessionState;
+        private readonly string? _location;
+        private readonly string _blockText;
+        private readonly IDictionary _variables;
+        private int _made;
+
+        /// <param name="modulePath">The module the workers import (the manifest the caller loaded), so its cmdlets work in the block.</param>
+        /// <param name="location">The caller's file-system location, each worker's current location.</param>
+        /// <param name="blockText">The block's text, $using: rewritten; each worker makes its own block of it.</param>
+        internal WorkerRunspaces(int capacity, string? modulePath, string? location, string blockText, IDictionary variables)
+        {
+            Capacity = capacity;
+            _sessionState = InitialSessionState.CreateDefault2();
+            if (modulePath != null) _sessionState.ImportPSModule(new[] { modulePath });
+            _location = location;
+            _blockText = blockText;
+            _variables = variables;
+        }
+
+        public int Capacity { get; }
+
+        public bool CanStopOne => true;
+
+        public void Prepare(int items)
+        {
+            while (_workers.Count < Math.Min(items, Capacity)) NewWorker();
+        }
+
+        public void Start(ItemJob job)
+        {
+            var worker = _workers.FirstOrDefault(w => w.Current == null);
+            if (worker == null)
+            {
+                if (_workers.Count >= Capacity) throw new InvalidOperationException("Every worker is busy.");
+                worker = NewWorker();
+            }
+            worker.Run(job);
+        }
+
+        private RunspaceWorker NewWorker()
+        {
+            var worker = new RunspaceWorker(++_made, _sessionState, _location, ScriptBlock.Create(_blockText), _variables, _ended);
+            _workers.Add(worker);
+            return worker;
+        }
+
+        public bool TryTake(TimeSpan wait, CancellationToken cancellationToken, out ItemRun? run)
+        {
+            if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
+            // BlockingCollection waits at most int.MaxValue milliseconds.
+            if (wait.TotalMilliseconds > int.MaxValue) wait = TimeSpan.FromMilliseconds(int.MaxValue);
+            if (!_ended.TryTake(out run, (int)wait.TotalMilliseconds, cancellationToken)) return false;
+            var job = run!.Job;
+            foreach (var worker in _workers)
+                if (ReferenceEquals(worker.Current, job)) worker.Current = null;
+            return true;
+        }
+
+        public ItemRun? Stop(ItemJob job, ItemEnd why)
+        {
+            var worker = _workers.FirstOrDefault(w => ReferenceEquals(w.Current, job));
+            if (worker == null || !job.TryEnd()) return null;
+            Retire(worker);
+            return new ItemRun(job, why);
+        }
+
+        public IReadOnlyList<ItemRun> StopAll(TimeSpan wait)
+        {
+            foreach (var worker in _workers.ToList())
+            {
+                var job = worker.Current;
+                if (job != null && job.TryEnd()) Retire(worker);
+                else worker.Finish();
+            }
+            // Stopped blocks end in milliseconds unless they sit in a call PowerShell cannot interrupt.
+            var exits = _stopped.Select(w => w.Exited).ToArray();
+            var deadline = DateTime.UtcNow + wait;
+            foreach (var exited in exits)
+            {
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero || !exited.WaitOne(left)) break;
+            }
+            var runs = new List<ItemRun>();
+            while (_ended.TryTake(out var run)) runs.Add(run);
+            return runs;
+        }
+
+        private void Retire(RunspaceWorker worker)
+        {
+            worker.Stop();
+            worker.Current = null;
+            _workers.Remove(worker);
+            _stopped.Add(worker);
+        }
+
+        public void Dispose()
+        {
+            foreach (var worker in _workers) worker.Finish();
+            _workers.Clear();
+        }
+    }
+}
