@@ -329,6 +329,36 @@ $env:PGPASSWORD = $Password
         }
     }
 
+    It 'Invoke-Batch: -Store, -Credential and -Schema name the database; outcomes, retries and -WhatIf as with a folder' {
+        $noPassword = Set-ConnectionPart $dbConnection @{ Password = $null }
+        $credential = [pscredential]::new('postgres', (ConvertTo-SecureString $adminPassword -AsPlainText -Force))
+        $schema = 'ib_' + [guid]::NewGuid().ToString('N').Substring(0, 12)
+        $on = @{ Store = $noPassword; Credential = $credential; Schema = $schema }
+        $null = 'a', 'b', 'c' | Invoke-Batch -Name ib-demo @on -WhatIf { $_ }
+        $null = Get-BatchState -BatchId ib-demo @on -ErrorAction SilentlyContinue -ErrorVariable none
+        $none[0].FullyQualifiedErrorId | Should -BeLike 'BatchNotFound,*'
+
+        $out = 'a', 'b', 'c' | Invoke-Batch -Name ib-demo @on -ThrottleLimit 2 -NoRetryWait -ErrorAction SilentlyContinue -ErrorVariable failed { if ($_ -eq 'b') { throw 'b fails' } "done $_" }
+        @($out | Sort-Object) | Should -Be @('done a', 'done c')
+        @($failed | Where-Object { $_.FullyQualifiedErrorId -like 'FeatureFailed*' }).Count | Should -Be 1
+        $b = Get-BatchState -BatchId ib-demo @on
+        $b.Store | Should -BeLike "postgresql://*?schema=$schema"
+        $b.Completed | Should -Be 2
+        $b.Failed | Should -Be 1
+        ($b.Features | Where-Object Feature -EQ 'a').Data | Should -Be 'done a'
+        ($b.Features | Where-Object Feature -EQ 'b').LastError | Should -BeLike 'b fails*'
+        ($b.Features | Where-Object Feature -EQ 'b').Attempts | Should -Be 3 -Because 'retried in the run (no retry delay) up to -MaxAttempts'
+
+        # Again, with a new item: an object of a folder's batch (a FeatureState, with its StateDirectory
+        # and Store). The batch stays where the command line says; only the new item runs.
+        $folderItem = New-BatchState -Name elsewhere -Feature d -BatchId elsewhere -StateDirectory $d | ForEach-Object { $_.Features[0] }
+        @('a', 'b', 'c', $folderItem | Invoke-Batch -Name ib-demo @on -Key { if ($_ -is [string]) { $_ } else { $_.Feature } } { "again $($_.Feature)" }) | Should -Be @('again d')
+        $after = Get-BatchState -BatchId ib-demo @on
+        $after.Total | Should -Be 4
+        $after.Completed | Should -Be 3
+        (Get-BatchState -BatchId elsewhere -StateDirectory $d).Completed | Should -Be 0
+    }
+
     It 'tab completion lists the database''s batches, from -Store and from $env:STATECMDLETS_STORE' {
         $null = New-BatchState -Name 'Tab one' -Feature f1, f2 -BatchId tab-one -Store $store
         $line = "Get-BatchState -Store '$store' -BatchId tab-"
@@ -482,50 +512,54 @@ Resume-BatchState -BatchId killed -Store $Store | ForEach-Object {
         @($b.Features | Where-Object Attempts -NE 1) | Should -BeNullOrEmpty -Because 'no result was applied twice'
     }
 
-    It 'README "Several machines": the set-up as written, and the script on two machines at once' -Skip:(-not $IsLinux) {
+    It 'README "Several machines": the set-up as written, and the one-liner on two machines at once' -Skip:(-not $IsLinux) {
         function Get-ReadmeBlock([string] $Name, [string] $Language) {
             $readme = Get-Content -LiteralPath (Join-Path $PSScriptRoot '../../README.md') -Raw
             $m = [regex]::Match($readme, "<!-- recipe:$($Name):begin -->\s*``````$Language\r?\n(?<code>.*?)``````\s*<!-- recipe:$($Name):end -->", 'Singleline')
             if (-not $m.Success) { throw "README.md has no recipe '$Name'." }
             $m.Groups['code'].Value
         }
-        # The README's names, made unique on a shared server; its host and port, this server's.
+        # The README's names, made unique on a shared server; its host, port and server list, this test's.
         $suffix = [guid]::NewGuid().ToString('N').Substring(0, 8)
         $role = "ops_$suffix"; $db = "automation_$suffix"
-        $rename = { param($text) $text -replace '\bops\b', $role -replace '\bautomation\b', $db -replace 'db1:5432', "${pgHost}:$pgPort" -replace 'Host=db1', "Host=$pgHost;Port=$pgPort" }
+        $machine = New-Item -ItemType Directory -Path (Join-Path $work "machine-$suffix") -Force
+        $servers = Join-Path $machine 'servers.txt'
+        $rename = { param($text) $text -replace '\bops\b', $role -replace '\bautomation\b', $db -replace 'db1:5432', "${pgHost}:$pgPort" -replace 'Host=db1', "Host=$pgHost;Port=$pgPort" -replace '/etc/patch/servers\.txt', $servers }
 
         foreach ($statement in (& $rename (Get-ReadmeBlock 'machines-setup' 'sql')) -split ';' | Where-Object { $_.Trim() }) { $null = Invoke-PgSql $admin $statement }
         try {
             $homeFolder = New-Item -ItemType Directory -Path (Join-Path $work "home-$suffix") -Force
-            $machine = New-Item -ItemType Directory -Path (Join-Path $work "machine-$suffix") -Force
-            $servers = Join-Path $machine 'servers.txt'
-            Set-Content -LiteralPath $servers -Value (1..40 | ForEach-Object { 'srv-{0:00}' -f $_ })
+            Set-Content -LiteralPath $servers -Value (1..100 | ForEach-Object { 'srv-{0:000}' -f $_ })
             $modules = Split-Path (Split-Path (Split-Path $ModuleManifestPath))
             $client = Join-Path $machine 'client.ps1'
             Set-Content -LiteralPath $client -Encoding utf8 -Value (& $rename (Get-ReadmeBlock 'machines-client' 'powershell'))
-            $recipe = Join-Path $machine 'resume-patch.ps1'
-            Set-Content -LiteralPath $recipe -Encoding utf8 -Value (& $rename (Get-ReadmeBlock 'machines' 'powershell'))
+            $recipe = Join-Path $machine 'patch.ps1'
+            Set-Content -LiteralPath $recipe -Encoding utf8 -Value ("Import-Module StateCmdlets`n" + (& $rename (Get-ReadmeBlock 'machines' 'powershell')))
             $log = Join-Path $machine 'patched.log'
-            $barrier = Join-Path $machine 'first-items.log'
+            $barrier = Join-Path $machine 'machines.log'
+            # Invoke-Patch, a stand-in, from a module (the one-liner's runspaces find it on the module
+            # path, as they would a real one). Until the other machine has started an item too, an
+            # item waits (up to 60 s), so both work at once however slowly each process starts.
+            $standIn = New-Item -ItemType Directory -Path (Join-Path $machine 'modules/PatchStandIn') -Force
+            Set-Content -LiteralPath (Join-Path $standIn 'PatchStandIn.psm1') -Encoding utf8 -Value @"
+function Invoke-Patch([string] `$ComputerName) {
+    if (@(Get-Content -LiteralPath '$barrier' -ErrorAction Ignore) -notcontains "`$PID") { [IO.File]::AppendAllText('$barrier', "`$PID``n") }
+    `$clock = [Diagnostics.Stopwatch]::StartNew()
+    while (@(Get-Content -LiteralPath '$barrier' | Where-Object { `$_ } | Sort-Object -Unique).Count -lt 2 -and `$clock.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 20 }
+    [IO.File]::AppendAllText('$log', "`$ComputerName `$PID``n")
+    Start-Sleep -Milliseconds 20
+}
+Export-ModuleMember -Function Invoke-Patch
+"@
             # Each "machine": a pwsh with its own HOME (where ~/.pgpass goes; pwsh takes ~ from HOME as
-            # it starts, so HOME is set for the child, not in it), StateCmdlets on its module path,
-            # Invoke-Patch a stand-in.
+            # it starts, so HOME is set for the child, not in it), StateCmdlets and the stand-in on its module path.
             $wrapper = Join-Path $machine 'machine.ps1'
             Set-Content -LiteralPath $wrapper -Encoding utf8 -Value @"
 param([string] `$Step)
-`$env:PSModulePath = '$modules' + [IO.Path]::PathSeparator + `$env:PSModulePath
+`$ErrorActionPreference = 'Stop'
+`$env:PSModulePath = '$modules' + [IO.Path]::PathSeparator + '$(Split-Path $standIn)' + [IO.Path]::PathSeparator + `$env:PSModulePath
 Remove-Item Env:STATECMDLETS_STORE, Env:PGPASSWORD -ErrorAction Ignore
-function Invoke-Patch([string] `$ComputerName) {
-    # The first item waits (up to 60 s) for the other machine's first item, so both work at once however slowly each starts.
-    if (-not `$script:started) {
-        `$script:started = `$true
-        [IO.File]::AppendAllText('$barrier', "`$PID``n")
-        `$clock = [Diagnostics.Stopwatch]::StartNew()
-        while (@([IO.File]::ReadAllLines('$barrier') | Where-Object { `$_ }).Count -lt 2 -and `$clock.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 20 }
-    }
-    [IO.File]::AppendAllText('$log', "`$ComputerName `$PID``n"); Start-Sleep -Milliseconds 20
-}
-if (`$Step -eq 'client') { & '$client' } else { & '$recipe' -ServerList '$servers' -BatchId patch-test }
+if (`$Step -eq 'client') { & '$client' } else { & '$recipe' }
 "@
             $realHome = $env:HOME
             try {
@@ -540,15 +574,17 @@ if (`$Step -eq 'client') { & '$client' } else { & '$recipe' -ServerList '$server
                 }
             }
             finally { $env:HOME = $realHome }
-            foreach ($m in $machines) { Wait-TestProcess -Process $m.Process -TimeoutSeconds 120 -What 'a machine' }
+            foreach ($m in $machines) { Wait-TestProcess -Process $m.Process -TimeoutSeconds 180 -What 'a machine' }
             foreach ($m in $machines) { $m.Process.ExitCode | Should -Be 0 -Because "$($m.Err.Result)$($m.Out.Result)" }
             $lines = @(Read-LogLines $log)
             $patched = @($lines | ForEach-Object { ($_ -split ' ')[0] })
             @($patched | Group-Object | Where-Object Count -GT 1 | ForEach-Object Name) | Should -BeNullOrEmpty -Because 'no server is patched twice'
-            $patched.Count | Should -Be 40
+            $patched.Count | Should -Be 100
             @($lines | ForEach-Object { ($_ -split ' ')[1] } | Sort-Object -Unique).Count | Should -Be 2 -Because 'both machines patch a share'
-            $batch = Get-BatchState -BatchId patch-test -Store "Host=$pgHost;Port=$pgPort;Database=$db;Username=postgres;Password=$adminPassword" -Schema statecmdlets
-            $batch.Completed | Should -Be 40
+            $batch = Get-BatchState -BatchId patch-2026-11 -Store "Host=$pgHost;Port=$pgPort;Database=$db;Username=postgres;Password=$adminPassword" -Schema statecmdlets
+            $batch.Name | Should -Be 'patch-2026-11'
+            $batch.Completed | Should -Be 100
+            @($batch.Features | Where-Object Attempts -NE 1) | Should -BeNullOrEmpty
         }
         finally {
             $null = Invoke-PgSql $admin "DROP DATABASE IF EXISTS $db WITH (FORCE)"
