@@ -535,18 +535,20 @@ Resume-BatchState -BatchId killed -Store $Store | ForEach-Object {
             Set-Content -LiteralPath $client -Encoding utf8 -Value (& $rename (Get-ReadmeBlock 'machines-client' 'powershell'))
             $recipe = Join-Path $machine 'patch.ps1'
             Set-Content -LiteralPath $recipe -Encoding utf8 -Value ("Import-Module StateCmdlets`n" + (& $rename (Get-ReadmeBlock 'machines' 'powershell')))
-            $log = Join-Path $machine 'patched.log'
-            $barrier = Join-Path $machine 'machines.log'
+            # One file per call (appends to one file from two processes may overwrite each other):
+            # <server>~<process id>~<random> in patched/, and <process id>~<random> in machines/ for each item started.
+            $patchedFolder = New-Item -ItemType Directory -Path (Join-Path $machine 'patched') -Force
+            $machinesFolder = New-Item -ItemType Directory -Path (Join-Path $machine 'machines') -Force
             # Invoke-Patch, a stand-in, from a module (the one-liner's runspaces find it on the module
             # path, as they would a real one). Until the other machine has started an item too, an
             # item waits (up to 60 s), so both work at once however slowly each process starts.
             $standIn = New-Item -ItemType Directory -Path (Join-Path $machine 'modules/PatchStandIn') -Force
             Set-Content -LiteralPath (Join-Path $standIn 'PatchStandIn.psm1') -Encoding utf8 -Value @"
 function Invoke-Patch([string] `$ComputerName) {
-    if (@(Get-Content -LiteralPath '$barrier' -ErrorAction Ignore) -notcontains "`$PID") { [IO.File]::AppendAllText('$barrier', "`$PID``n") }
+    [IO.File]::WriteAllText((Join-Path '$machinesFolder' "`$PID~`$([guid]::NewGuid().ToString('N'))"), '')
     `$clock = [Diagnostics.Stopwatch]::StartNew()
-    while (@(Get-Content -LiteralPath '$barrier' | Where-Object { `$_ } | Sort-Object -Unique).Count -lt 2 -and `$clock.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 20 }
-    [IO.File]::AppendAllText('$log', "`$ComputerName `$PID``n")
+    while (@([IO.Directory]::GetFiles('$machinesFolder') | ForEach-Object { ([IO.Path]::GetFileName(`$_) -split '~')[0] } | Sort-Object -Unique).Count -lt 2 -and `$clock.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 20 }
+    [IO.File]::WriteAllText((Join-Path '$patchedFolder' "`$ComputerName~`$PID~`$([guid]::NewGuid().ToString('N'))"), '')
     Start-Sleep -Milliseconds 20
 }
 Export-ModuleMember -Function Invoke-Patch
@@ -576,11 +578,11 @@ if (`$Step -eq 'client') { & '$client' } else { & '$recipe' }
             finally { $env:HOME = $realHome }
             foreach ($m in $machines) { Wait-TestProcess -Process $m.Process -TimeoutSeconds 180 -What 'a machine' }
             foreach ($m in $machines) { $m.Process.ExitCode | Should -Be 0 -Because "$($m.Err.Result)$($m.Out.Result)" }
-            $lines = @(Read-LogLines $log)
-            $patched = @($lines | ForEach-Object { ($_ -split ' ')[0] })
+            $calls = @(Get-ChildItem -LiteralPath $patchedFolder -File | ForEach-Object { , ($_.Name -split '~') })
+            $patched = @($calls | ForEach-Object { $_[0] })
             @($patched | Group-Object | Where-Object Count -GT 1 | ForEach-Object Name) | Should -BeNullOrEmpty -Because 'no server is patched twice'
             $patched.Count | Should -Be 100
-            @($lines | ForEach-Object { ($_ -split ' ')[1] } | Sort-Object -Unique).Count | Should -Be 2 -Because 'both machines patch a share'
+            @($calls | ForEach-Object { $_[1] } | Sort-Object -Unique).Count | Should -Be 2 -Because 'both machines patch a share'
             $batch = Get-BatchState -BatchId patch-2026-11 -Store "Host=$pgHost;Port=$pgPort;Database=$db;Username=postgres;Password=$adminPassword" -Schema statecmdlets
             $batch.Name | Should -Be 'patch-2026-11'
             $batch.Completed | Should -Be 100
