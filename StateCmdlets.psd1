@@ -25,6 +25,7 @@
         'Reset-BatchContext'
         'Checkpoint-BatchState'
         'Import-BatchState'
+        'Copy-BatchState'
         'Test-BatchState'
         'Repair-BatchState'
         'Test-StateFile'
@@ -40,11 +41,11 @@
         PSData = @{
             # PSCommand_<name> and PSIncludes_Cmdlet: what Find-PSResource -CommandName looks for.
             Tags         = @(
-                'state', 'resume', 'checkpoint', 'batch', 'crash-safe', 'atomic', 'locking'
+                'state', 'resume', 'checkpoint', 'batch', 'crash-safe', 'atomic', 'locking', 'PostgreSQL'
                 'PSEdition_Core', 'PSEdition_Desktop', 'Windows', 'Linux', 'MacOS', 'PSIncludes_Cmdlet'
                 'PSCommand_New-BatchState', 'PSCommand_Get-BatchState', 'PSCommand_Resume-BatchState', 'PSCommand_Set-FeatureResult'
                 'PSCommand_Remove-BatchState', 'PSCommand_Invoke-StateMigration', 'PSCommand_Reset-BatchContext', 'PSCommand_Checkpoint-BatchState'
-                'PSCommand_Import-BatchState', 'PSCommand_Test-BatchState', 'PSCommand_Repair-BatchState', 'PSCommand_Test-StateFile'
+                'PSCommand_Import-BatchState', 'PSCommand_Copy-BatchState', 'PSCommand_Test-BatchState', 'PSCommand_Repair-BatchState', 'PSCommand_Test-StateFile'
                 'PSCommand_Read-StateFile', 'PSCommand_Save-StateFile', 'PSCommand_Update-StateFile', 'PSCommand_Use-StateLock'
                 'PSCommand_Invoke-Batch'
             )

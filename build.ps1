@@ -4,9 +4,10 @@
     Builds, tests, benchmarks and stages the StateCmdlets module.
 .DESCRIPTION
     Build    publish the net8.0 and net472 builds and stage a loadable module in out/StateCmdlets/<version>/
-    Test     Build and Package, then the xunit tests of the core and of the PostgreSQL store, then the
-             Pester tests against the package installed with PSResourceGet into a temporary HOME and
-             imported by name in a fresh pwsh; ends with one line totalling both
+    Test     Build and Package, start one PostgreSQL for the run (tests/Start-TestPostgres.ps1), then
+             the xunit tests of the core and of the PostgreSQL store, then the Pester tests against the
+             package installed with PSResourceGet into a temporary HOME and imported by name in a fresh
+             pwsh; stops the server and ends with one line totalling both
     Example  Build, then run the README's example batch script end to end (state in out/example-state)
     Package  Build, then pack out/package/StateCmdlets.<version>.nupkg for Install-PSResource from a folder
     Bench    Build, then run the benchmarks in bench/ (-Quick: small sizes, a sanity run; -ColdStart:
@@ -104,55 +105,76 @@ function Invoke-Test {
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     New-Item -ItemType Directory -Path $results | Out-Null
 
-    # xunit: the core library, then the PostgreSQL store against a throwaway server (skipped, saying
-    # what to install, where there is no PostgreSQL).
-    $xunit = @{ Passed = 0; Failed = 0; Skipped = 0 }
-    $xunitExit = 0
-    foreach ($project in 'StateCmdlets.Core.Tests', 'StateCmdlets.PostgreSql.Tests') {
-        $trx = Join-Path $results "$project.trx"
-        dotnet test (Join-Path $root "tests/$project/$project.csproj") -c $Configuration --nologo `
-            --logger "trx;LogFileName=$trx" --logger 'console;verbosity=detailed'
-        if ($LASTEXITCODE -ne 0) { $xunitExit = $LASTEXITCODE }
-        if (Test-Path $trx) {
-            $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
-            $xunit.Passed += [int]$counters.passed
-            $xunit.Failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout
-            $xunit.Skipped += [int]$counters.notExecuted
-        }
-        elseif ($LASTEXITCODE -ne 0) { $xunit.Failed += 1 }
+    # One PostgreSQL for the whole run, xunit and Pester alike (tests/Start-TestPostgres.ps1): the
+    # server STATECMDLETS_TEST_PG or PGHOST names, else a throwaway cluster, stopped at the end even
+    # when tests fail; without one, the PostgreSQL tests are skipped, saying what to install.
+    $ownCluster = -not $env:STATECMDLETS_TEST_PG -and -not $env:PGHOST
+    $postgres = & (Join-Path $root 'tests/Start-TestPostgres.ps1')
+    if ($postgres.SkipReason) { Write-Host "`n*** $($postgres.SkipReason) ***`n" -ForegroundColor Yellow }
+    else { Write-Host "PostgreSQL for the tests: $(if ($postgres.Cluster) { "a throwaway cluster in $($postgres.Cluster)" } else { 'the server STATECMDLETS_TEST_PG or PGHOST names' })" }
+    $postgresEnvironment = [ordered]@{
+        STATECMDLETS_TEST_PG         = $postgres.ConnectionString
+        STATECMDLETS_TEST_PG_CLUSTER = $postgres.Cluster
+        STATECMDLETS_TEST_PG_SKIP    = $postgres.SkipReason
+        STATECMDLETS_TEST_PWSH       = $pwsh
     }
-
-    # Pester: the package as a user gets it. Installed with PSResourceGet into a temporary HOME,
-    # then imported by name in a fresh pwsh that has that HOME (so the install is its per-user
-    # module folder, and the tests never touch the real user's profile or state).
-    $pesterManifest = Get-PesterManifest
-    $testHome = Join-Path $out 'test-home'
-    if (Test-Path $testHome) { Remove-Item $testHome -Recurse -Force }
-    $installed = Invoke-Native 'installing the package (module/package/Install-ModulePackage.ps1)' {
-        & $pwsh -NoProfile -NonInteractive -File (Join-Path $root 'module/package/Install-ModulePackage.ps1') -PackagePath $package -HomeRoot $testHome
-    } | Select-Object -Last 1
-    Write-Host "Installed $package into $(Split-Path -Parent $installed)"
-    $testEnvironment = [ordered]@{
-        HOME            = $testHome
-        XDG_CONFIG_HOME = Join-Path $testHome '.config'
-        XDG_DATA_HOME   = Join-Path $testHome '.local/share'
-        XDG_CACHE_HOME  = Join-Path $testHome '.cache'
-        XDG_STATE_HOME  = $null
-        PSModulePath    = (Split-Path -Parent (Split-Path -Parent (Split-Path -Parent $installed))) + [IO.Path]::PathSeparator + (Join-Path $PSHOME 'Modules')
-        # The test HOME has no NuGet folder of its own: the tests that read restored packages
-        # (the .NET Framework reference assemblies) look here.
-        NUGET_PACKAGES  = Get-NuGetPackageFolder
-    }
-    $pesterJson = Join-Path $results 'pester.json'
-    $saved = @{}
-    foreach ($key in $testEnvironment.Keys) { $saved[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $testEnvironment[$key]) }
+    $savedPostgres = @{}
+    foreach ($key in $postgresEnvironment.Keys) { $savedPostgres[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $postgresEnvironment[$key]) }
     try {
-        & $pwsh -NoProfile -NonInteractive -File (Join-Path $root 'tests/Invoke-PesterTests.ps1') `
-            -PesterManifest $pesterManifest -InstalledManifest $installed -PackagePath $package -ResultPath $pesterJson
-        $pesterExit = $LASTEXITCODE
+        # xunit: the core library, then the PostgreSQL store against a throwaway server (skipped, saying
+        # what to install, where there is no PostgreSQL).
+        $xunit = @{ Passed = 0; Failed = 0; Skipped = 0 }
+        $xunitExit = 0
+        foreach ($project in 'StateCmdlets.Core.Tests', 'StateCmdlets.PostgreSql.Tests') {
+            $trx = Join-Path $results "$project.trx"
+            dotnet test (Join-Path $root "tests/$project/$project.csproj") -c $Configuration --nologo `
+                --logger "trx;LogFileName=$trx" --logger 'console;verbosity=detailed'
+            if ($LASTEXITCODE -ne 0) { $xunitExit = $LASTEXITCODE }
+            if (Test-Path $trx) {
+                $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
+                $xunit.Passed += [int]$counters.passed
+                $xunit.Failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout
+                $xunit.Skipped += [int]$counters.notExecuted
+            }
+            elseif ($LASTEXITCODE -ne 0) { $xunit.Failed += 1 }
+        }
+
+        # Pester: the package as a user gets it. Installed with PSResourceGet into a temporary HOME,
+        # then imported by name in a fresh pwsh that has that HOME (so the install is its per-user
+        # module folder, and the tests never touch the real user's profile or state).
+        $pesterManifest = Get-PesterManifest
+        $testHome = Join-Path $out 'test-home'
+        if (Test-Path $testHome) { Remove-Item $testHome -Recurse -Force }
+        $installed = Invoke-Native 'installing the package (module/package/Install-ModulePackage.ps1)' {
+            & $pwsh -NoProfile -NonInteractive -File (Join-Path $root 'module/package/Install-ModulePackage.ps1') -PackagePath $package -HomeRoot $testHome
+        } | Select-Object -Last 1
+        Write-Host "Installed $package into $(Split-Path -Parent $installed)"
+        $testEnvironment = [ordered]@{
+            HOME            = $testHome
+            XDG_CONFIG_HOME = Join-Path $testHome '.config'
+            XDG_DATA_HOME   = Join-Path $testHome '.local/share'
+            XDG_CACHE_HOME  = Join-Path $testHome '.cache'
+            XDG_STATE_HOME  = $null
+            PSModulePath    = (Split-Path -Parent (Split-Path -Parent (Split-Path -Parent $installed))) + [IO.Path]::PathSeparator + (Join-Path $PSHOME 'Modules')
+            # The test HOME has no NuGet folder of its own: the tests that read restored packages
+            # (the .NET Framework reference assemblies) look here.
+            NUGET_PACKAGES  = Get-NuGetPackageFolder
+        }
+        $pesterJson = Join-Path $results 'pester.json'
+        $saved = @{}
+        foreach ($key in $testEnvironment.Keys) { $saved[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $testEnvironment[$key]) }
+        try {
+            & $pwsh -NoProfile -NonInteractive -File (Join-Path $root 'tests/Invoke-PesterTests.ps1') `
+                -PesterManifest $pesterManifest -InstalledManifest $installed -PackagePath $package -ResultPath $pesterJson
+            $pesterExit = $LASTEXITCODE
+        }
+        finally {
+            foreach ($key in $saved.Keys) { [Environment]::SetEnvironmentVariable($key, $saved[$key]) }
+        }
     }
     finally {
-        foreach ($key in $saved.Keys) { [Environment]::SetEnvironmentVariable($key, $saved[$key]) }
+        foreach ($key in $savedPostgres.Keys) { [Environment]::SetEnvironmentVariable($key, $savedPostgres[$key]) }
+        if ($ownCluster -and $postgres.Cluster) { & (Join-Path $root 'tests/Stop-TestPostgres.ps1') -Cluster $postgres.Cluster }
     }
     $pester = @{ Passed = 0; Failed = 1; Skipped = 0 }
     if (Test-Path $pesterJson) { $pester = Get-Content $pesterJson -Raw | ConvertFrom-Json -AsHashtable }

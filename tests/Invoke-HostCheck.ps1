@@ -44,6 +44,14 @@ try {
     [System.IO.File]::WriteAllText($python, '{"batch_id": "py", "features": ["one", "two"], "total_features": 2, "current_index": 1, "completed_features": [0], "failed_features": [], "status": "in_progress", "created_at": "2026-11-25T11:24:31.521653Z", "updated_at": "2026-11-25T11:24:31.522736Z"}')
     if ((Import-BatchState -LiteralPath $python -BatchId imported -StateDirectory $d).Completed -ne 1) { throw 'Import-BatchState: not 1 completed' }; $ran.Add('Import-BatchState')
     Remove-BatchState -BatchId imported -StateDirectory $d -Confirm:$false; $ran.Add('Remove-BatchState')
+    $copied = Copy-BatchState -BatchId check -StateDirectory $d -Destination (Join-Path $work 'copy') -PassThru
+    if ($copied.Completed -ne 1) { throw 'Copy-BatchState: not 1 completed' }; $ran.Add('Copy-BatchState')
+    if ($PSVersionTable.PSEdition -ne 'Core') {
+        # No PostgreSQL on Windows PowerShell (Npgsql needs .NET 8): a clear error, and the file store goes on.
+        $id = $null
+        try { $null = Get-BatchState -BatchId check -Store 'Host=db1;Database=automation;Username=ops' } catch { $id = $_.FullyQualifiedErrorId }
+        if ($id -notlike 'StateStoreNotSupported*') { throw "A PostgreSQL store on Windows PowerShell gave '$id', not StateStoreNotSupported." }
+    }
     $null = Invoke-StateMigration -StateDirectory $d -Force; $ran.Add('Invoke-StateMigration')
     # In worker runspaces that import the module themselves, with a $using: value.
     $suffix = '!'

@@ -30,6 +30,8 @@ namespace StateCmdlets.Core
         public const string StateFileCorrupt = "StateFileCorrupt";
         public const string StateVersionTooNew = "StateVersionTooNew";
         public const string StateStoreUnavailable = "StateStoreUnavailable";
+        public const string StateStoreNotSupported = "StateStoreNotSupported";
+        public const string InvalidStore = "InvalidStore";
         public const string StateFileAccessDenied = "StateFileAccessDenied";
         public const string StateFileIOError = "StateFileIOError";
         public const string StateFileNotFound = "StateFileNotFound";

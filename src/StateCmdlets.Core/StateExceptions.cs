@@ -300,6 +300,30 @@ namespace StateCmdlets.Core
         public string Reason { get; }
     }
 
+    /// <summary>
+    /// A store this host cannot use: a PostgreSQL store on Windows PowerShell 5.1 (Npgsql needs
+    /// .NET 8, so PowerShell 7.4 or later). The file store keeps working there.
+    /// </summary>
+    public sealed class StateStoreNotSupportedException : StateException
+    {
+        public StateStoreNotSupportedException(string message)
+            : base(StateErrorIds.StateStoreNotSupported, StateErrorCategory.InvalidOperation, message, null)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Text that names no store this module can use: a malformed connection string or URI, a schema
+    /// name it does not take. The message names the problem, never the text (it may hold a password).
+    /// </summary>
+    public sealed class InvalidStoreException : StateException
+    {
+        public InvalidStoreException(string message, Exception? inner = null)
+            : base(StateErrorIds.InvalidStore, StateErrorCategory.InvalidArgument, message, null, inner)
+        {
+        }
+    }
+
     /// <summary>A file to read (a state file, or a batch file to import) that does not exist.</summary>
     public sealed class StateFileNotFoundException : StateException
     {

@@ -44,6 +44,9 @@ namespace StateCmdlets.Loading
         /// <summary>The folder read.</summary>
         public string Folder { get; }
 
+        /// <summary>The names of the assemblies shipped there.</summary>
+        public IEnumerable<string> Names => _byName.Keys;
+
         /// <summary>
         /// The path of the shipped file that satisfies <paramref name="requested"/>, or null when
         /// the folder has none (then the host's own copy is used, as for the PowerShell engine).

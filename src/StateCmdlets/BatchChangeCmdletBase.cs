@@ -27,7 +27,7 @@ namespace StateCmdlets
 
         protected override void ProcessRecord()
         {
-            var store = Store;
+            var store = CurrentStore;
             string target = BatchId;
             if (!TryRun(() => target = store.Address(BatchId), BatchId)) return;
             if (!ShouldProcess(target, Action)) return;

@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
-using System.Threading;
+using System.Net;
 using StateCmdlets.Core;
 using StateCmdlets.Core.Batches;
 using StateCmdlets.Core.Batches.FileStore;
@@ -9,25 +9,142 @@ using StateCmdlets.Core.Batches.FileStore;
 namespace StateCmdlets
 {
     /// <summary>
-    /// What every batch command shares, and only batch commands: -StateDirectory (bound from piped
-    /// BatchState and FeatureState objects), its provider path resolution, and the store for it.
+    /// What every batch command shares, and only batch commands: where the batches are (-Store, a
+    /// PostgreSQL database or a folder; -StateDirectory; both bound from piped BatchState and
+    /// FeatureState objects; else $env:STATECMDLETS_STORE, else the file store's default folder),
+    /// -Credential and -Schema for a database, and the store for it, chosen once per store named.
     /// </summary>
     public abstract class BatchCmdletBase : CancellableCmdlet
     {
         private readonly Dictionary<string, IBatchStore> _stores = new Dictionary<string, IBatchStore>(StringComparer.Ordinal);
+        private bool _commandLineRead;
+        private string? _commandLineStore;
+        private string? _commandLineDirectory;
 
         /// <summary>
-        /// Folder holding the batches. Default: $env:STATECMDLETS_HOME, else the per-user state folder.
+        /// Where the batches are: a PostgreSQL connection string or postgresql:// URI, or a state
+        /// directory. Default: $env:STATECMDLETS_STORE, else the file store (-StateDirectory).
         /// </summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
-        [ValidateNotNullOrEmpty]
+        public string? Store { get; set; }
+
+        /// <summary>
+        /// Folder holding the batches (the file store). Default: $env:STATECMDLETS_HOME, else the
+        /// per-user state folder. Named on the command line, it wins over $env:STATECMDLETS_STORE.
+        /// </summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
         public string? StateDirectory { get; set; }
+
+        /// <summary>A PostgreSQL user and password, over those of the connection string, PGPASSWORD or ~/.pgpass.</summary>
+        [Parameter]
+        [Credential]
+        [ValidateNotNull]
+        public PSCredential? Credential { get; set; }
+
+        /// <summary>The module's schema in a PostgreSQL database (default: the URI's schema, the Search Path's first, else statecmdlets).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Schema { get; set; }
 
         /// <summary>Lock timeout for the store; cmdlets that lock override it with their parameter.</summary>
         protected virtual TimeSpan EffectiveLockTimeout => FileStoreOptions.DefaultLockTimeout;
 
-        /// <summary>The store for the current -StateDirectory (or the default), resolved through the provider.</summary>
-        private protected IBatchStore Store => StoreAt(ResolveDirectory(StateDirectory));
+        /// <summary>
+        /// Whether a piped object's Store or StateDirectory chooses the store (true), or only the
+        /// command line and the environment do (New-BatchState: the batch goes where the command says,
+        /// never where its last piped item came from).
+        /// </summary>
+        private protected virtual bool StoreFromPipeline => true;
+
+        /// <summary>
+        /// Notes what the command line itself named (a piped object binds -Store and -StateDirectory
+        /// later, and never wins over it). Overrides call it first.
+        /// </summary>
+        protected override void BeginProcessing() => ReadCommandLine();
+
+        private void ReadCommandLine()
+        {
+            if (_commandLineRead) return;
+            _commandLineRead = true;
+            var bound = MyInvocation.BoundParameters;
+            if (bound.ContainsKey(nameof(Store)))
+            {
+                if (string.IsNullOrWhiteSpace(Store)) ThrowTerminatingError(EmptyArgument(nameof(Store)));
+                _commandLineStore = Store;
+            }
+            if (bound.ContainsKey(nameof(StateDirectory)))
+            {
+                if (string.IsNullOrEmpty(StateDirectory)) ThrowTerminatingError(EmptyArgument(nameof(StateDirectory)));
+                _commandLineDirectory = StateDirectory;
+            }
+        }
+
+        private static ErrorRecord EmptyArgument(string parameter) =>
+            ErrorRecordFactory.InvalidArgument("ParameterArgumentValidationError", $"Cannot validate argument on parameter '{parameter}'. The argument is null or empty. Provide an argument that is not null or empty, and then try the command again.", null);
+
+        /// <summary>
+        /// The store this record goes to: the command line's -Store or -StateDirectory, else a piped
+        /// object's, else $env:STATECMDLETS_STORE, else the file store's default folder.
+        /// </summary>
+        private protected StoreChoice StoreChoice
+        {
+            get
+            {
+                ReadCommandLine();
+                if (_commandLineStore != null || _commandLineDirectory != null || !StoreFromPipeline) return StoreLocator.Choose(_commandLineStore, _commandLineDirectory);
+                return StoreLocator.Choose(Store, StateDirectory);
+            }
+        }
+
+        /// <summary>The store of this record (see <see cref="StoreChoice"/>), made once per command.</summary>
+        private protected IBatchStore CurrentStore
+        {
+            get
+            {
+                var choice = StoreChoice;
+                return Open(choice, DescribeOrigin(choice.Origin));
+            }
+        }
+
+        /// <summary>What named a store, as a message says it.</summary>
+        private protected static string DescribeOrigin(StoreOrigin origin) => origin switch
+        {
+            StoreOrigin.StoreParameter => "-Store",
+            StoreOrigin.StateDirectoryParameter => "-StateDirectory",
+            StoreOrigin.StoreVariable => "$env:" + StoreLocator.EnvironmentVariable,
+            _ => "the default state directory",
+        };
+
+        /// <summary>
+        /// The store <paramref name="choice"/> names, made once per command. Text that names no
+        /// usable store (a malformed connection string; PostgreSQL on Windows PowerShell 5.1;
+        /// -Credential or -Schema with a folder) stops the command.
+        /// </summary>
+        private protected IBatchStore Open(StoreChoice choice, string namedBy)
+        {
+            if (choice.Kind == StoreKind.File)
+            {
+                string? databaseOnly = Credential != null ? nameof(Credential) : Schema != null ? nameof(Schema) : null;
+                if (databaseOnly != null)
+                    ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("InvalidStore",
+                        $"-{databaseOnly} is for a PostgreSQL store, and the batches here are in a state directory ({namedBy}). Name the database with -Store or $env:{StoreLocator.EnvironmentVariable}, or leave -{databaseOnly} out.", databaseOnly));
+                return StoreAt(ResolveDirectory(choice.Text));
+            }
+            string key = "\0" + choice.Text + "\0" + Schema;
+            if (_stores.TryGetValue(key, out var store)) return store;
+            try
+            {
+                var credential = Credential == null || Credential == PSCredential.Empty ? null : new NetworkCredential(Credential.UserName, Credential.Password);
+                store = PostgreSqlStores.Open(choice.Text, Schema, credential, EffectiveLockTimeout, TraceQuietly, namedBy);
+            }
+            catch (StateException e)
+            {
+                ThrowTerminatingError(ToErrorRecord(e, namedBy));
+                throw; // not reached: ThrowTerminatingError throws
+            }
+            _stores.Add(key, store);
+            return store;
+        }
 
         /// <summary>
         /// For listings: another program's JSON file in the state directory is no batch, so it is
@@ -76,7 +193,8 @@ namespace StateCmdlets
         /// A store for background work (the claim heartbeat) on the same location: no cmdlet output
         /// in its tracing, which only the pipeline's own thread may write.
         /// </summary>
-        private protected static IBatchStore DetachedStore(IBatchStore store) => new FileBatchStore(store.Location, new FileStoreOptions());
+        private protected static IBatchStore DetachedStore(IBatchStore store) =>
+            store is FileBatchStore ? new FileBatchStore(store.Location, new FileStoreOptions()) : PostgreSqlStores.Detached(store);
 
         /// <summary>This PowerShell session (runspace) of this process, as the worker that claims features.</summary>
         private protected static WorkerIdentity SessionWorker

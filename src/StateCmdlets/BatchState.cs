@@ -39,9 +39,10 @@ namespace StateCmdlets
             LastCheckpointAt = batch.LastCheckpointAt;
             _extensions = batch.Extensions;
             SchemaVersion = batch.SchemaVersion.ToString();
-            StateDirectory = store.Location;
+            Store = store.Location;
+            StateDirectory = FeatureState.DirectoryOf(store);
             Path = store.Address(batch.BatchId);
-            Features = batch.Features.Select(f => new FeatureState(batch.BatchId, store.Location, f)).ToArray();
+            Features = batch.Features.Select(f => new FeatureState(batch.BatchId, store, f)).ToArray();
             DependsOn = new OrderedDictionary(StringComparer.Ordinal);
             foreach (var feature in batch.Features.Where(f => f.DependsOn.Count > 0)) DependsOn[feature.Name] = feature.DependsOn.ToArray();
         }
@@ -120,9 +121,16 @@ namespace StateCmdlets
         /// </summary>
         public OrderedDictionary DependsOn { get; }
 
-        public string StateDirectory { get; }
+        /// <summary>
+        /// The store the batch is in: its state directory, or its PostgreSQL database as
+        /// postgresql://host:port/database?schema=name (never a user or password). Piped on, it binds -Store.
+        /// </summary>
+        public string Store { get; }
 
-        /// <summary>Where the batch lives: its snapshot file, B.json.</summary>
+        /// <summary>The state directory of a batch in the file store; null for one in PostgreSQL.</summary>
+        public string? StateDirectory { get; }
+
+        /// <summary>Where the batch lives: its snapshot file, B.json; in PostgreSQL, the store's location and #id.</summary>
         public string Path { get; }
 
         public override string ToString() => BatchId;

@@ -90,13 +90,19 @@ namespace StateCmdlets
                 case StateErrorIds.StateVersionTooNew:
                     return "Update the StateCmdlets module to a version that knows this schema.";
                 case StateErrorIds.BatchNotFound:
-                    return "Check -BatchId and -StateDirectory; Get-BatchState lists the batches in a directory.";
+                    return "Check -BatchId and where the batches are (-Store, -StateDirectory, $env:STATECMDLETS_STORE); Get-BatchState lists the batches of a store.";
                 case StateErrorIds.StateLockReentrant:
                     return "Do not call a state cmdlet on a batch from inside an operation that already holds its lock.";
                 case StateErrorIds.NotABatchFile:
                     return "The file was not changed. Keep other programs' files (state files too) out of the state directory: listings skip them, and Repair-BatchState cannot make one a batch.";
                 case StateErrorIds.StateDirectoryNotFound:
                     return "Name a folder with -StateDirectory or $env:STATECMDLETS_HOME.";
+                case StateErrorIds.StateStoreUnavailable:
+                    return "Check that the database server is up and reachable, and the host, database and user of the connection string and their password (-Credential, PGPASSWORD or ~/.pgpass). A server restarting is waited for up to -LockTimeout.";
+                case StateErrorIds.StateStoreNotSupported:
+                    return "Use PowerShell 7.4 or later (pwsh) for a PostgreSQL store; Windows PowerShell 5.1 has the file store only (-StateDirectory).";
+                case StateErrorIds.InvalidStore:
+                    return "Name the database with an Npgsql connection string (Host=db1;Database=automation;Username=ops) or a postgresql:// URI, and keep its password out of it: -Credential, PGPASSWORD or ~/.pgpass.";
                 default:
                     return null;
             }

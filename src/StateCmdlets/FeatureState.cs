@@ -6,8 +6,8 @@ using StateCmdlets.Core.Batches;
 namespace StateCmdlets
 {
     /// <summary>
-    /// One work item as the cmdlets show it. Carries BatchId, Feature and StateDirectory, so piping
-    /// it into Set-FeatureResult binds all three.
+    /// One work item as the cmdlets show it. Carries BatchId, Feature and its store (Store, and
+    /// StateDirectory for the file store), so piping it into Set-FeatureResult binds them all.
     /// </summary>
     public sealed class FeatureState
     {
@@ -16,13 +16,14 @@ namespace StateCmdlets
         private bool _converted;
 
         /// <param name="claimToken">The token of the claim this feature was handed out under (Resume-BatchState), else null.</param>
-        internal FeatureState(string batchId, string stateDirectory, Feature feature, long? claimToken = null)
+        internal FeatureState(string batchId, IBatchStore store, Feature feature, long? claimToken = null)
         {
+            Store = store.Location;
+            StateDirectory = DirectoryOf(store);
             ClaimToken = claimToken;
             ClaimedBy = feature.ClaimedBy?.ToString();
             LeaseExpiresAt = feature.ClaimedBy != null ? feature.LeaseExpiresAt : null;
             BatchId = batchId;
-            StateDirectory = stateDirectory;
             Feature = feature.Name;
             Index = feature.Index;
             Status = feature.Status;
@@ -90,8 +91,15 @@ namespace StateCmdlets
         /// <summary>When the current claim runs out unless its holder renews it (it does while it lives).</summary>
         public DateTime? LeaseExpiresAt { get; }
 
-        public string StateDirectory { get; }
+        /// <summary>The store the feature's batch is in (see BatchState.Store); piped on, it binds -Store.</summary>
+        public string Store { get; }
+
+        /// <summary>The state directory of a batch in the file store; null for one in PostgreSQL.</summary>
+        public string? StateDirectory { get; }
 
         public override string ToString() => Feature;
+
+        /// <summary>A file store's folder; null for a database (a piped object then binds only -Store).</summary>
+        internal static string? DirectoryOf(IBatchStore store) => store is Core.Batches.FileStore.FileBatchStore ? store.Location : null;
     }
 }

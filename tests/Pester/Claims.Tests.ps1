@@ -79,52 +79,6 @@ BeforeAll {
         "exit code $($Worker.Process.ExitCode); stdout: $($Worker.Out.GetAwaiter().GetResult()); stderr: $($Worker.Err.GetAwaiter().GetResult())"
     }
 
-    function Start-UnreapedPwsh {
-        <#
-        .SYNOPSIS
-            A child pwsh whose parent (sh, waiting on its stdin) does not reap it: once it has exited
-            or been killed it stays a zombie, so its process id still exists. To the claim logic it
-            then looks like a process that may be alive (as a worker on another machine would), and
-            only a release or the lease can free its claims: the fast path for a process known dead
-            cannot explain what the test sees. Output goes to <script>.log.
-        #>
-        param([Parameter(Mandatory)] [string] $ScriptPath, [string[]] $ArgumentList = @())
-        $psi = [System.Diagnostics.ProcessStartInfo]::new('/bin/sh')
-        $shell = 'log=$1; shift; "$@" >"$log" 2>&1 </dev/null & echo $!; read line; wait'
-        foreach ($a in @('-c', $shell, 'sh', "$ScriptPath.log", $PwshPath, '-NoProfile', '-NonInteractive', '-File', $ScriptPath) + $ArgumentList) { $psi.ArgumentList.Add($a) }
-        $psi.UseShellExecute = $false
-        $psi.RedirectStandardInput = $true
-        $psi.RedirectStandardOutput = $true
-        $shellProcess = [System.Diagnostics.Process]::Start($psi)
-        $line = $shellProcess.StandardOutput.ReadLineAsync()
-        if (-not $line.Wait(20000)) { $shellProcess.Kill(); throw 'sh did not report the pid of the child pwsh within 20 s.' }
-        [pscustomobject]@{ Shell = $shellProcess; Id = [int]$line.Result; Log = "$ScriptPath.log" }
-    }
-
-    function Stop-UnreapedPwsh {
-        <# Kills the child if it still runs, then lets sh reap it and exit. #>
-        param($Worker)
-        if (-not $Worker) { return }
-        if (-not (Test-ProcessGone $Worker.Id)) { & kill -s KILL $Worker.Id 2>$null }
-        try { $Worker.Shell.StandardInput.Close() } catch { }
-        if (-not $Worker.Shell.WaitForExit(20000)) { $Worker.Shell.Kill() }
-    }
-
-    function Get-ProcessState {
-        <# The state letter of a process in /proc (R, S, T stopped, Z zombie), or $null when it is gone. #>
-        param([Parameter(Mandatory)] [int] $ProcessId)
-        $stat = try { [IO.File]::ReadAllText("/proc/$ProcessId/stat") } catch { return $null }
-        # pid (comm) state ...: comm may hold spaces and parentheses, the state follows the last ')'.
-        $stat.Substring($stat.LastIndexOf(')') + 2, 1)
-    }
-
-    function Test-ProcessGone {
-        <# The process has ended: a zombie, or no longer there. #>
-        param([Parameter(Mandatory)] [int] $ProcessId)
-        $state = Get-ProcessState $ProcessId
-        $null -eq $state -or $state -eq 'Z' -or $state -eq 'X'
-    }
-
     function Suspend-OutsideLock {
         <#
         .SYNOPSIS

@@ -61,6 +61,7 @@ try {
     Get-BatchState -BatchId tour -StateDirectory $d | ConvertTo-Json -Depth 10 | Set-Content -LiteralPath $export -Encoding utf8
     if ((Import-BatchState -LiteralPath $export -BatchId copy -StateDirectory $d).Completed -ne 1) { throw 'Import-BatchState' }; $ran.Add('Import-BatchState')
     Remove-BatchState -BatchId copy -StateDirectory $d -Confirm:$false; $ran.Add('Remove-BatchState')
+    if ((Copy-BatchState -BatchId tour -StateDirectory $d -Destination (Join-Path $Folder 'copied') -PassThru).Completed -ne 1) { throw 'Copy-BatchState' }; $ran.Add('Copy-BatchState')
     $null = Invoke-StateMigration -StateDirectory $d -Force; $ran.Add('Invoke-StateMigration')
     $suffix = '!'
     if (((@('x', 'y') | Invoke-Batch -Name tour-invoke -StateDirectory $d -ThrottleLimit 2 { "$_$using:suffix" } | Sort-Object) -join ',') -ne 'x!,y!') { throw 'Invoke-Batch' }; $ran.Add('Invoke-Batch')

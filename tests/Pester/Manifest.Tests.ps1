@@ -65,10 +65,19 @@ Describe 'The staged module manifest' {
             Should -Be @('StateCmdlets.LoadContext')
     }
 
-    It 'PowerShell 7: ships no assembly the runtime already has in bin/net8.0' -Skip:($PSVersionTable.PSEdition -ne 'Core') {
+    It 'PowerShell 7: ships an assembly the runtime also has only when newer than .NET 8''s, and uses the runtime''s when that is new enough' -Skip:($PSVersionTable.PSEdition -ne 'Core') {
+        # Npgsql needs System.Diagnostics.DiagnosticSource 9.0; PowerShell 7.4 runs on .NET 8, whose own is 8.0.
         $runtime = [System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
+        $context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext((Get-Command New-BatchState).ImplementingType.Assembly)
         foreach ($file in Get-ChildItem -LiteralPath (Join-Path (Split-Path -Parent $ModuleManifestPath) 'bin/net8.0') -Filter '*.dll') {
-            Join-Path $runtime $file.Name | Should -Not -Exist -Because "$($file.Name) comes with .NET"
+            $inRuntime = Join-Path $runtime $file.Name
+            if (-not (Test-Path -LiteralPath $inRuntime)) { continue }
+            $shipped = [System.Reflection.AssemblyName]::GetAssemblyName($file.FullName)
+            $shipped.Version.Major | Should -BeGreaterThan 8 -Because "$($file.Name) comes with .NET 8: ship it only when a dependency needs a newer one"
+            $own = [System.Reflection.AssemblyName]::GetAssemblyName($inRuntime).Version
+            $loaded = $context.LoadFromAssemblyName($shipped)
+            $expected = if ($own -ge $shipped.Version) { $inRuntime } else { $file.FullName }
+            $loaded.Location | Should -Be $expected -Because "$($file.Name) $($shipped.Version) is shipped, the runtime's is $own"
         }
     }
 
@@ -76,7 +85,7 @@ Describe 'The staged module manifest' {
         $moduleVersion = [version]$data.ModuleVersion
         (Get-Module StateCmdlets).Version | Should -Be $moduleVersion
         $ours = @(Get-ChildItem -LiteralPath (Join-Path (Split-Path -Parent $ModuleManifestPath) 'bin') -Recurse -Filter 'StateCmdlets*.dll')
-        $ours.Count | Should -Be 6
+        $ours.Count | Should -Be 7
         $four = [version]::new($moduleVersion.Major, $moduleVersion.Minor, [Math]::Max(0, $moduleVersion.Build), [Math]::Max(0, $moduleVersion.Revision))
         foreach ($file in $ours) {
             [System.Reflection.AssemblyName]::GetAssemblyName($file.FullName).Version | Should -Be $four -Because $file.FullName

@@ -41,10 +41,11 @@ namespace StateCmdlets.Commands
 
         protected override void ProcessRecord()
         {
-            var store = Store;
+            var choice = StoreChoice;
+            var store = Open(choice, DescribeOrigin(choice.Origin));
             if (ParameterSetName == ByIdSet)
             {
-                GetByIds(store, BatchId);
+                GetByIds(store, choice.Kind, BatchId);
                 return;
             }
             // An identity that is the id of a batch needs no listing of the folder.
@@ -52,7 +53,7 @@ namespace StateCmdlets.Commands
             if (Identity != null && !TryRun(() => allIds = Identity.All(i => !WildcardPattern.ContainsWildcardCharacters(i) && Core.Batches.BatchId.IsValid(i) && store.Exists(i)), store.Location)) return;
             if (allIds)
             {
-                GetByIds(store, Identity!);
+                GetByIds(store, choice.Kind, Identity!);
                 return;
             }
 
@@ -60,8 +61,9 @@ namespace StateCmdlets.Commands
             IReadOnlyList<string> ids = new string[0];
             if (!TryRun(() => ids = store.ListBatchIds(), store.Location)) return;
             // A folder the user named that does not exist is a typo worth hearing about; the default one
-            // not existing yet just means no batch was ever made.
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(StateDirectory)) && !store.LocationExists)
+            // not existing yet just means no batch was ever made (and so does a database without our schema).
+            bool named = choice.Origin == StoreOrigin.StateDirectoryParameter || choice.Origin == StoreOrigin.StoreParameter;
+            if (choice.Kind == StoreKind.File && named && !store.LocationExists)
             {
                 WriteError(new ErrorRecord(new System.IO.DirectoryNotFoundException($"The state directory '{store.Location}' does not exist."),
                     "StateDirectoryNotFound", ErrorCategory.ObjectNotFound, store.Location));
@@ -72,7 +74,7 @@ namespace StateCmdlets.Commands
             string[] wanted = (byIdentity ? Identity : Name) ?? new[] { "*" };
             var patterns = wanted.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
             var matched = new bool[patterns.Count];
-            if (ids.Count == 0) BatchesElsewhereHint.WarnIfEmpty(this, store, StoreAt);
+            if (ids.Count == 0 && choice.Kind == StoreKind.File) BatchesElsewhereHint.WarnIfEmpty(this, store, StoreAt);
             var found = new List<BatchState>();
             foreach (string id in ids)
             {
@@ -100,7 +102,7 @@ namespace StateCmdlets.Commands
             }
         }
 
-        private void GetByIds(IBatchStore store, IEnumerable<string> ids)
+        private void GetByIds(IBatchStore store, StoreKind kind, IEnumerable<string> ids)
         {
             bool missing = false;
             foreach (string id in ids)
@@ -109,7 +111,7 @@ namespace StateCmdlets.Commands
                 if (TryRun(() => batch = store.Load(id), id, e => { missing |= e is BatchNotFoundException; return false; }))
                     WriteObject(new BatchState(batch!, store));
             }
-            if (missing) BatchesElsewhereHint.WarnIfEmpty(this, store, StoreAt);
+            if (missing && kind == StoreKind.File) BatchesElsewhereHint.WarnIfEmpty(this, store, StoreAt);
         }
     }
 }

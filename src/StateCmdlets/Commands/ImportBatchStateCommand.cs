@@ -41,7 +41,7 @@ namespace StateCmdlets.Commands
 
         protected override void ProcessRecord()
         {
-            var store = Store;
+            var store = CurrentStore;
             foreach (string file in SourceFiles())
             {
                 IReadOnlyList<ImportedBatch>? batches = null;

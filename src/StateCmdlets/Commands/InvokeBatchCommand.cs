@@ -38,7 +38,6 @@ namespace StateCmdlets.Commands
         private InputKeys _keys = new InputKeys(null);
         private UsingVariables? _using;
         private Hashtable _variables = new Hashtable(StringComparer.OrdinalIgnoreCase);
-        private string? _directory;
         private CurrentRunspaceRunner? _inCaller;
         private BatchProgress? _progress;
         private ResultGroup? _results;
@@ -129,10 +128,12 @@ namespace StateCmdlets.Commands
 
         private bool Given(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
 
+        /// <summary>Piped objects (FeatureStates, say) may carry a Store of their own: the batch is where the command line says.</summary>
+        private protected override bool StoreFromPipeline => false;
+
         protected override void BeginProcessing()
         {
-            // Piped objects (FeatureStates, say) may carry a StateDirectory of their own: the batch is where the command line says.
-            _directory = StateDirectory;
+            base.BeginProcessing();
             try
             {
                 _keys = new InputKeys(Key);
@@ -167,8 +168,7 @@ namespace StateCmdlets.Commands
         protected override void EndProcessing()
         {
             foreach (string warning in _keys.Warnings()) WriteWarning(warning);
-            StateDirectory = _directory;
-            var store = Store;
+            var store = CurrentStore;
             NamedBatch? named = null;
             if (!TryRun(() => named = NamedBatch.Find(store, Name, BatchId), Name ?? BatchId)) return;
             if (named!.Existing == null && _keys.Names.Count == 0)
@@ -311,12 +311,14 @@ namespace StateCmdlets.Commands
         }
 
         /// <summary>
-        /// The only store Invoke-Batch makes itself (the run's own comes from <c>Store</c>, the
+        /// The only store Invoke-Batch makes itself (the run's own comes from the store locator, the
         /// heartbeat's from DetachedStore): another store on the same batch, for recording results
-        /// from a thread of its own. A store locator replaces this when there is one.
+        /// from a thread of its own (no tracing: only the pipeline's thread may write output).
         /// </summary>
         private IBatchStore StoreForAnotherThread(IBatchStore store) =>
-            new Core.Batches.FileStore.FileBatchStore(store.Location, new Core.Batches.FileStore.FileStoreOptions { LockTimeout = EffectiveLockTimeout });
+            store is Core.Batches.FileStore.FileBatchStore
+                ? new Core.Batches.FileStore.FileBatchStore(store.Location, new Core.Batches.FileStore.FileStoreOptions { LockTimeout = EffectiveLockTimeout })
+                : PostgreSqlStores.Detached(store);
 
         private IItemRunner NewRunner(bool needsStop)
         {
@@ -493,7 +495,7 @@ namespace StateCmdlets.Commands
                         break;
                 }
             }
-            if (PassThru) WriteObject(new FeatureState(batchId, store.Location, outcome.Feature));
+            if (PassThru) WriteObject(new FeatureState(batchId, store, outcome.Feature));
         }
 
         private FeatureResult ResultOf(ItemRun run, Action<string> warn)

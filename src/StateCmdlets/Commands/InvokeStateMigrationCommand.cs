@@ -77,6 +77,7 @@ namespace StateCmdlets.Commands
 
         protected override void BeginProcessing()
         {
+            base.BeginProcessing();
             if (Step == null) return;
             _steps = ReadSteps(Step);
             _target = VersionArgument.Parse(this, TargetVersion, nameof(TargetVersion));
@@ -202,14 +203,14 @@ namespace StateCmdlets.Commands
             if (ParameterSetName == BatchSet)
             {
                 IBatchStore? store = null;
-                if (InputObject != null && TryRun(() => { store = StoreAt(InputObject.StateDirectory); store.Address(InputObject.BatchId); }, InputObject.Path))
+                if (InputObject != null && TryRun(() => { store = StoreOf(InputObject); store.Address(InputObject.BatchId); }, InputObject.Path))
                     yield return (store!, InputObject.BatchId);
                 yield break;
             }
 
             if (ParameterSetName == DirectorySet)
             {
-                var store = Store;
+                var store = CurrentStore;
                 IReadOnlyList<string> ids = new string[0];
                 if (TryRun(() => ids = store.ListBatchIds(), store.Location))
                     foreach (string id in ids) yield return (store, id);
@@ -223,6 +224,10 @@ namespace StateCmdlets.Commands
                 if (TryRun(() => store = StoreForSnapshot(file, out id), file)) yield return (store!, id);
             }
         }
+
+        /// <summary>A piped batch's own store: its state directory, or its database (a store opened in this session comes back with its connection).</summary>
+        private IBatchStore StoreOf(BatchState batch) =>
+            batch.StateDirectory != null ? StoreAt(batch.StateDirectory) : Open(new StoreChoice(StoreKind.PostgreSql, batch.Store, StoreOrigin.StoreParameter), "The piped batch's Store");
 
         /// <summary>
         /// The files -Path (wildcards) or -LiteralPath name. With -Step, what a wildcard matches

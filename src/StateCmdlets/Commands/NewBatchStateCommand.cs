@@ -21,7 +21,6 @@ namespace StateCmdlets.Commands
         private readonly List<string> _features = new List<string>();
         private readonly List<int> _blankInputs = new List<int>();
         private int _inputCount;
-        private string? _directory;
 
         [Parameter(Mandatory = true, Position = 0)]
         [ValidateNotNullOrEmpty]
@@ -81,11 +80,13 @@ namespace StateCmdlets.Commands
         [Parameter]
         public SwitchParameter Force { get; set; }
 
+        // Piped objects (a FeatureState, say) carry a store of their own: the batch goes where the
+        // command line (or the environment) says, never where the last item came from.
+        private protected override bool StoreFromPipeline => false;
+
         protected override void BeginProcessing()
         {
-            // Piped objects (a FeatureState, say) may carry a StateDirectory of their own: the batch
-            // goes where the command line (or the default) says, never where the last item came from.
-            _directory = StateDirectory;
+            base.BeginProcessing();
             if (Feature != null) _features.AddRange(Feature);
         }
 
@@ -121,16 +122,15 @@ namespace StateCmdlets.Commands
             };
             string target = BatchId != null ? BatchId : "new batch";
             string action = $"Create batch '{Name}' with {_features.Count} feature(s)" + (Force ? ", replacing any batch with this id" : string.Empty);
-            StateDirectory = _directory;
             // Replacing recorded work is High impact: it asks at the default $ConfirmPreference.
-            string? replaced = Force && BatchId != null ? ReplacedWork.Describe(Store, BatchId) : null;
+            string? replaced = Force && BatchId != null ? ReplacedWork.Describe(CurrentStore, BatchId) : null;
             if (replaced != null) action = $"Replace batch '{BatchId}' ({replaced}) with a new batch '{Name}' of {_features.Count} feature(s)";
             if (_blankInputs.Count > 0)
                 WriteWarning($"Skipped {_blankInputs.Count} empty or white-space-only string(s) of the pipeline input ({(_blankInputs.Count == 1 ? "item" : "items")} {Positions(_blankInputs)}): blank lines are not work items.");
             if (!new Confirmation(this).ShouldProcess(target, action, replaced != null ? ConfirmImpact.High : ConfirmImpact.Low)) return;
             if (_features.Count == 0) WriteWarning($"Batch '{Name}' has no features; it is complete as soon as it is created.");
 
-            var store = Store;
+            var store = CurrentStore;
             Batch? created = null;
             if (TryRun(() => created = store.Create(definition, Force, Cancellation), BatchId))
                 WriteObject(new BatchState(created!, store));

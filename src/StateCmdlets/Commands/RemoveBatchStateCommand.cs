@@ -16,7 +16,7 @@ namespace StateCmdlets.Commands
 
         protected override void ProcessRecord()
         {
-            var store = Store;
+            var store = CurrentStore;
             foreach (string id in BatchId)
             {
                 string target = id;

@@ -22,7 +22,7 @@ namespace StateCmdlets.Commands
 
         protected override void ProcessRecord()
         {
-            var store = Store;
+            var store = CurrentStore;
             foreach (string id in BatchId)
             {
                 System.Collections.Generic.IReadOnlyList<StateProblem>? problems = null;

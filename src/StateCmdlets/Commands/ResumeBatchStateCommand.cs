@@ -57,7 +57,7 @@ namespace StateCmdlets.Commands
 
         protected override void ProcessRecord()
         {
-            var store = Store;
+            var store = CurrentStore;
             string address = BatchId;
             if (!TryRun(() => address = store.Address(BatchId), BatchId)) return;
             if (!ShouldProcess($"Claiming and handing out the features left in batch '{BatchId}' ({address}).", null, "Resume-BatchState", out ShouldProcessReason reason))
@@ -104,7 +104,7 @@ namespace StateCmdlets.Commands
                         }
                         var counts = feed.LastGrant!;
                         progress.Report(this, counts.Total - counts.Remaining, counts.Total, next.Name);
-                        WriteObject(new FeatureState(BatchId, store.Location, next, next.ClaimToken));
+                        WriteObject(new FeatureState(BatchId, store, next, next.ClaimToken));
                     }
                 }
                 finally
@@ -186,7 +186,7 @@ namespace StateCmdlets.Commands
                 progress.Report(this, total - (order.Count - i), total, feature.Name);
                 handedOut[feature.Name] = feature.Attempts;
                 emitted++;
-                WriteObject(new FeatureState(batch.BatchId, store.Location, feature));
+                WriteObject(new FeatureState(batch.BatchId, store, feature));
             }
             return emitted;
         }

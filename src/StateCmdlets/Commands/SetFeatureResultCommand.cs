@@ -50,8 +50,8 @@ namespace StateCmdlets.Commands
         public object? Data { get; set; }
 
         /// <summary>
-        /// A feature from Resume-BatchState or Get-BatchState. It binds -BatchId, -Feature and
-        /// -StateDirectory; -Status must then be given on the command line, because the feature's
+        /// A feature from Resume-BatchState or Get-BatchState. It binds -BatchId, -Feature and its
+        /// store (-Store, -StateDirectory); -Status must then be given on the command line, because the feature's
         /// own Status says where it stands, not what happened.
         /// </summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = FeatureSet)]
@@ -81,7 +81,11 @@ namespace StateCmdlets.Commands
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
-        protected override void BeginProcessing() => _onCommandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            _onCommandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
+        }
 
         protected override void ProcessRecord()
         {
@@ -115,11 +119,11 @@ namespace StateCmdlets.Commands
                 ContextTokens = ContextTokens,
                 ClaimToken = ClaimToken,
             };
-            var store = Store;
+            var store = CurrentStore;
             RecordOutcome? outcome = null;
             if (!TryRun(() => outcome = store.Record(BatchId, result, Cancellation), Feature)) return;
             ProgressOf(BatchId).Report(this, outcome!.Total - outcome.Remaining, outcome.Total, Feature);
-            if (PassThru) WriteObject(new FeatureState(BatchId, store.Location, outcome.Feature));
+            if (PassThru) WriteObject(new FeatureState(BatchId, store, outcome.Feature));
         }
 
         protected override void EndProcessing()

@@ -30,7 +30,7 @@ namespace StateCmdlets.Commands
 
         protected override void ProcessRecord()
         {
-            var store = Store;
+            var store = CurrentStore;
             IReadOnlyList<string> ids = BatchId ?? new string[0];
             if (BatchId == null && !TryRun(() => ids = store.ListBatchIdsToInspect(), store.Location)) return;
             foreach (string id in ids)

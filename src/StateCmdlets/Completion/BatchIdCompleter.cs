@@ -5,7 +5,7 @@ using System.Management.Automation.Language;
 
 namespace StateCmdlets.Completion
 {
-    /// <summary>Completes -BatchId from the batches in the state directory the command line names.</summary>
+    /// <summary>Completes -BatchId from the batches in the store the command line names.</summary>
     public sealed class BatchIdCompleter : IArgumentCompleter
     {
         public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>

@@ -6,7 +6,7 @@ using System.Management.Automation.Language;
 
 namespace StateCmdlets.Completion
 {
-    /// <summary>Completes Get-BatchState -Name from the names of the batches in the state directory.</summary>
+    /// <summary>Completes Get-BatchState -Name from the names of the batches in the store the command line names.</summary>
     public sealed class BatchNameCompleter : IArgumentCompleter
     {
         public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)

@@ -9,24 +9,40 @@ using StateCmdlets.Core.Batches;
 
 namespace StateCmdlets.Completion
 {
-    /// <summary>What the completers share: the state directory the command line names, and quoting.</summary>
+    /// <summary>What the completers share: the store the command line names (as the command would pick it), and quoting.</summary>
     internal static class StateCompletion
     {
         /// <summary>Completion must stay instant: beyond this many batches, names are not read.</summary>
         internal const int MaxBatchesRead = 200;
 
-        internal static IBatchStore StoreFor(IDictionary fakeBoundParameters)
+        /// <summary>Completion waits this long for a database at most: a slow one gives no completions, not a hang.</summary>
+        private static readonly TimeSpan DatabaseTimeout = TimeSpan.FromSeconds(3);
+
+        /// <summary>
+        /// The store the command line names, chosen as the command itself would choose it (-Store,
+        /// -StateDirectory, $env:STATECMDLETS_STORE, the default folder); null when it names none
+        /// this host can use.
+        /// </summary>
+        internal static IBatchStore? StoreFor(IDictionary fakeBoundParameters)
         {
-            string? directory = fakeBoundParameters.Contains("StateDirectory") ? Convert.ToString(fakeBoundParameters["StateDirectory"]) : null;
-            if (string.IsNullOrEmpty(directory)) directory = Core.Storage.StateDirectory.Default();
+            var choice = StoreLocator.Choose(Text(fakeBoundParameters, "Store"), Text(fakeBoundParameters, "StateDirectory"));
+            if (choice.Kind == StoreKind.PostgreSql)
+            {
+                try { return PostgreSqlStores.Open(choice.Text, Text(fakeBoundParameters, "Schema"), null, DatabaseTimeout, null, "-Store"); }
+                catch (StateException) { return null; }
+            }
+            string directory = choice.Text;
             if (!Path.IsPathRooted(directory))
             {
                 // Relative to PowerShell's location, not the process's: ask the runspace running the completion.
                 string? here = CurrentLocation();
                 if (here != null) directory = Path.Combine(here, directory);
             }
-            return new Core.Batches.FileStore.FileBatchStore(directory!);
+            return new Core.Batches.FileStore.FileBatchStore(directory);
         }
+
+        private static string? Text(IDictionary fakeBoundParameters, string name) =>
+            fakeBoundParameters.Contains(name) ? Convert.ToString(fakeBoundParameters[name], System.Globalization.CultureInfo.InvariantCulture) : null;
 
         private static string? CurrentLocation()
         {
@@ -52,14 +68,16 @@ namespace StateCmdlets.Completion
                 .Select(v => new CompletionResult(Quote(v), v, CompletionResultType.ParameterValue, tooltipPrefix + v));
         }
 
-        internal static IEnumerable<string> SafeIds(IBatchStore store)
+        internal static IEnumerable<string> SafeIds(IBatchStore? store)
         {
+            if (store == null) return Array.Empty<string>();
             try { return store.ListBatchIds(); }
             catch (StateException) { return Array.Empty<string>(); }
         }
 
-        internal static Batch? SafeLoad(IBatchStore store, string id)
+        internal static Batch? SafeLoad(IBatchStore? store, string id)
         {
+            if (store == null) return null;
             try { return store.Load(id); }
             catch (StateException) { return null; }
         }

@@ -17,7 +17,8 @@ namespace StateCmdlets.PostgreSql.Tests.Support
         public PgThrowawayFactAttribute()
         {
             if (PgAvailability.SkipReason != null) Skip = PgAvailability.SkipReason;
-            else if (PgAvailability.ExistingServer() != null) Skip = "Stops or reconfigures the server: runs only against the tests' own throwaway cluster (STATECMDLETS_TEST_PG or PGHOST is set).";
+            else if (PgAvailability.ExistingServer() != null && PgAvailability.NamedCluster == null)
+                Skip = "Stops or reconfigures the server: runs only against a throwaway cluster of the tests (STATECMDLETS_TEST_PG or PGHOST names a server they did not make).";
         }
     }
 }

@@ -4,28 +4,25 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Net;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
-using System.Security.Cryptography;
+using System.Text.Json;
 using Npgsql;
 
 namespace StateCmdlets.PostgreSql.Tests.Support
 {
     /// <summary>
-    /// The PostgreSQL server of one test run (an xunit collection fixture): a throwaway cluster made
-    /// by initdb in a temporary folder, listening on 127.0.0.1 at a free port and on a Unix socket in
-    /// that folder only, run as the postgres system user when the tests run as root (PostgreSQL
-    /// refuses root); or the existing server that STATECMDLETS_TEST_PG (a connection string) or the
-    /// PG* variables name. Each test gets a database of its own. Stopped and deleted at the end.
+    /// The PostgreSQL server of one test run (an xunit collection fixture): the server
+    /// STATECMDLETS_TEST_PG (a connection string) or the PG* variables name (build.ps1 Test starts one
+    /// throwaway cluster for the whole run and names it so, with its folder in
+    /// STATECMDLETS_TEST_PG_CLUSTER), or else a throwaway cluster of this fixture's own, made by
+    /// tests/Start-TestPostgres.ps1 (the one place clusters are made, for xunit and Pester alike) and
+    /// stopped and deleted at the end. Each test class gets a database of its own.
     /// </summary>
     public sealed class PgServer : IDisposable
     {
         private readonly List<string> _databases = new List<string>();
-        private readonly string? _folder;
-        private readonly string? _bin;
-        private readonly int _port;
         private readonly NpgsqlConnectionStringBuilder _admin;
+        private readonly string? _cluster;
+        private readonly bool _ownCluster;
 
         public PgServer()
         {
@@ -34,41 +31,23 @@ namespace StateCmdlets.PostgreSql.Tests.Support
             if (existing != null)
             {
                 _admin = existing;
+                _cluster = PgAvailability.NamedCluster;
                 return;
             }
-            _bin = PgAvailability.BinFolder ?? throw new InvalidOperationException("initdb was not found.");
-            ReapOrphans();
-            _folder = Path.Combine(Path.GetTempPath(), FolderPrefix + Guid.NewGuid().ToString("N").Substring(0, 12));
-            Directory.CreateDirectory(_folder);
-            File.WriteAllText(Path.Combine(_folder, OwnerFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
-            string password = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
-            File.WriteAllText(Path.Combine(_folder, "pwfile"), password + "\n");
-            if (PgAvailability.IsRoot) Run("chown", "-R", "postgres:postgres", _folder);
-            // Password logins over TCP (the tests of a wrong password need them); the socket trusts.
-            AsServer("initdb", "-D", DataFolder, "-U", "postgres", "--pwfile=" + Path.Combine(_folder, "pwfile"), "-E", "UTF8", "--no-locale",
-                "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync");
-            _port = FreePort();
-            Start();
-            _admin = new NpgsqlConnectionStringBuilder
+            using (var started = JsonDocument.Parse(StartScript()))
             {
-                Host = "127.0.0.1",
-                Port = _port,
-                Username = "postgres",
-                Password = password,
-                Database = "postgres",
-                Pooling = false,
-            };
+                var root = started.RootElement;
+                if (root.GetProperty("SkipReason").GetString() is { Length: > 0 } reason) throw new InvalidOperationException(reason);
+                _admin = new NpgsqlConnectionStringBuilder(root.GetProperty("ConnectionString").GetString()) { Pooling = false };
+                _cluster = root.GetProperty("Cluster").GetString();
+                _ownCluster = true;
+            }
         }
 
-        private const string FolderPrefix = "statecmdlets-pg-";
-        private const string OwnerFile = "owner.pid";
-
-        /// <summary>Whether this run made the cluster itself (so tests may stop and start it).</summary>
-        public bool Throwaway => _folder != null;
+        /// <summary>Whether the server is a throwaway cluster of the tests (so tests may stop and start it).</summary>
+        public bool Throwaway => _cluster != null;
 
         public NpgsqlConnectionStringBuilder Admin => new NpgsqlConnectionStringBuilder(_admin.ConnectionString);
-
-        private string DataFolder => Path.Combine(_folder!, "data");
 
         private readonly Dictionary<string, string> _shared = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -127,85 +106,67 @@ namespace StateCmdlets.PostgreSql.Tests.Support
             }
         }
 
-        public void Start() =>
-            AsServer("pg_ctl", "-D", DataFolder, "-l", Path.Combine(_folder!, "server.log"), "-w", "-t", "60", "-o",
-                $"-c listen_addresses=127.0.0.1 -c port={_port} -c unix_socket_directories={_folder} -c max_connections=200 -c shared_buffers=32MB", "start");
+        /// <summary>Starts the throwaway cluster again (as cluster.json says).</summary>
+        public void Start() => Run(ClusterCommand("Start", null));
 
         /// <summary>Stops the server: "fast" (sessions ended cleanly) or "immediate" (a crash: recovery on the next start).</summary>
-        public void Stop(string mode) => AsServer("pg_ctl", "-D", DataFolder, "-m", mode, "-w", "-t", "60", "stop");
+        public void Stop(string mode) => Run(ClusterCommand("Stop", mode));
 
         public void Dispose()
         {
             NpgsqlConnection.ClearAllPools();
-            if (_folder == null)
+            if (_ownCluster)
             {
-                foreach (string name in _databases)
-                    try { Execute($"DROP DATABASE IF EXISTS {name} WITH (FORCE)"); }
-                    catch (NpgsqlException) { }
+                try { Stop("fast"); }
+                catch (InvalidOperationException) { }
+                try { Directory.Delete(_cluster!, recursive: true); }
+                catch (IOException) { }
                 return;
             }
-            try { Stop("fast"); }
-            catch (InvalidOperationException) { }
-            try { Directory.Delete(_folder, recursive: true); }
-            catch (IOException) { }
+            foreach (string name in _databases)
+                try { Execute($"DROP DATABASE IF EXISTS {name} WITH (FORCE)"); }
+                catch (NpgsqlException) { }
         }
 
-        /// <summary>
-        /// Clusters of earlier runs whose test process died before it could stop them (a crashed test
-        /// host runs no Dispose): stopped and deleted, so servers never pile up.
-        /// </summary>
-        private void ReapOrphans()
+        /// <summary>The command cluster.json gives to start or stop the cluster (MODE: pg_ctl's shutdown mode).</summary>
+        private string[] ClusterCommand(string which, string? mode)
         {
-            foreach (string folder in Directory.GetDirectories(Path.GetTempPath(), FolderPrefix + "*"))
-            {
-                string owner = Path.Combine(folder, OwnerFile);
-                if (!File.Exists(owner) || !int.TryParse(File.ReadAllText(owner).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid)) continue;
-                if (Directory.Exists("/proc/" + pid.ToString(CultureInfo.InvariantCulture))) continue;
-                try
-                {
-                    if (File.Exists(Path.Combine(folder, "data", "postmaster.pid"))) AsServer("pg_ctl", "-D", Path.Combine(folder, "data"), "-m", "immediate", "-w", "stop");
-                }
-                catch (InvalidOperationException)
-                {
-                    // Not running after all (a stale postmaster.pid): nothing to stop.
-                }
-                try { Directory.Delete(folder, recursive: true); }
-                catch (IOException) { }
-                catch (UnauthorizedAccessException) { }
-            }
+            if (_cluster == null) throw new InvalidOperationException("The server is not a throwaway cluster of the tests: it is never stopped or started by them.");
+            using (var info = JsonDocument.Parse(File.ReadAllText(Path.Combine(_cluster, "cluster.json"))))
+                return info.RootElement.GetProperty(which).EnumerateArray().Select(e => e.GetString() == "MODE" ? mode! : e.GetString()!).ToArray();
         }
 
-        private void AsServer(string program, params string[] args)
+        /// <summary>tests/Start-TestPostgres.ps1 in a pwsh of the repository's tool manifest; its JSON line.</summary>
+        private static string StartScript()
         {
-            string path = Path.Combine(_bin!, program);
-            if (PgAvailability.IsRoot) Run("runuser", new[] { "-u", "postgres", "--", path }.Concat(args).ToArray());
-            else Run(path, args);
+            string repo = AppContext.BaseDirectory;
+            while (!File.Exists(Path.Combine(repo, "build.ps1"))) repo = Path.GetDirectoryName(repo) ?? throw new InvalidOperationException("The repository (build.ps1) was not found above " + AppContext.BaseDirectory);
+            string script = Path.Combine(repo, "tests", "Start-TestPostgres.ps1");
+            string pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+            string? pwsh = Environment.GetEnvironmentVariable("STATECMDLETS_TEST_PWSH");
+            var command = pwsh is { Length: > 0 }
+                ? new[] { pwsh, "-NoProfile", "-NonInteractive", "-File", script, "-OwnerProcessId", pid, "-Json" }
+                : new[] { "dotnet", "pwsh", "-NoProfile", "-NonInteractive", "-File", script, "-OwnerProcessId", pid, "-Json" };
+            string output = Run(command, repo);
+            return output.Split('\n').Select(l => l.Trim()).Last(l => l.StartsWith("{", StringComparison.Ordinal));
         }
 
-        private static void Run(string program, params string[] args)
+        private static string Run(string[] command, string? workingDirectory = null)
         {
-            var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetTempPath() };
-            foreach (string arg in args) info.ArgumentList.Add(arg);
-            using (var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {program}."))
+            var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory ?? Path.GetTempPath() };
+            foreach (string arg in command.Skip(1)) info.ArgumentList.Add(arg);
+            using (var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {command[0]}."))
             {
                 // pg_ctl start leaves the server holding inherited pipes: read to the end only what is ours.
                 var stdout = process.StandardOutput.ReadToEndAsync();
                 var stderr = process.StandardError.ReadToEndAsync();
-                if (!process.WaitForExit(120_000)) throw new InvalidOperationException($"{program} {string.Join(" ", args)} did not finish in 2 minutes.");
+                if (!process.WaitForExit(300_000)) throw new InvalidOperationException($"{string.Join(" ", command)} did not finish in 5 minutes.");
                 if (process.ExitCode != 0)
-                    throw new InvalidOperationException($"{program} {string.Join(" ", args)} failed (exit code {process.ExitCode}): {Finished(stderr)} {Finished(stdout)}");
+                    throw new InvalidOperationException($"{string.Join(" ", command)} failed (exit code {process.ExitCode}): {Finished(stderr)} {Finished(stdout)}");
+                return Finished(stdout);
             }
         }
 
         private static string Finished(System.Threading.Tasks.Task<string> output) => output.Wait(2000) ? output.Result.Trim() : string.Empty;
-
-        private static int FreePort()
-        {
-            var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            listener.Stop();
-            return port;
-        }
     }
 }

@@ -54,6 +54,47 @@ namespace StateCmdlets.Core.Batches.Import
         /// <summary>The source's fields that have no place in our model, verbatim.</summary>
         internal JsonElement? Extensions { get; set; }
 
+        /// <summary>A copied batch's properties and settings of a newer minor schema version, kept verbatim.</summary>
+        private Dictionary<string, JsonElement>? _unknownProperties;
+        private Dictionary<string, JsonElement>? _unknownSettings;
+
+        /// <summary>What a batch's copy in another store starts from (Copy-BatchState).</summary>
+        internal const string CopyFormat = "StateCmdlets batch";
+
+        /// <summary>
+        /// Everything of <paramref name="batch"/> (read from the store at <paramref name="sourceAddress"/>)
+        /// that is the batch's, not the store's: features with their results, attempts, errors, data,
+        /// retry times and dependencies; settings; the context budget, breaker and checkpoint counts;
+        /// extensions. Claims are the source store's: the copy starts with none (fencing tokens begin
+        /// again in the destination), so a feature a worker holds there is plain Pending here.
+        /// </summary>
+        internal static ImportedBatch CopyOf(Batch batch, string sourceAddress)
+        {
+            var copy = new ImportedBatch(batch.BatchId, batch.Name, CopyFormat, sourceAddress)
+            {
+                CreatedAt = batch.CreatedAt,
+                UpdatedAt = batch.UpdatedAt,
+                Settings = batch.Settings,
+                ContextTokens = batch.ContextTokens,
+                ConsecutiveFailures = batch.ConsecutiveFailures,
+                CheckpointCount = batch.CheckpointCount,
+                LastCheckpointAt = batch.LastCheckpointAt,
+                Extensions = batch.Extensions,
+                _unknownProperties = batch.UnknownProperties,
+                _unknownSettings = batch.UnknownSettings,
+            };
+            copy.ContextClears.AddRange(batch.ContextClears);
+            foreach (var feature in batch.Features)
+            {
+                var item = feature.Clone();
+                item.EndClaim();
+                item.ClaimToken = 0;
+                copy.Features.Add(item);
+                if (feature.DependsOn.Count > 0) copy.Dependencies[feature.Name] = feature.DependsOn;
+            }
+            return copy;
+        }
+
         /// <summary>The batch this import becomes, checked as a new batch is (names, settings, dependencies).</summary>
         internal Batch ToBatch(DateTime utcNow, Versioning.SchemaVersion schemaVersion)
         {
@@ -63,6 +104,8 @@ namespace StateCmdlets.Core.Batches.Import
             var batch = new Batch(BatchId, Name, CreatedAt ?? utcNow, UpdatedAt ?? CreatedAt ?? utcNow, Settings, schemaVersion, Features)
             {
                 Extensions = Extensions,
+                UnknownProperties = _unknownProperties,
+                UnknownSettings = _unknownSettings,
             };
             batch.Restore(ContextTokens, ContextClears, ConsecutiveFailures, CheckpointCount, LastCheckpointAt);
             batch.SetDependencies(Dependencies);
