@@ -486,9 +486,10 @@ while ($clock.Elapsed.TotalMinutes -lt 10) {
         $null = New-BatchState -Name parallel -Feature p1, p2, p3, p4, p5, p6 -BatchId B -StateDirectory $d
         $run = Start-InSession $A -Script {
             param($Directory, $Module)
-            Resume-BatchState -BatchId B -StateDirectory $Directory -LeaseSeconds 1 | ForEach-Object -ThrottleLimit 3 -Parallel {
+            # A 2 s lease (renewed every ~0.7 s): 1 s let a renewal fall behind on a loaded machine.
+            Resume-BatchState -BatchId B -StateDirectory $Directory -LeaseSeconds 2 | ForEach-Object -ThrottleLimit 3 -Parallel {
                 Import-Module $using:Module
-                Start-Sleep -Milliseconds 1500
+                Start-Sleep -Milliseconds 6000
                 $_ | Set-FeatureResult -Status Completed -ErrorAction Stop
             }
         } -Parameters @{ Directory = $d; Module = $ModuleManifestPath }
