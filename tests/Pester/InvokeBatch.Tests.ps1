@@ -43,8 +43,14 @@ BeforeAll {
         try { $Run.Runspace.Dispose() } catch { }
     }
 
+    function Read-SideEffects {
+        <# "name pid" of every side effect the one-liner's block had (one file each in the folder). #>
+        param([Parameter(Mandatory)] [string] $Folder)
+        @(Get-ChildItem -LiteralPath $Folder -File | ForEach-Object { $n, $p, $null = $_.Name -split ' '; "$n $p" })
+    }
+
     # The child script of the process tests: the one-liner, with a side effect that must not happen
-    # twice (a line in a log) and a moment of work. Ready/go files let two children start together.
+    # twice (a file in a log folder) and a moment of work. Ready/go files let two children start together.
     $OneLinerScript = @'
 param([string] $Module, [string] $StateDirectory, [string] $Items, [string] $Log, [int] $Throttle, [int] $WorkMs, [string] $Ready = '', [string] $Go = '')
 $ErrorActionPreference = 'Stop'
@@ -59,7 +65,9 @@ if ($Ready) {
     }
 }
 Get-Content $Items | Invoke-Batch -Name one-liner -StateDirectory $StateDirectory -ThrottleLimit $Throttle {
-    [IO.File]::AppendAllText($using:Log, "$_ $PID`n")
+    # One file per side effect: appends to one file from several processes and runspaces can
+    # overwrite each other (.NET's append mode seeks to the end; it is not O_APPEND).
+    [IO.File]::WriteAllText((Join-Path $using:Log ('{0} {1} {2}' -f $_, $PID, [guid]::NewGuid().ToString('n'))), '')
     Start-Sleep -Milliseconds $using:WorkMs
 }
 '@
@@ -479,6 +487,7 @@ Describe 'Processes' -Skip:(-not $IsLinux) {
         Set-Content -LiteralPath $script -Encoding utf8 -Value $OneLinerScript
         $items = Join-Path $work 'items.txt'
         $log = Join-Path $work 'log'
+        $null = New-Item -ItemType Directory -Path $log
     }
     AfterEach { Remove-TestStateDirectory $d }
 
@@ -489,25 +498,25 @@ Describe 'Processes' -Skip:(-not $IsLinux) {
         try {
             Wait-Until -TimeoutSeconds 90 -What 'a dozen items to be done' -Condition {
                 if ($child.HasExited) { throw "The run ended before it was killed (exit code $($child.ExitCode))." }
-                @(Read-LogLines $log).Count -ge 12
+                @(Read-SideEffects $log).Count -ge 12
             }
             $child.Kill()   # SIGKILL: no finally, no release, no exit handler
             $child.WaitForExit()
         }
         finally { if (-not $child.HasExited) { $child.Kill() } }
-        $before = @(Read-LogLines $log).Count
+        $before = @(Read-SideEffects $log).Count
         $before | Should -BeLessThan 40 -Because 'it was killed in the middle'
 
         # The same line again, in this process (the killed one's claims are free at once: its process is gone).
         Get-Content $items | Invoke-Batch -Name one-liner -StateDirectory $d -ThrottleLimit 4 {
-            [IO.File]::AppendAllText($using:log, "$_ $PID`n")
+            [IO.File]::WriteAllText((Join-Path $using:log ('{0} {1} {2}' -f $_, $PID, [guid]::NewGuid().ToString('n'))), '')
         }
 
         $b = Get-Batch $d one-liner
         $b.Completed | Should -Be 40
         $b.InProgress | Should -Be 0
         $count = @{}
-        foreach ($line in Read-LogLines $log) { $name = ($line -split ' ')[0]; $count[$name] = 1 + [int]$count[$name] }
+        foreach ($line in Read-SideEffects $log) { $name = ($line -split ' ')[0]; $count[$name] = 1 + [int]$count[$name] }
         foreach ($name in $names) { $count[$name] | Should -BeGreaterOrEqual 1 -Because "$name must have run" }
         $twice = @($count.Keys | Where-Object { $count[$_] -gt 1 })
         @($count.Keys | Where-Object { $count[$_] -gt 2 }) | Should -BeNullOrEmpty
@@ -534,7 +543,7 @@ Describe 'Processes' -Skip:(-not $IsLinux) {
         finally { foreach ($c in $children) { if (-not $c.Process.HasExited) { $c.Process.Kill() } } }
 
         foreach ($c in $children) { $c.Process.ExitCode | Should -Be 0 -Because $c.Err.GetAwaiter().GetResult() }
-        $lines = @(Read-LogLines $log)
+        $lines = @(Read-SideEffects $log)
         $ran = @($lines | ForEach-Object { ($_ -split ' ')[0] })
         @($ran | Group-Object | Where-Object Count -GT 1 | ForEach-Object Name) | Should -BeNullOrEmpty -Because 'no item may run in two processes'
         $ran.Count | Should -Be 60
