@@ -211,7 +211,10 @@ SELECT EXISTS (
             return grant;
         }
 
-        private int PageSize => Math.Min(_request.MaxItems * 2 + 16, 1000);
+        // As many candidates as asked for: each is row-locked (a WAL record) though not taken, and the
+        // SQL already leaves out what the core would refuse but for a rare case (a blocked or handed-out
+        // feature), which costs one more page.
+        private int PageSize => Math.Min(_request.MaxItems, 1000);
 
         /// <summary>A statement of the first round trip: the batch's key and max_attempts from its row, not yet read.</summary>
         private static string InFirst(string sql) => sql.Replace("@b", BatchKey, StringComparison.Ordinal).Replace("@max_attempts", BatchMaxAttempts, StringComparison.Ordinal);
