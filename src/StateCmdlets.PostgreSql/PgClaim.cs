@@ -1,8 +1,8 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
-using System.Collections.Concurrent;
 using Npgsql;
 using NpgsqlTypes;
 using StateCmdlets.Core.Batches;
