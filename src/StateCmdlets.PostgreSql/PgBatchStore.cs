@@ -183,36 +183,57 @@ UPDATE {s}.batch SET total = total + cardinality(@names), updated_at = GREATEST(
         {
             string address = Address(batchId);
             var request = Guid.NewGuid();
+            // A result for a claim this process made: prepared against the row as claimed, written in one statement.
+            bool claimedHere = ClaimedRows.TryTake(address, result.Feature, result.ClaimToken, out var claimedBatch, out var claimedRow);
             return Run("record a result", address, (c, attempt) =>
             {
                 if (_schema.Ensure(c, create: false) == null) throw NotFound(batchId);
                 bool earlier = attempt.OutcomeUnknown && Applied(c, request);
+                if (claimedHere && !earlier)
+                {
+                    var written = Write(c, attempt, claimedBatch, claimedRow, result, DateTime.UtcNow, request, address);
+                    if (written != null) return written;
+                    // The row changed since the claim (or the batch was made again): read it and decide.
+                    claimedHere = false;
+                    attempt.Reset();
+                }
                 while (true)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var (row, feature, now) = ReadFeature(c, batchId, result.Feature);
-                    var partial = row.Partial(feature == null ? Array.Empty<Feature>() : new[] { feature });
                     if (earlier)
                     {
                         // The try whose commit went unanswered did commit: report what it recorded.
-                        var recorded = partial.Find(result.Feature) ?? throw new FeatureNotFoundException(batchId, result.Feature, address);
+                        if (feature == null) throw new FeatureNotFoundException(batchId, result.Feature, address);
                         int todo = CountTodo(c, row);
-                        return new RecordOutcome(recorded.Clone(), row.Total, todo, partial.IsSuspendedWith(todo));
+                        return new RecordOutcome(feature, row.Total, todo, row.Partial(new[] { feature.Clone() }).IsSuspendedWith(todo));
                     }
-                    var prepared = partial.Prepare(result, now, address);
-                    var before = new FeatureVersion(feature!);
-                    bool wasTodo = Todo.Is(feature!, row.Settings.MaxAttempts);
-                    var after = partial.Apply(prepared, now, address);
-                    attempt.BeforeCommit();
-                    if (ItemWrite.Write(_db, c, null, row.Key, row.Settings.MaxAttempts, before, after, prepared, request, out int remainingBefore))
-                    {
-                        int remaining = remainingBefore - (wasTodo ? 1 : 0) + (Todo.Is(after, row.Settings.MaxAttempts) ? 1 : 0);
-                        return new RecordOutcome(after.Clone(), row.Total, remaining, partial.IsSuspendedWith(remaining));
-                    }
+                    var written = Write(c, attempt, row, feature, result, now, request, address);
+                    if (written != null) return written;
                     // The row changed since it was read (a claim, another result): check again against it.
                     attempt.Reset();
                 }
             }, cancellationToken);
+        }
+
+        /// <summary>
+        /// The core checks <paramref name="result"/> against <paramref name="feature"/> as read (or as
+        /// claimed) and applies it; the write records it if the row still is as it was. Null when the
+        /// row changed meanwhile (nothing was written).
+        /// </summary>
+        private RecordOutcome? Write(NpgsqlConnection c, PgAttempt attempt, BatchRow row, Feature? feature, FeatureResult result, DateTime now, Guid request, string address)
+        {
+            var partial = row.Partial(feature == null ? Array.Empty<Feature>() : new[] { feature.Clone() });
+            var prepared = partial.Prepare(result, now, address);
+            var current = partial.Find(result.Feature)!;
+            var before = new FeatureVersion(current);
+            bool wasTodo = Todo.Is(current, row.Settings.MaxAttempts);
+            var after = partial.Apply(prepared, now, address);
+            attempt.BeforeCommit();
+            var written = ItemWrite.Write(_db, c, null, row, before, after, prepared, request, out int remainingBefore);
+            if (written == null) return null;
+            int remaining = remainingBefore - (wasTodo ? 1 : 0) + (Todo.Is(written, row.Settings.MaxAttempts) ? 1 : 0);
+            return new RecordOutcome(written, row.Total, remaining, partial.IsSuspendedWith(remaining));
         }
 
         public Readiness ReadinessOf(string batchId, string featureName, bool includeFailed, CancellationToken cancellationToken)
@@ -232,7 +253,7 @@ UPDATE {s}.batch SET total = total + cardinality(@names), updated_at = GREATEST(
                     var before = new FeatureVersion(feature);
                     var after = partial.Apply(readiness.Skip, now, address);
                     attempt.BeforeCommit();
-                    if (ItemWrite.Write(_db, c, null, row.Key, row.Settings.MaxAttempts, before, after, readiness.Skip, null, out _)) return readiness;
+                    if (ItemWrite.Write(_db, c, null, row, before, after, readiness.Skip, null, out _) != null) return readiness;
                     attempt.Reset();
                 }
             }, cancellationToken);
@@ -245,16 +266,11 @@ UPDATE {s}.batch SET total = total + cardinality(@names), updated_at = GREATEST(
             return Run("claim features", address, (c, attempt) =>
             {
                 if (_schema.Ensure(c, create: false) == null) throw NotFound(batchId);
-                using (var tx = c.BeginTransaction())
-                {
-                    var row = ReadBatch(c, tx, batchId, out DateTime now) ?? throw NotFound(batchId);
-                    var lease = request.Lease ?? row.Settings.Lease;
-                    var claim = new PgClaim(_db, c, tx, row, request, address);
-                    var grant = (attempt.OutcomeUnknown ? claim.Earlier(requestId, lease) : null) ?? claim.Run(requestId, now, lease);
-                    attempt.BeforeCommit();
-                    tx.Commit();
-                    return grant;
-                }
+                // One transaction, begun and committed by the claim's own statements (a failure rolls it back with the connection).
+                var claim = new PgClaim(_db, c, batchId, request, address, attempt);
+                var grant = claim.Run(requestId, () => NotFound(batchId));
+                foreach (var row in grant.Claimed) ClaimedRows.Remember(address, claim.Batch, row);
+                return grant;
             }, cancellationToken);
         }
 

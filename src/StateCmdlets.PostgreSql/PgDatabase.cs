@@ -43,6 +43,13 @@ namespace StateCmdlets.PostgreSql
             long lockMs = (long)Math.Max(1, options.LockTimeout.TotalMilliseconds);
             builder.Options = ((builder.Options ?? string.Empty) + " -c lock_timeout=" + lockMs.ToString(CultureInfo.InvariantCulture)).Trim();
 
+            // Every operation takes a pooled connection; the store keeps no session state of its own (an
+            // open transaction is still rolled back when a connection goes back), so the pool's reset
+            // (DISCARD ALL, a statement and a transaction on the server for every call) is not needed,
+            // and the statements it sends again and again stay prepared on the connection.
+            if (!Given(builder, "No Reset On Close", "NoResetOnClose")) builder.NoResetOnClose = true;
+            if (!Given(builder, "Max Auto Prepare", "MaxAutoPrepare")) builder.MaxAutoPrepare = 32;
+
             string schema = options.Schema ?? uriSchema ?? FirstOf(builder.SearchPath) ?? PgStoreOptions.DefaultSchema;
             if (!SchemaPattern.IsMatch(schema))
                 throw new ArgumentException($"'{schema}' is not a schema name StateCmdlets uses: 1 to 63 lower-case letters, digits or '_', starting with a letter or '_'.", nameof(options));
@@ -96,6 +103,10 @@ namespace StateCmdlets.PostgreSql
         /// <summary>A port in the text itself (the builder's string holds only what was set), or with the host as host:port.</summary>
         private static bool PortGiven(NpgsqlConnectionStringBuilder builder) =>
             builder.ConnectionString.Split(';').Any(p => p.TrimStart().StartsWith("Port=", StringComparison.OrdinalIgnoreCase)) || (builder.Host != null && builder.Host.Contains(':') && !builder.Host.Contains('/'));
+
+        /// <summary>Whether the connection string itself sets this keyword (then it is the user's choice).</summary>
+        private static bool Given(NpgsqlConnectionStringBuilder builder, params string[] keywords) =>
+            builder.ConnectionString.Split(';').Any(p => keywords.Any(k => p.TrimStart().StartsWith(k + "=", StringComparison.OrdinalIgnoreCase)));
 
         private static string? FirstOf(string? searchPath)
         {
