@@ -30,6 +30,8 @@ namespace StateCmdlets.Invocation
 
         public bool CanStopOne => false;
 
+        public bool RunsAside => false;
+
         public void Prepare(int items)
         {
         }

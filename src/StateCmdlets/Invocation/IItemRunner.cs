@@ -16,6 +16,9 @@ namespace StateCmdlets.Invocation
         /// <summary>Whether it can stop one item and go on with the others (a timeout, a lost claim).</summary>
         bool CanStopOne { get; }
 
+        /// <summary>Whether <see cref="Start"/> returns at once, the item running on a thread of its own (not in the caller's runspace).</summary>
+        bool RunsAside { get; }
+
         /// <summary>Gets ready for about <paramref name="items"/> items (worker runspaces start opening now).</summary>
         void Prepare(int items);
 

@@ -76,6 +76,7 @@ namespace StateCmdlets.Invocation
             ItemJob? job = null;
             try
             {
+                var to = RunTrace.Now();
                 runspace = RunspaceFactory.CreateRunspace(_sessionState);
                 // Items run on this thread: no hand-over to a pipeline thread per item.
                 runspace.ThreadOptions = PSThreadOptions.UseCurrentThread;
@@ -90,6 +91,7 @@ namespace StateCmdlets.Invocation
                     powerShell.Invoke();
                     powerShell.Streams.ClearStreams();
                 }
+                RunTrace.Add("worker.open", to);
                 lock (_gate)
                 {
                     if (_stopping) return;
@@ -101,7 +103,11 @@ namespace StateCmdlets.Invocation
                     lock (_gate)
                         if (_stopping) break;
                     job.StartedAt = DateTime.UtcNow;
+                    RunTrace.Add("worker.pickup", job.HandedAt);
+                    var ts = RunTrace.Now();
                     var run = ItemScript.Run(powerShell, job, _block, null);
+                    RunTrace.Add("worker.script", ts);
+                    job.EndedAt = RunTrace.Now();
                     if (job.TryEnd()) _ended.Add(run);
                     job = null;
                 }

@@ -43,6 +43,8 @@ namespace StateCmdlets.Invocation
 
         public bool CanStopOne => true;
 
+        public bool RunsAside => true;
+
         public void Prepare(int items)
         {
             while (_workers.Count < Math.Min(items, Capacity)) NewWorker();

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Threading;
 using StateCmdlets.Core.Storage;
 using static StateCmdlets.Core.Batches.FileStore.FileOperation;
@@ -87,21 +88,47 @@ namespace StateCmdlets.Core.Batches.FileStore
         internal T Commit<T>(BatchFiles files, CancellationToken cancellationToken, Func<BatchSession, T> change)
         {
             var group = CommitGroup.For(_parts.Fs, _parts.Options.Migrator, files.Snapshot);
-            return group.Run(change, take =>
+            return group.Run(change, LeadGroup(files, cancellationToken), cancellationToken);
+        }
+
+        /// <summary>
+        /// Several changes of one caller, as <see cref="Commit"/> runs one: all in the same group
+        /// (one write, one fsync), each done with its own result or the exception that refused it.
+        /// </summary>
+        internal IReadOnlyList<CommitGroup.Change> CommitAll<T>(BatchFiles files, CancellationToken cancellationToken, IReadOnlyList<Func<BatchSession, T>> changes)
+        {
+            var group = CommitGroup.For(_parts.Fs, _parts.Options.Migrator, files.Snapshot);
+            return group.RunAll(changes, LeadGroup(files, cancellationToken), cancellationToken);
+        }
+
+        /// <summary>What the leader of a group does: under the lock, every waiting change on the session, one write and fsync, a fold if due.</summary>
+        private Action<Func<IReadOnlyList<CommitGroup.Change>>> LeadGroup(BatchFiles files, CancellationToken cancellationToken)
+        {
+            return take =>
             {
+                long tl = CoreTrace.Now();
                 using (Lock(files, cancellationToken))
                 {
+                    CoreTrace.Add("uow.lock", tl);
+                    long tg = CoreTrace.Now();
                     var changes = take();
+                    CoreTrace.Count("uow.changes", changes.Count);
                     WithSession(files, session =>
                     {
+                        CoreTrace.Add("uow.session", tg);
+                        long ta = CoreTrace.Now();
                         foreach (var each in changes) each.TryApply(session);
-                        _parts.Journal.Flush(files, session);
-                        if (session.FoldRequested || _parts.Snapshots.JournalOutgrown(session)) _parts.Snapshots.Fold(files, session);
+                        CoreTrace.Add("uow.apply", ta);
+                        ta = CoreTrace.Now();
+                        if (_parts.Journal.Flush(files, session) > 0) CoreTrace.Add("uow.flush", ta);
+                        ta = CoreTrace.Now();
+                        if (session.FoldRequested || _parts.Snapshots.JournalOutgrown(session)) { _parts.Snapshots.Fold(files, session); CoreTrace.Add("uow.fold", ta); }
                         foreach (var each in changes) if (!each.Done) each.Succeed();
                         return true;
                     });
+                    CoreTrace.Add("uow.locked", tl);
                 }
-            }, cancellationToken);
+            };
         }
 
         /// <summary>
