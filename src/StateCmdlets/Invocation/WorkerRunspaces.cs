@@ -12,14 +12,20 @@ namespace StateCmdlets.Invocation
     /// <summary>
     /// Up to <see cref="Capacity"/> long-lived workers, each a runspace of its own with the module
     /// imported, made as items need them (three items make three, whatever the throttle limit) and
-    /// reused for item after item, as ForEach-Object -Parallel reuses its runspaces. A worker whose
-    /// item is stopped (timeout, lost claim) is closed and replaced, so no half-stopped state is reused.
+    /// reused for item after item, as ForEach-Object -Parallel reuses its runspaces. Items wait in
+    /// one queue the workers share: whichever worker is free (and open) first takes the next, so an
+    /// item never waits for one particular runspace to open. A few runspaces open at a time, so the
+    /// first ones run items while the rest still open. A worker whose item is stopped (timeout,
+    /// lost claim) is closed and replaced, so no half-stopped state is reused.
     /// </summary>
     internal sealed class WorkerRunspaces : IItemRunner
     {
         private readonly List<RunspaceWorker> _workers = new List<RunspaceWorker>();
         private readonly List<RunspaceWorker> _stopped = new List<RunspaceWorker>();
+        private readonly HashSet<ItemJob> _pending = new HashSet<ItemJob>();
+        private readonly BlockingCollection<ItemJob> _jobs = new BlockingCollection<ItemJob>();
         private readonly BlockingCollection<ItemRun> _ended = new BlockingCollection<ItemRun>();
+        private readonly SemaphoreSlim _opening = new SemaphoreSlim(Math.Max(1, Environment.ProcessorCount));
         private readonly InitialSessionState _sessionState;
         private readonly string? _location;
         private readonly string _blockText;
@@ -52,18 +58,16 @@ namespace StateCmdlets.Invocation
 
         public void Start(ItemJob job)
         {
-            var worker = _workers.FirstOrDefault(w => w.Current == null);
-            if (worker == null)
-            {
-                if (_workers.Count >= Capacity) throw new InvalidOperationException("Every worker is busy.");
-                worker = NewWorker();
-            }
-            worker.Run(job);
+            if (_pending.Count >= Capacity) throw new InvalidOperationException("Every worker is busy.");
+            _pending.Add(job);
+            _jobs.Add(job);
+            // A worker per item in flight (one stopped is replaced here).
+            while (_workers.Count < _pending.Count) NewWorker();
         }
 
         private RunspaceWorker NewWorker()
         {
-            var worker = new RunspaceWorker(++_made, _sessionState, _location, ScriptBlock.Create(_blockText), _variables, _ended);
+            var worker = new RunspaceWorker(++_made, _sessionState, _location, ScriptBlock.Create(_blockText), _variables, _jobs, _ended, _opening);
             _workers.Add(worker);
             return worker;
         }
@@ -74,28 +78,41 @@ namespace StateCmdlets.Invocation
             // BlockingCollection waits at most int.MaxValue milliseconds.
             if (wait.TotalMilliseconds > int.MaxValue) wait = TimeSpan.FromMilliseconds(int.MaxValue);
             if (!_ended.TryTake(out run, (int)wait.TotalMilliseconds, cancellationToken)) return false;
-            var job = run!.Job;
-            foreach (var worker in _workers)
-                if (ReferenceEquals(worker.Current, job)) worker.Current = null;
+            _pending.Remove(run!.Job);
             return true;
         }
 
+        /// <summary>
+        /// Under the item's lock, which its worker takes to start it and to say it ended: either the
+        /// worker that runs it is found (and stopped), or no worker will start it.
+        /// </summary>
         public ItemRun? Stop(ItemJob job, ItemEnd why)
         {
-            var worker = _workers.FirstOrDefault(w => ReferenceEquals(w.Current, job));
-            if (worker == null || !job.TryEnd()) return null;
-            Retire(worker);
+            RunspaceWorker? worker;
+            lock (job)
+            {
+                worker = _workers.FirstOrDefault(w => ReferenceEquals(w.Current, job));
+                if (!job.TryEnd()) return null;
+            }
+            _pending.Remove(job);
+            if (worker != null) Retire(worker);
             return new ItemRun(job, why);
         }
 
         public IReadOnlyList<ItemRun> StopAll(TimeSpan wait)
         {
-            foreach (var worker in _workers.ToList())
+            // Items still waiting in the queue are never started; those running are stopped.
+            foreach (var job in _pending.ToList())
             {
-                var job = worker.Current;
-                if (job != null && job.TryEnd()) Retire(worker);
-                else worker.Finish();
+                RunspaceWorker? worker;
+                lock (job)
+                {
+                    worker = _workers.FirstOrDefault(w => ReferenceEquals(w.Current, job));
+                    if (!job.TryEnd()) continue;
+                }
+                if (worker != null) Retire(worker);
             }
+            foreach (var worker in _workers) worker.Finish();
             // Stopped blocks end in milliseconds unless they sit in a call PowerShell cannot interrupt.
             var exits = _stopped.Select(w => w.Exited).ToArray();
             var deadline = DateTime.UtcNow + wait;
@@ -106,13 +123,13 @@ namespace StateCmdlets.Invocation
             }
             var runs = new List<ItemRun>();
             while (_ended.TryTake(out var run)) runs.Add(run);
+            _pending.Clear();
             return runs;
         }
 
         private void Retire(RunspaceWorker worker)
         {
             worker.Stop();
-            worker.Current = null;
             _workers.Remove(worker);
             _stopped.Add(worker);
         }
@@ -121,6 +138,7 @@ namespace StateCmdlets.Invocation
         {
             foreach (var worker in _workers) worker.Finish();
             _workers.Clear();
+            _jobs.CompleteAdding();
         }
     }
 }
