@@ -129,10 +129,7 @@ namespace StateCmdlets.Core.Batches
         {
             if (!_first) _size = _sinceClaim.Elapsed < TimeSpan.FromSeconds(1) ? Math.Min(_size * 2, MaxPrefetch) : _sinceClaim.Elapsed > TimeSpan.FromSeconds(10) ? 1 : _size;
             var request = new ClaimRequest(_worker, _size) { Lease = Lease, IncludeFailed = IncludeFailed, ReclaimOwn = _first, HandedOut = _handedOut };
-            long tc = CoreTrace.Now();
             var grant = _store.Claim(_batchId, request, cancellationToken);
-            CoreTrace.Add("feed.claim", tc);
-            CoreTrace.Count("feed.claimed", grant.Claimed.Count);
             _first = false;
             _sinceClaim.Restart();
             LastGrant = grant;

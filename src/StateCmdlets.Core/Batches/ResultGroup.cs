@@ -44,15 +44,10 @@ namespace StateCmdlets.Core.Batches
             {
                 int index = i;
                 var helper = _helpers[i - 1];
-                long queued = CoreTrace.Now();
-                others[i - 1] = Task.Run(() => { CoreTrace.Add("rg.taskStart", queued); recorded[index] = RecordOne(helper, batchId, results[index], cancellationToken); }, CancellationToken.None);
+                others[i - 1] = Task.Run(() => recorded[index] = RecordOne(helper, batchId, results[index], cancellationToken), CancellationToken.None);
             }
-            long t0 = CoreTrace.Now();
             if (results.Count > 0) recorded[0] = RecordOne(_store, batchId, results[0], cancellationToken);
-            CoreTrace.Add("rg.first", t0);
-            t0 = CoreTrace.Now();
             Task.WaitAll(others);
-            CoreTrace.Add("rg.waitOthers", t0);
             cancellationToken.ThrowIfCancellationRequested();
             return recorded;
         }
@@ -77,10 +72,7 @@ namespace StateCmdlets.Core.Batches
         {
             try
             {
-                long t0 = CoreTrace.Now();
-                var r = new RecordedResult(result, store.Record(batchId, result, cancellationToken), null);
-                CoreTrace.Add("rg.recordOne", t0);
-                return r;
+                return new RecordedResult(result, store.Record(batchId, result, cancellationToken), null);
             }
             catch (StateException e)
             {

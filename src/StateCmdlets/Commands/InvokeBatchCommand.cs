@@ -44,7 +44,6 @@ namespace StateCmdlets.Commands
         private ResultGroup? _results;
         private ClaimFeed? _feed;
         private IReadOnlyList<ItemRun>? _unrecorded;
-        private long _t0;
         private int _completed;
         private int _failed;
         private int _lost;
@@ -133,7 +132,6 @@ namespace StateCmdlets.Commands
 
         protected override void BeginProcessing()
         {
-            _t0 = RunTrace.Now();
             // Piped objects (FeatureStates, say) may carry a StateDirectory of their own: the batch is where the command line says.
             _directory = StateDirectory;
             try
@@ -169,8 +167,6 @@ namespace StateCmdlets.Commands
 
         protected override void EndProcessing()
         {
-            RunTrace.Add("cmd.toEnd", _t0);
-            var te = RunTrace.Now();
             foreach (string warning in _keys.Warnings()) WriteWarning(warning);
             StateDirectory = _directory;
             var store = Store;
@@ -181,17 +177,14 @@ namespace StateCmdlets.Commands
                 WriteWarning($"No input, and no batch '{named.BatchId}' in '{store.Location}' to resume: nothing to do.");
                 return;
             }
-            RunTrace.Add("cmd.find", te); te = RunTrace.Now();
             var preview = BatchRunPreview.Of(named.Existing, _keys.Names, SessionWorker, DateTime.UtcNow);
             string address = store.Address(named.BatchId);
             if (!ShouldProcess($"Running the script block for the items of batch '{named.BatchId}' ({address}): {preview}.", null, "Invoke-Batch")) return;
 
             bool existed = named.Existing != null;
             // Runspaces open while the batch is made and the first items claimed.
-            RunTrace.Add("cmd.preview", te); te = RunTrace.Now();
             var runner = NewRunner(TimeoutSeconds > 0);
             runner.Prepare(preview.Left);
-            RunTrace.Add("cmd.prepare", te); te = RunTrace.Now();
             int added = 0;
             if (!TryRun(() => added = named.Open(store, Definition(named), Cancellation), named.BatchId))
             {
@@ -199,7 +192,6 @@ namespace StateCmdlets.Commands
                 return;
             }
             if (existed && added > 0) WriteVerbose($"Added {added} new item(s) to batch '{named.BatchId}'.");
-            RunTrace.Add("cmd.open", te);
             _maxAttempts = named.Existing!.Settings.MaxAttempts;
             Run(store, named.BatchId, runner);
         }
@@ -263,9 +255,7 @@ namespace StateCmdlets.Commands
                 {
                     while (!exhausted && _inFlight.Count - ending < runner.Capacity)
                     {
-                        var t0 = RunTrace.Now();
                         var next = Core(() => feed.Next(Cancellation), batchId);
-                        RunTrace.Add("main.next", t0);
                         var grant = feed.LastGrant!;
                         if (next == null)
                         {
@@ -279,13 +269,8 @@ namespace StateCmdlets.Commands
                         _inFlight[next.Name] = job;
                         // Ctrl+C may have come between items (a claimed item is handed out without a store call): start none then.
                         Cancellation.ThrowIfCancellationRequested();
-                        t0 = RunTrace.Now();
                         _progress.Report(this, grant.Total - grant.Remaining, grant.Total, next.Name);
-                        RunTrace.Add("main.progress1", t0);
-                        t0 = RunTrace.Now();
-                        job.HandedAt = RunTrace.Now();
                         runner.Start(job);
-                        RunTrace.Add("main.start", t0);
                     }
                 }
                 while (true)
@@ -303,17 +288,11 @@ namespace StateCmdlets.Commands
                         retryAt = null;
                         continue;
                     }
-                    var tw = RunTrace.Now();
-                    bool took = runner.TryTake(Until(NextWake(timeout, watch, exhausted ? retryAt : null, runner.CanStopOne)), Cancellation, out var run);
-                    RunTrace.Add("main.wait", tw);
-                    if (took)
+                    if (runner.TryTake(Until(NextWake(timeout, watch, exhausted ? retryAt : null, runner.CanStopOne)), Cancellation, out var run))
                     {
                         // With every run that ended meanwhile: recorded together, they share one flush.
                         var together = new List<ItemRun> { run! };
                         while (runner.TryTake(TimeSpan.Zero, Cancellation, out var more)) together.Add(more!);
-                        RunTrace.Count("group.size", together.Count);
-                        RunTrace.Count("group.n");
-                        foreach (var r in together) RunTrace.Add("handback", r.Job.EndedAt);
                         // Their workers are free: the next items start before these are recorded (a flush), so
                         // no worker waits for it. Not after a failure (recording it may open the breaker), nor when
                         // the runner runs items right here (one item's output and record before the next runs).
@@ -323,9 +302,7 @@ namespace StateCmdlets.Commands
                             HandOut(together.Count);
                         }
                         _unrecorded = null;
-                        var tf = RunTrace.Now();
                         Finish(store, batchId, together);
-                        RunTrace.Add("main.finish", tf);
                         exhausted = false; // a failure may be retried, a dependency may be done, another worker may have let go
                     }
                     if (timeout != null) StopOverdue(store, batchId, runner, timeout.Value);
@@ -346,8 +323,6 @@ namespace StateCmdlets.Commands
                 CompleteProgress();
             }
             if (ended) Report(store, batchId, clock.Elapsed, suspended);
-            RunTrace.Dump(clock.Elapsed);
-            CoreTrace.Dump(clock.Elapsed);
         }
 
         /// <summary>
@@ -447,16 +422,12 @@ namespace StateCmdlets.Commands
                 else if (!Settled(batchId, run))
                 {
                     ended.Add(run);
-                    var tr = RunTrace.Now();
                     results.Add(ResultOf(run, stopping ? (Action<string>)(_ => { }) : WriteWarning));
-                    RunTrace.Add("finish.resultOf", tr);
                 }
             }
             if (ended.Count == 0 && !stopping) return;
             // What ended is recorded even so: the next run need not do it again.
-            var trr = RunTrace.Now();
             var recorded = _results!.Record(batchId, results, stopping ? CancellationToken.None : Cancellation);
-            RunTrace.Add("finish.record", trr);
             if (stopping)
             {
                 foreach (var run in ended.Where((r, i) => recorded[i].Outcome != null)) _inFlight.Remove(run.Job.Name);
@@ -469,9 +440,7 @@ namespace StateCmdlets.Commands
                 var outcome = recorded[i].Outcome;
                 if (outcome != null)
                 {
-                    var te = RunTrace.Now();
                     Emit(store, batchId, ended[i], outcome);
-                    RunTrace.Add("finish.emit", te);
                     continue;
                 }
                 // Not recorded (the claim was lost, the lock timed out): whatever this run still holds of it goes back.

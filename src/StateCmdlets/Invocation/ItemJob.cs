@@ -18,9 +18,6 @@ namespace StateCmdlets.Invocation
             Input = input;
         }
 
-        internal long HandedAt;
-        internal long EndedAt;
-
         internal string Name { get; }
 
         /// <summary>The fencing token of the claim the item runs under; its result carries it.</summary>

@@ -82,7 +82,6 @@ namespace StateCmdlets.Invocation
             ItemJob? job = null;
             try
             {
-                var to = RunTrace.Now();
                 try
                 {
                     _opening.Wait(_quit.Token);
@@ -112,7 +111,6 @@ namespace StateCmdlets.Invocation
                 {
                     _opening.Release();
                 }
-                RunTrace.Add("worker.open", to);
                 lock (_gate)
                 {
                     if (_stopping) return;
@@ -120,11 +118,7 @@ namespace StateCmdlets.Invocation
                 }
                 while ((job = Take()) != null)
                 {
-                    RunTrace.Add("worker.pickup", job.HandedAt);
-                    var ts = RunTrace.Now();
                     var run = ItemScript.Run(powerShell, job, _block, null);
-                    RunTrace.Add("worker.script", ts);
-                    job.EndedAt = RunTrace.Now();
                     lock (job) Volatile.Write(ref _current, null);
                     if (job.TryEnd()) _ended.Add(run);
                     job = null;

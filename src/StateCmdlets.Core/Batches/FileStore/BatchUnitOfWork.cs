@@ -106,27 +106,17 @@ namespace StateCmdlets.Core.Batches.FileStore
         {
             return take =>
             {
-                long tl = CoreTrace.Now();
                 using (Lock(files, cancellationToken))
                 {
-                    CoreTrace.Add("uow.lock", tl);
-                    long tg = CoreTrace.Now();
                     var changes = take();
-                    CoreTrace.Count("uow.changes", changes.Count);
                     WithSession(files, session =>
                     {
-                        CoreTrace.Add("uow.session", tg);
-                        long ta = CoreTrace.Now();
                         foreach (var each in changes) each.TryApply(session);
-                        CoreTrace.Add("uow.apply", ta);
-                        ta = CoreTrace.Now();
-                        if (_parts.Journal.Flush(files, session) > 0) CoreTrace.Add("uow.flush", ta);
-                        ta = CoreTrace.Now();
-                        if (session.FoldRequested || _parts.Snapshots.JournalOutgrown(session)) { _parts.Snapshots.Fold(files, session); CoreTrace.Add("uow.fold", ta); }
+                        _parts.Journal.Flush(files, session);
+                        if (session.FoldRequested || _parts.Snapshots.JournalOutgrown(session)) _parts.Snapshots.Fold(files, session);
                         foreach (var each in changes) if (!each.Done) each.Succeed();
                         return true;
                     });
-                    CoreTrace.Add("uow.locked", tl);
                 }
             };
         }
