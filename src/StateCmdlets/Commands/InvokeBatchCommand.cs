@@ -44,6 +44,7 @@ namespace StateCmdlets.Commands
         private ResultGroup? _results;
         private ClaimFeed? _feed;
         private IReadOnlyList<ItemRun>? _unrecorded;
+        private IItemRunner? _runner;
         private int _completed;
         private int _failed;
         private int _lost;
@@ -235,6 +236,7 @@ namespace StateCmdlets.Commands
         {
             var worker = SessionWorker;
             var clock = Stopwatch.StartNew();
+            _runner = runner;
             _progress = new BatchProgress(batchId, leads: true);
             TimeSpan? lease = Given(nameof(LeaseSeconds)) ? TimeSpan.FromSeconds(LeaseSeconds) : (TimeSpan?)null;
             TimeSpan? timeout = TimeoutSeconds > 0 ? TimeSpan.FromSeconds(TimeoutSeconds) : (TimeSpan?)null;
@@ -482,8 +484,14 @@ namespace StateCmdlets.Commands
             {
                 _failed++;
                 _failedInThisRun[job.Name] = new KeyValuePair<ItemRun, Feature>(run, outcome.Feature);
-                // A failure may have opened the breaker: then nothing more is handed out.
-                if (outcome.Suspended) _feed!.Suspend();
+                // A failure may have opened the breaker: then nothing more is handed out, and what waits for a worker goes back.
+                if (outcome.Suspended)
+                {
+                    _feed!.Suspend();
+                    var waiting = _runner!.TakeBackWaiting();
+                    foreach (var back in waiting) _inFlight.Remove(back.Name);
+                    if (waiting.Count > 0) Release(store, batchId, SessionWorker, waiting.Select(j => j.Name).ToList());
+                }
             }
             _progress!.Report(this, outcome.Total - outcome.Remaining, outcome.Total, job.Name);
             foreach (var error in run.Errors) WriteError(error);

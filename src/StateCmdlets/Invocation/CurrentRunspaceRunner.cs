@@ -53,6 +53,8 @@ namespace StateCmdlets.Invocation
 
         public ItemRun? Stop(ItemJob job, ItemEnd why) => null;
 
+        public IReadOnlyList<ItemJob> TakeBackWaiting() => new ItemJob[0];
+
         public IReadOnlyList<ItemRun> StopAll(TimeSpan wait)
         {
             var left = new List<ItemRun>(_ended);

@@ -10,7 +10,7 @@ namespace StateCmdlets.Invocation
     /// </summary>
     internal interface IItemRunner : IDisposable
     {
-        /// <summary>How many items it runs at once.</summary>
+        /// <summary>How many items it takes at once: running, or waiting for a worker to be free.</summary>
         int Capacity { get; }
 
         /// <summary>Whether it can stop one item and go on with the others (a timeout, a lost claim).</summary>
@@ -33,6 +33,9 @@ namespace StateCmdlets.Invocation
         /// ended as <paramref name="why"/>; null when it had ended meanwhile (its own run comes instead).
         /// </summary>
         ItemRun? Stop(ItemJob job, ItemEnd why);
+
+        /// <summary>Takes back the items handed to it that no worker has started yet (the batch's breaker opened: they do not run).</summary>
+        IReadOnlyList<ItemJob> TakeBackWaiting();
 
         /// <summary>
         /// Stops every item that still runs and waits up to <paramref name="wait"/> for their blocks

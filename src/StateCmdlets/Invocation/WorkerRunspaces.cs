@@ -16,7 +16,9 @@ namespace StateCmdlets.Invocation
     /// one queue the workers share: whichever worker is free (and open) first takes the next, so an
     /// item never waits for one particular runspace to open. A few runspaces open at a time, so the
     /// first ones run items while the rest still open. A worker whose item is stopped (timeout,
-    /// lost claim) is closed and replaced, so no half-stopped state is reused.
+    /// lost claim) is closed and replaced, so no half-stopped state is reused. It takes twice as many
+    /// items as it has workers: a worker that ends an item starts the next one waiting at once,
+    /// without waiting for the pipeline thread to take its run and hand it another.
     /// </summary>
     internal sealed class WorkerRunspaces : IItemRunner
     {
@@ -30,14 +32,17 @@ namespace StateCmdlets.Invocation
         private readonly string? _location;
         private readonly string _blockText;
         private readonly IDictionary _variables;
+        private readonly int _threads;
         private int _made;
 
         /// <param name="modulePath">The module the workers import (the manifest the caller loaded), so its cmdlets work in the block.</param>
         /// <param name="location">The caller's file-system location, each worker's current location.</param>
         /// <param name="blockText">The block's text, $using: rewritten; each worker makes its own block of it.</param>
-        internal WorkerRunspaces(int capacity, string? modulePath, string? location, string blockText, IDictionary variables)
+        /// <param name="threads">Items run at once (-ThrottleLimit): the most workers it has.</param>
+        internal WorkerRunspaces(int threads, string? modulePath, string? location, string blockText, IDictionary variables)
         {
-            Capacity = capacity;
+            _threads = threads;
+            Capacity = 2 * threads;
             _sessionState = InitialSessionState.CreateDefault2();
             if (modulePath != null) _sessionState.ImportPSModule(new[] { modulePath });
             _location = location;
@@ -53,7 +58,7 @@ namespace StateCmdlets.Invocation
 
         public void Prepare(int items)
         {
-            while (_workers.Count < Math.Min(items, Capacity)) NewWorker();
+            while (_workers.Count < Math.Min(items, _threads)) NewWorker();
         }
 
         public void Start(ItemJob job)
@@ -61,8 +66,8 @@ namespace StateCmdlets.Invocation
             if (_pending.Count >= Capacity) throw new InvalidOperationException("Every worker is busy.");
             _pending.Add(job);
             _jobs.Add(job);
-            // A worker per item in flight (one stopped is replaced here).
-            while (_workers.Count < _pending.Count) NewWorker();
+            // A worker per item in flight, up to the limit (one stopped is replaced here).
+            while (_workers.Count < Math.Min(_pending.Count, _threads)) NewWorker();
         }
 
         private RunspaceWorker NewWorker()
@@ -97,6 +102,22 @@ namespace StateCmdlets.Invocation
             _pending.Remove(job);
             if (worker != null) Retire(worker);
             return new ItemRun(job, why);
+        }
+
+        public IReadOnlyList<ItemJob> TakeBackWaiting()
+        {
+            var waiting = new List<ItemJob>();
+            foreach (var job in _pending.ToList())
+            {
+                lock (job)
+                {
+                    // Started (or ended) already: it runs to its end.
+                    if (_workers.Any(w => ReferenceEquals(w.Current, job)) || !job.TryEnd()) continue;
+                }
+                _pending.Remove(job);
+                waiting.Add(job);
+            }
+            return waiting;
         }
 
         public IReadOnlyList<ItemRun> StopAll(TimeSpan wait)
