@@ -310,6 +310,8 @@ namespace StateCmdlets.Commands
                     if (timeout != null) StopOverdue(store, batchId, runner, timeout.Value);
                     if (watch != null && runner.CanStopOne && watch.IsDue(DateTime.UtcNow)) StopLost(store, batchId, runner, watch);
                     if (exhausted && retryAt != null && retryAt <= DateTime.UtcNow) exhausted = false;
+                    // What ended is recorded (a failure that opened the breaker took back what waited): the workers go on.
+                    runner.Resume();
                 }
                 ended = true;
             }

@@ -53,6 +53,10 @@ namespace StateCmdlets.Invocation
 
         public ItemRun? Stop(ItemJob job, ItemEnd why) => null;
 
+        public void Resume()
+        {
+        }
+
         public IReadOnlyList<ItemJob> TakeBackWaiting() => new ItemJob[0];
 
         public IReadOnlyList<ItemRun> StopAll(TimeSpan wait)

@@ -34,6 +34,13 @@ namespace StateCmdlets.Invocation
         /// </summary>
         ItemRun? Stop(ItemJob job, ItemEnd why);
 
+        /// <summary>
+        /// Lets workers start waiting items again. A failure (or an item stopped) holds them until
+        /// the run has recorded it, since it may open the batch's breaker: then the waiting items
+        /// are taken back, not run.
+        /// </summary>
+        void Resume();
+
         /// <summary>Takes back the items handed to it that no worker has started yet (the batch's breaker opened: they do not run).</summary>
         IReadOnlyList<ItemJob> TakeBackWaiting();
 

@@ -19,6 +19,7 @@ namespace StateCmdlets.Invocation
         private readonly BlockingCollection<ItemJob> _jobs;
         private readonly BlockingCollection<ItemRun> _ended;
         private readonly SemaphoreSlim _opening;
+        private readonly ManualResetEventSlim _go;
         private readonly InitialSessionState _sessionState;
         private readonly string? _location;
         private readonly ScriptBlock _block;
@@ -34,7 +35,8 @@ namespace StateCmdlets.Invocation
         /// <param name="block">This worker's own copy of the block (made from its text; unbound, so it runs in this worker's runspace).</param>
         /// <param name="jobs">The items to run, shared by the runner's workers.</param>
         /// <param name="opening">Limits how many workers open their runspace at once, so the first ones open (and run items) soon.</param>
-        internal RunspaceWorker(int number, InitialSessionState sessionState, string? location, ScriptBlock block, IDictionary variables, BlockingCollection<ItemJob> jobs, BlockingCollection<ItemRun> ended, SemaphoreSlim opening)
+        /// <param name="go">Reset by a worker whose item failed, set by the run once it recorded that: no item starts in between.</param>
+        internal RunspaceWorker(int number, InitialSessionState sessionState, string? location, ScriptBlock block, IDictionary variables, BlockingCollection<ItemJob> jobs, BlockingCollection<ItemRun> ended, SemaphoreSlim opening, ManualResetEventSlim go)
         {
             _sessionState = sessionState;
             _location = location;
@@ -43,6 +45,7 @@ namespace StateCmdlets.Invocation
             _jobs = jobs;
             _ended = ended;
             _opening = opening;
+            _go = go;
             _thread = new Thread(Loop) { IsBackground = true, Name = "StateCmdlets Invoke-Batch worker " + number };
             _thread.Start();
         }
@@ -120,6 +123,8 @@ namespace StateCmdlets.Invocation
                 {
                     var run = ItemScript.Run(powerShell, job, _block, null);
                     lock (job) Volatile.Write(ref _current, null);
+                    // Its failure may open the breaker: the other workers start nothing new until the run recorded it.
+                    if (run.End != ItemEnd.Completed) _go.Reset();
                     if (job.TryEnd()) _ended.Add(run);
                     job = null;
                 }
@@ -155,6 +160,15 @@ namespace StateCmdlets.Invocation
             {
                 var job = TakeAny();
                 if (job == null) return null;
+                try
+                {
+                    _go.Wait(_quit.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    TryGiveBack(job);
+                    return null;
+                }
                 lock (job)
                 {
                     // Stopped while it waited (a lost claim, the run ending): never started.

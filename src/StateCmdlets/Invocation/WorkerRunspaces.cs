@@ -28,6 +28,7 @@ namespace StateCmdlets.Invocation
         private readonly BlockingCollection<ItemJob> _jobs = new BlockingCollection<ItemJob>();
         private readonly BlockingCollection<ItemRun> _ended = new BlockingCollection<ItemRun>();
         private readonly SemaphoreSlim _opening = new SemaphoreSlim(Math.Max(1, Environment.ProcessorCount));
+        private readonly ManualResetEventSlim _go = new ManualResetEventSlim(true);
         private readonly InitialSessionState _sessionState;
         private readonly string? _location;
         private readonly string _blockText;
@@ -72,7 +73,7 @@ namespace StateCmdlets.Invocation
 
         private RunspaceWorker NewWorker()
         {
-            var worker = new RunspaceWorker(++_made, _sessionState, _location, ScriptBlock.Create(_blockText), _variables, _jobs, _ended, _opening);
+            var worker = new RunspaceWorker(++_made, _sessionState, _location, ScriptBlock.Create(_blockText), _variables, _jobs, _ended, _opening, _go);
             _workers.Add(worker);
             return worker;
         }
@@ -100,9 +101,13 @@ namespace StateCmdlets.Invocation
                 if (!job.TryEnd()) return null;
             }
             _pending.Remove(job);
+            // Held until it is recorded, as after a failure.
+            _go.Reset();
             if (worker != null) Retire(worker);
             return new ItemRun(job, why);
         }
+
+        public void Resume() => _go.Set();
 
         public IReadOnlyList<ItemJob> TakeBackWaiting()
         {
