@@ -59,7 +59,10 @@ if ($Ready) {
     }
 }
 Get-Content $Items | Invoke-Batch -Name one-liner -StateDirectory $StateDirectory -ThrottleLimit $Throttle {
-    [IO.File]::AppendAllText($using:Log, "$_ $PID`n")
+    # Appends from several threads and processes at once lose lines (no O_APPEND): one at a time.
+    $m = [Threading.Mutex]::new($false, 'StateCmdletsTestLog-' + (Split-Path -Leaf (Split-Path -Parent $using:Log)))
+    $null = $m.WaitOne()
+    try { [IO.File]::AppendAllText($using:Log, "$_ $PID`n") } finally { $m.ReleaseMutex(); $m.Dispose() }
     Start-Sleep -Milliseconds $using:WorkMs
 }
 '@
@@ -500,7 +503,9 @@ Describe 'Processes' -Skip:(-not $IsLinux) {
 
         # The same line again, in this process (the killed one's claims are free at once: its process is gone).
         Get-Content $items | Invoke-Batch -Name one-liner -StateDirectory $d -ThrottleLimit 4 {
-            [IO.File]::AppendAllText($using:log, "$_ $PID`n")
+            $m = [Threading.Mutex]::new($false, 'StateCmdletsTestLog-' + (Split-Path -Leaf (Split-Path -Parent $using:log)))
+            $null = $m.WaitOne()
+            try { [IO.File]::AppendAllText($using:log, "$_ $PID`n") } finally { $m.ReleaseMutex(); $m.Dispose() }
         }
 
         $b = Get-Batch $d one-liner

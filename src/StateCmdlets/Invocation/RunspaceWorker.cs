@@ -123,9 +123,12 @@ namespace StateCmdlets.Invocation
                 {
                     var run = ItemScript.Run(powerShell, job, _block, null);
                     lock (job) Volatile.Write(ref _current, null);
-                    // Its failure may open the breaker: the other workers start nothing new until the run recorded it.
-                    if (run.End != ItemEnd.Completed) _go.Reset();
-                    if (job.TryEnd()) _ended.Add(run);
+                    if (job.TryEnd())
+                    {
+                        // Its failure may open the breaker: the other workers start nothing new until the run recorded it.
+                        if (run.End != ItemEnd.Completed) _go.Reset();
+                        _ended.Add(run);
+                    }
                     job = null;
                 }
             }
