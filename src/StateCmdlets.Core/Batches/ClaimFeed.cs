@@ -39,6 +39,21 @@ namespace StateCmdlets.Core.Batches
             BackgroundStore = backgroundStore ?? store;
         }
 
+        /// <summary>
+        /// How many the first claim asks for (1 to <see cref="MaxPrefetch"/>; default 1): a worker
+        /// that runs several features at once (Invoke-Batch -ThrottleLimit) claims that many at
+        /// once, not one and then two and then four while its runners wait.
+        /// </summary>
+        public int FirstClaimSize
+        {
+            get => _size;
+            set
+            {
+                if (!_first) throw new InvalidOperationException("The first claim was made already.");
+                _size = Math.Max(1, Math.Min(value, MaxPrefetch));
+            }
+        }
+
         /// <summary>How long claims hold without a heartbeat; null: the batch's own lease.</summary>
         public TimeSpan? Lease { get; set; }
 

@@ -1,15 +1,18 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 
 namespace StateCmdlets.Core.Batches
 {
     /// <summary>
-    /// Records several results of one batch at the same moment, each on a thread of its own, so
-    /// they share the store's write and flush (its group commit) instead of one flush after the
-    /// other: a run whose items end together (Invoke-Batch's workers) pays about one flush for all
-    /// of them. Each result is recorded or refused on its own, as with one call each.
+    /// Records several results of one batch at the same moment, so they share the store's write
+    /// and flush (its group commit) instead of one flush after the other: a run whose items end
+    /// together (Invoke-Batch's workers) pays one flush for all of them. A store that takes them
+    /// at once (<see cref="IGroupCommitStore"/>, the file store) gets them in one call; any other
+    /// store gets each on a thread of its own. Each result is recorded or refused on its own, as
+    /// with one call each.
     /// </summary>
     internal sealed class ResultGroup
     {
@@ -32,6 +35,8 @@ namespace StateCmdlets.Core.Batches
         /// </summary>
         internal IReadOnlyList<RecordedResult> Record(string batchId, IReadOnlyList<FeatureResult> results, CancellationToken cancellationToken)
         {
+            // A store that takes them at once needs no threads (nor their start-up, which can miss the group under load).
+            if (_store is IGroupCommitStore together && results.Count > 1) return RecordTogether(together, batchId, results, cancellationToken);
             var recorded = new RecordedResult[results.Count];
             while (_helpers.Count < results.Count - 1) _helpers.Add(_moreStores());
             var others = new Task[results.Count - 1];
@@ -43,6 +48,22 @@ namespace StateCmdlets.Core.Batches
             }
             if (results.Count > 0) recorded[0] = RecordOne(_store, batchId, results[0], cancellationToken);
             Task.WaitAll(others);
+            cancellationToken.ThrowIfCancellationRequested();
+            return recorded;
+        }
+
+        private static IReadOnlyList<RecordedResult> RecordTogether(IGroupCommitStore store, string batchId, IReadOnlyList<FeatureResult> results, CancellationToken cancellationToken)
+        {
+            IReadOnlyList<RecordedResult> recorded;
+            try
+            {
+                recorded = store.RecordTogether(batchId, results, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // None was taken: none recorded.
+                recorded = results.Select(r => new RecordedResult(r, null, null)).ToList();
+            }
             cancellationToken.ThrowIfCancellationRequested();
             return recorded;
         }

@@ -42,6 +42,8 @@ namespace StateCmdlets.Commands
         private BatchProgress? _progress;
         private ResultGroup? _results;
         private ClaimFeed? _feed;
+        private IReadOnlyList<ItemRun>? _unrecorded;
+        private IItemRunner? _runner;
         private int _completed;
         private int _failed;
         private int _lost;
@@ -234,13 +236,14 @@ namespace StateCmdlets.Commands
         {
             var worker = SessionWorker;
             var clock = Stopwatch.StartNew();
+            _runner = runner;
             _progress = new BatchProgress(batchId, leads: true);
             TimeSpan? lease = Given(nameof(LeaseSeconds)) ? TimeSpan.FromSeconds(LeaseSeconds) : (TimeSpan?)null;
             TimeSpan? timeout = TimeoutSeconds > 0 ? TimeSpan.FromSeconds(TimeoutSeconds) : (TimeSpan?)null;
             bool suspended = false;
             bool ended = false;
             // This run records every result itself: it looks at the breaker after its own failures, not before every item.
-            var feed = _feed = new ClaimFeed(store, batchId, worker, ClaimKeeper.Shared, DetachedStore(store)) { Lease = lease, IncludeFailed = true, Retry = true, CheckBreakerEachFeature = false };
+            var feed = _feed = new ClaimFeed(store, batchId, worker, ClaimKeeper.Shared, DetachedStore(store)) { Lease = lease, IncludeFailed = true, Retry = true, CheckBreakerEachFeature = false, FirstClaimSize = runner.Capacity };
             // Results recorded from other threads too, with a store of their own (no cmdlet output in its tracing).
             _results = new ResultGroup(store, () => StoreForAnotherThread(store));
             feed.Blocked += (name, reason) => WriteVerbose($"Skipped '{name}': {reason}");
@@ -249,9 +252,10 @@ namespace StateCmdlets.Commands
                 ClaimWatch? watch = null;
                 bool exhausted = false;
                 DateTime? retryAt = null;
-                while (true)
+                // Claims items and starts them on free workers; `ending` of those in flight have ended, not recorded yet (their workers are free).
+                void HandOut(int ending)
                 {
-                    while (!exhausted && _inFlight.Count < runner.Capacity)
+                    while (!exhausted && _inFlight.Count - ending < runner.Capacity)
                     {
                         var next = Core(() => feed.Next(Cancellation), batchId);
                         var grant = feed.LastGrant!;
@@ -270,6 +274,10 @@ namespace StateCmdlets.Commands
                         _progress.Report(this, grant.Total - grant.Remaining, grant.Total, next.Name);
                         runner.Start(job);
                     }
+                }
+                while (true)
+                {
+                    HandOut(0);
                     if (_inFlight.Count == 0)
                     {
                         if (retryAt == null) break;
@@ -287,12 +295,23 @@ namespace StateCmdlets.Commands
                         // With every run that ended meanwhile: recorded together, they share one flush.
                         var together = new List<ItemRun> { run! };
                         while (runner.TryTake(TimeSpan.Zero, Cancellation, out var more)) together.Add(more!);
+                        // Their workers are free: the next items start before these are recorded (a flush), so
+                        // no worker waits for it. Not after a failure (recording it may open the breaker), nor when
+                        // the runner runs items right here (one item's output and record before the next runs).
+                        if (runner.RunsAside && together.All(r => r.End == ItemEnd.Completed))
+                        {
+                            _unrecorded = together;
+                            HandOut(together.Count);
+                        }
+                        _unrecorded = null;
                         Finish(store, batchId, together);
                         exhausted = false; // a failure may be retried, a dependency may be done, another worker may have let go
                     }
                     if (timeout != null) StopOverdue(store, batchId, runner, timeout.Value);
                     if (watch != null && runner.CanStopOne && watch.IsDue(DateTime.UtcNow)) StopLost(store, batchId, runner, watch);
                     if (exhausted && retryAt != null && retryAt <= DateTime.UtcNow) exhausted = false;
+                    // What ended is recorded (a failure that opened the breaker took back what waited): the workers go on.
+                    runner.Resume();
                 }
                 ended = true;
             }
@@ -469,8 +488,14 @@ namespace StateCmdlets.Commands
             {
                 _failed++;
                 _failedInThisRun[job.Name] = new KeyValuePair<ItemRun, Feature>(run, outcome.Feature);
-                // A failure may have opened the breaker: then nothing more is handed out.
-                if (outcome.Suspended) _feed!.Suspend();
+                // A failure may have opened the breaker: then nothing more is handed out, and what waits for a worker goes back.
+                if (outcome.Suspended)
+                {
+                    _feed!.Suspend();
+                    var waiting = _runner!.TakeBackWaiting();
+                    foreach (var back in waiting) _inFlight.Remove(back.Name);
+                    if (waiting.Count > 0) Release(store, batchId, SessionWorker, waiting.Select(j => j.Name).ToList());
+                }
             }
             _progress!.Report(this, outcome.Total - outcome.Remaining, outcome.Total, job.Name);
             foreach (var error in run.Errors) WriteError(error);
@@ -558,7 +583,10 @@ namespace StateCmdlets.Commands
         /// <summary>However the run ends: stop the blocks still running, record those that ended, release the rest.</summary>
         private void Wind(IBatchStore store, string batchId, WorkerIdentity worker, IItemRunner runner)
         {
-            foreach (var run in runner.StopAll(TimeSpan.FromSeconds(2)))
+            // Runs taken from the runner but not recorded yet (the run stopped while it handed out the next items) too.
+            var ended = runner.StopAll(TimeSpan.FromSeconds(2)).Concat(_unrecorded ?? new ItemRun[0]).ToList();
+            _unrecorded = null;
+            foreach (var run in ended)
             {
                 if (run.End != ItemEnd.Completed && run.End != ItemEnd.Failed) continue;
                 // It ran to its end: recording it spares the next run doing it again.

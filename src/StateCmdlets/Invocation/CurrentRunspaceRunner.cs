@@ -30,6 +30,8 @@ namespace StateCmdlets.Invocation
 
         public bool CanStopOne => false;
 
+        public bool RunsAside => false;
+
         public void Prepare(int items)
         {
         }
@@ -50,6 +52,12 @@ namespace StateCmdlets.Invocation
         }
 
         public ItemRun? Stop(ItemJob job, ItemEnd why) => null;
+
+        public void Resume()
+        {
+        }
+
+        public IReadOnlyList<ItemJob> TakeBackWaiting() => new ItemJob[0];
 
         public IReadOnlyList<ItemRun> StopAll(TimeSpan wait)
         {

@@ -51,5 +51,8 @@ namespace StateCmdlets.Invocation
         /// that stops it (a timeout, a lost claim). The loser's report is dropped.
         /// </summary>
         internal bool TryEnd() => Interlocked.Exchange(ref _ended, 1) == 0;
+
+        /// <summary>Whether its end was decided (a worker must not start it then).</summary>
+        internal bool Ended => Volatile.Read(ref _ended) == 1;
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Threading;
 using StateCmdlets.Core.Storage;
 using static StateCmdlets.Core.Batches.FileStore.FileOperation;
@@ -87,7 +88,23 @@ namespace StateCmdlets.Core.Batches.FileStore
         internal T Commit<T>(BatchFiles files, CancellationToken cancellationToken, Func<BatchSession, T> change)
         {
             var group = CommitGroup.For(_parts.Fs, _parts.Options.Migrator, files.Snapshot);
-            return group.Run(change, take =>
+            return group.Run(change, LeadGroup(files, cancellationToken), cancellationToken);
+        }
+
+        /// <summary>
+        /// Several changes of one caller, as <see cref="Commit"/> runs one: all in the same group
+        /// (one write, one fsync), each done with its own result or the exception that refused it.
+        /// </summary>
+        internal IReadOnlyList<CommitGroup.Change> CommitAll<T>(BatchFiles files, CancellationToken cancellationToken, IReadOnlyList<Func<BatchSession, T>> changes)
+        {
+            var group = CommitGroup.For(_parts.Fs, _parts.Options.Migrator, files.Snapshot);
+            return group.RunAll(changes, LeadGroup(files, cancellationToken), cancellationToken);
+        }
+
+        /// <summary>What the leader of a group does: under the lock, every waiting change on the session, one write and fsync, a fold if due.</summary>
+        private Action<Func<IReadOnlyList<CommitGroup.Change>>> LeadGroup(BatchFiles files, CancellationToken cancellationToken)
+        {
+            return take =>
             {
                 using (Lock(files, cancellationToken))
                 {
@@ -101,7 +118,7 @@ namespace StateCmdlets.Core.Batches.FileStore
                         return true;
                     });
                 }
-            }, cancellationToken);
+            };
         }
 
         /// <summary>

@@ -40,38 +40,63 @@ namespace StateCmdlets.Core.Batches.FileStore
         internal T Run<T>(Func<BatchSession, T> change, Action<Func<IReadOnlyList<Change>>> lead, CancellationToken cancellationToken)
         {
             var mine = new Change(session => change(session)!);
-            lock (_gate)
-            {
-                _waiting.Add(mine);
-                while (_leading && !mine.Done)
-                {
-                    Monitor.Wait(_gate, 50);
-                    if (cancellationToken.IsCancellationRequested && !mine.Taken)
-                    {
-                        _waiting.Remove(mine);
-                        cancellationToken.ThrowIfCancellationRequested();
-                    }
-                }
-                if (!mine.Done) _leading = true;
-            }
-            if (!mine.Done) Lead(mine, lead);
+            Enter(new[] { mine }, lead, cancellationToken);
             if (mine.Error != null) throw Rethrowable(mine.Error);
             return (T)mine.Result!;
         }
 
-        private void Lead(Change mine, Action<Func<IReadOnlyList<Change>>> lead)
+        /// <summary>
+        /// Runs several changes of one caller in the same group (one write, one fsync for all),
+        /// and returns them done: each with its own result, or the exception that refused or
+        /// failed it. Ctrl+C before they were taken throws and runs none of them.
+        /// </summary>
+        internal IReadOnlyList<Change> RunAll<T>(IReadOnlyList<Func<BatchSession, T>> changes, Action<Func<IReadOnlyList<Change>>> lead, CancellationToken cancellationToken)
+        {
+            var mine = new Change[changes.Count];
+            for (int i = 0; i < mine.Length; i++)
+            {
+                var change = changes[i];
+                mine[i] = new Change(session => change(session)!);
+            }
+            if (mine.Length > 0) Enter(mine, lead, cancellationToken);
+            return mine;
+        }
+
+        /// <summary>Waits while another caller leads a group (which may take these changes); leads the next group otherwise.</summary>
+        private void Enter(IReadOnlyList<Change> mine, Action<Func<IReadOnlyList<Change>>> lead, CancellationToken cancellationToken)
+        {
+            // A leader takes every waiting change at once, so these are taken all together or not at all.
+            var first = mine[0];
+            lock (_gate)
+            {
+                _waiting.AddRange(mine);
+                while (_leading && !first.Done)
+                {
+                    Monitor.Wait(_gate, 50);
+                    if (cancellationToken.IsCancellationRequested && !first.Taken)
+                    {
+                        foreach (var change in mine) _waiting.Remove(change);
+                        cancellationToken.ThrowIfCancellationRequested();
+                    }
+                }
+                if (!first.Done) _leading = true;
+            }
+            if (!first.Done) Lead(mine, lead);
+        }
+
+        private void Lead(IReadOnlyList<Change> mine, Action<Func<IReadOnlyList<Change>>> lead)
         {
             List<Change>? taken = null;
             try
             {
                 lead(() => taken = TakeAll());
-                if (!mine.Done) mine.Fail(new InvalidOperationException("The group ended without running this change."));
+                foreach (var change in mine) if (!change.Done) change.Fail(new InvalidOperationException("The group ended without running this change."));
             }
             catch (Exception e) when (taken == null)
             {
-                // Failed before taking anyone's change (the lock timed out, Ctrl+C): only this caller fails.
-                lock (_gate) _waiting.Remove(mine);
-                mine.Fail(e);
+                // Failed before taking anyone's change (the lock timed out, Ctrl+C): only this caller's fail.
+                lock (_gate) foreach (var change in mine) _waiting.Remove(change);
+                foreach (var change in mine) change.Fail(e);
             }
             catch (Exception e)
             {
@@ -98,7 +123,7 @@ namespace StateCmdlets.Core.Batches.FileStore
             }
         }
 
-        private static Exception Rethrowable(Exception e) => e is StateException || e is OperationCanceledException ? e : new InvalidOperationException("A grouped write failed.", e);
+        internal static Exception Rethrowable(Exception e) => e is StateException || e is OperationCanceledException ? e : new InvalidOperationException("A grouped write failed.", e);
 
         /// <summary>One caller's change and, once its group has run, its outcome.</summary>
         internal sealed class Change

@@ -18,7 +18,7 @@ namespace StateCmdlets.Core.Batches.FileStore
     /// snapshot (<see cref="BatchReader"/>). The fold that writes a new snapshot is
     /// <see cref="SnapshotWriter"/>; records are written by <see cref="JournalWriter"/>.
     /// </summary>
-    internal sealed class FileBatchStore : IBatchStore
+    internal sealed class FileBatchStore : IBatchStore, IGroupCommitStore
     {
         private readonly FileStoreParts _parts;
         private readonly IFileSystem _fs;
@@ -129,18 +129,47 @@ namespace StateCmdlets.Core.Batches.FileStore
         public RecordOutcome Record(string batchId, FeatureResult result, CancellationToken cancellationToken)
         {
             var files = Existing(batchId);
-            return _parts.Units.Commit(files, cancellationToken, session =>
+            return _parts.Units.Commit(files, cancellationToken, session => RecordOn(files, session, result));
+        }
+
+        /// <summary>Several results in one group commit: one write and one fsync for all of them, each recorded or refused on its own.</summary>
+        public IReadOnlyList<RecordedResult> RecordTogether(string batchId, IReadOnlyList<FeatureResult> results, CancellationToken cancellationToken)
+        {
+            var files = Existing(batchId);
+            var changes = results.Select(result => (Func<BatchSession, RecordOutcome>)(session => RecordOn(files, session, result))).ToList();
+            var done = _parts.Units.CommitAll(files, cancellationToken, changes);
+            var recorded = new RecordedResult[results.Count];
+            for (int i = 0; i < recorded.Length; i++)
             {
-                var batch = session.Batch;
-                DateTime now = Options.UtcNow();
-                var recorded = batch.Prepare(result, now, files.Snapshot);
-                int remainingBefore = batch.RemainingCount(includeFailed: true);
-                _parts.Units.Stage(files, session, sequence => JournalCodec.EncodeRecord(sequence, recorded, now));
-                var feature = batch.Apply(recorded, now, files.Snapshot);
-                // The batch is done: fold, so the snapshot alone says so.
-                if (remainingBefore > 0 && batch.RemainingCount(includeFailed: true) == 0) session.FoldRequested = true;
-                return new RecordOutcome(feature.Clone(), batch);
-            });
+                switch (done[i].Error)
+                {
+                    case null:
+                        recorded[i] = new RecordedResult(results[i], (RecordOutcome)done[i].Result!, null);
+                        break;
+                    case StateException refused:
+                        recorded[i] = new RecordedResult(results[i], null, refused);
+                        break;
+                    case OperationCanceledException _:
+                        recorded[i] = new RecordedResult(results[i], null, null);
+                        break;
+                    default:
+                        throw CommitGroup.Rethrowable(done[i].Error!);
+                }
+            }
+            return recorded;
+        }
+
+        private RecordOutcome RecordOn(BatchFiles files, BatchSession session, FeatureResult result)
+        {
+            var batch = session.Batch;
+            DateTime now = Options.UtcNow();
+            var recorded = batch.Prepare(result, now, files.Snapshot);
+            int remainingBefore = batch.RemainingCount(includeFailed: true);
+            _parts.Units.Stage(files, session, sequence => JournalCodec.EncodeRecord(sequence, recorded, now));
+            var feature = batch.Apply(recorded, now, files.Snapshot);
+            // The batch is done: fold, so the snapshot alone says so.
+            if (remainingBefore > 0 && batch.RemainingCount(includeFailed: true) == 0) session.FoldRequested = true;
+            return new RecordOutcome(feature.Clone(), batch);
         }
 
         public Readiness ReadinessOf(string batchId, string featureName, bool includeFailed, CancellationToken cancellationToken)
