@@ -24,7 +24,7 @@ namespace StateCmdlets.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Invoke, "Batch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = ByIdSet)]
     [OutputType(typeof(object), typeof(FeatureState))]
-    public sealed class InvokeBatchCommand : LockingBatchCmdletBase
+    public sealed class InvokeBatchCommand : BatchSettingsCmdletBase
     {
         private const string ByNameSet = "ByName";
         private const string ByIdSet = "ById";
@@ -99,34 +99,6 @@ namespace StateCmdlets.Commands
         /// <summary>Do not wait for retry backoffs: items whose backoff has not passed are left for the next run.</summary>
         [Parameter]
         public SwitchParameter NoRetryWait { get; set; }
-
-        [Parameter]
-        [ValidateRange(1, 1000000)]
-        public int MaxAttempts { get; set; } = BatchDefinition.DefaultMaxAttempts;
-
-        [Parameter]
-        [ValidateRange(0.0, 31536000.0)]
-        public double RetryDelay { get; set; }
-
-        [Parameter]
-        [ValidateRange(0.0, 31536000.0)]
-        public double MaxRetryDelay { get; set; } = BatchSettings.DefaultMaxRetryDelay.TotalSeconds;
-
-        [Parameter]
-        [ValidateRange(0, 1000000)]
-        public int MaxConsecutiveFailures { get; set; } = BatchSettings.DefaultMaxConsecutiveFailures;
-
-        [Parameter]
-        [ValidateRange(1L, long.MaxValue)]
-        public long ContextTokenLimit { get; set; } = BatchSettings.DefaultContextTokenLimit;
-
-        /// <summary>The lease of a new batch, and of this run's claims.</summary>
-        [Parameter]
-        [ValidateRange(1.0, 86400.0)]
-        public double LeaseSeconds { get; set; } = BatchSettings.DefaultLease.TotalSeconds;
-
-        [Parameter]
-        public string[]? PermanentErrorType { get; set; }
 
         private bool Given(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
 
@@ -209,21 +181,9 @@ namespace StateCmdlets.Commands
             return new BatchDefinition(named.Name, _keys.Names)
             {
                 BatchId = named.BatchId,
-                Settings = new BatchSettings
-                {
-                    MaxAttempts = MaxAttempts,
-                    MaxConsecutiveFailures = MaxConsecutiveFailures,
-                    RetryDelay = TimeSpan.FromSeconds(RetryDelay),
-                    MaxRetryDelay = TimeSpan.FromSeconds(MaxRetryDelay),
-                    ContextTokenLimit = ContextTokenLimit,
-                    Lease = TimeSpan.FromSeconds(LeaseSeconds),
-                    PermanentErrorTypes = PermanentErrorType ?? new string[0],
-                },
+                Settings = SettingsFromParameters(),
             };
         }
-
-        private bool SettingsGiven() =>
-            new[] { nameof(MaxAttempts), nameof(RetryDelay), nameof(MaxRetryDelay), nameof(MaxConsecutiveFailures), nameof(ContextTokenLimit), nameof(PermanentErrorType) }.Any(Given);
 
         /// <summary>
         /// Claims items and keeps the runner busy until nothing is left to run now: the pipeline

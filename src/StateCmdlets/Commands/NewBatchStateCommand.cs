@@ -16,7 +16,7 @@ namespace StateCmdlets.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.New, "BatchState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(BatchState))]
-    public sealed class NewBatchStateCommand : LockingBatchCmdletBase
+    public sealed class NewBatchStateCommand : BatchSettingsCmdletBase
     {
         private readonly List<string> _features = new List<string>();
         private readonly List<int> _blankInputs = new List<int>();
@@ -38,43 +38,10 @@ namespace StateCmdlets.Commands
         [ArgumentCompleter(typeof(BatchIdCompleter))]
         public string? BatchId { get; set; }
 
-        [Parameter]
-        [ValidateRange(1, 1000000)]
-        public int MaxAttempts { get; set; } = BatchDefinition.DefaultMaxAttempts;
-
         /// <summary>Feature name to the feature name(s) it must come after: @{ app = 'db'; web = 'app', 'cache' }.</summary>
         [Parameter]
         [ValidateNotNull]
         public IDictionary? DependsOn { get; set; }
-
-        /// <summary>Seconds to wait before retrying a failed feature, doubled per attempt with jitter (0: at once).</summary>
-        [Parameter]
-        [ValidateRange(0.0, 31536000.0)]
-        public double RetryDelay { get; set; }
-
-        /// <summary>The cap of that wait, in seconds (default 3600).</summary>
-        [Parameter]
-        [ValidateRange(0.0, 31536000.0)]
-        public double MaxRetryDelay { get; set; } = BatchSettings.DefaultMaxRetryDelay.TotalSeconds;
-
-        /// <summary>Failures in a row that suspend the batch (default 5; 0 turns the breaker off).</summary>
-        [Parameter]
-        [ValidateRange(0, 1000000)]
-        public int MaxConsecutiveFailures { get; set; } = BatchSettings.DefaultMaxConsecutiveFailures;
-
-        /// <summary>The context budget in tokens (default 150,000).</summary>
-        [Parameter]
-        [ValidateRange(1L, long.MaxValue)]
-        public long ContextTokenLimit { get; set; } = BatchSettings.DefaultContextTokenLimit;
-
-        /// <summary>How long a worker's claim on a feature holds without a heartbeat, in seconds (default 60).</summary>
-        [Parameter]
-        [ValidateRange(1.0, 86400.0)]
-        public double LeaseSeconds { get; set; } = BatchSettings.DefaultLease.TotalSeconds;
-
-        /// <summary>Exception types (full or short names) whose failures are never retried.</summary>
-        [Parameter]
-        public string[]? PermanentErrorType { get; set; }
 
         /// <summary>Replace an existing batch with the same id.</summary>
         [Parameter]
@@ -108,16 +75,7 @@ namespace StateCmdlets.Commands
             var definition = new BatchDefinition(Name, _features)
             {
                 BatchId = BatchId,
-                Settings = new BatchSettings
-                {
-                    MaxAttempts = MaxAttempts,
-                    MaxConsecutiveFailures = MaxConsecutiveFailures,
-                    RetryDelay = TimeSpan.FromSeconds(RetryDelay),
-                    MaxRetryDelay = TimeSpan.FromSeconds(MaxRetryDelay),
-                    ContextTokenLimit = ContextTokenLimit,
-                    Lease = TimeSpan.FromSeconds(LeaseSeconds),
-                    PermanentErrorTypes = PermanentErrorType ?? new string[0],
-                },
+                Settings = SettingsFromParameters(),
                 Dependencies = DependenciesOf(DependsOn),
             };
             string target = BatchId != null ? BatchId : "new batch";
