@@ -59,8 +59,11 @@ namespace StateCmdlets.Core.Tests
                 Thread.Sleep(100);
                 keeper.Track(Store(), "stuck", _me, TimeSpan.FromSeconds(2));
                 keeper.Track(Store(), "free", _me, TimeSpan.FromSeconds(2));
+                int wakeupsBefore = keeper.Wakeups;
                 Thread.Sleep(3500); // 'stuck' waits for its lock all along
                 Assert.True(held.IsAlive);
+                // A renewal waiting for a lock is not due again: the heartbeat thread sleeps, it does not spin.
+                Assert.True(keeper.Wakeups - wakeupsBefore < 50, $"the heartbeat thread woke {keeper.Wakeups - wakeupsBefore} times in 3.5 s");
                 Assert.True(Renewals("free") >= 2, $"'free' was renewed {Renewals("free")} times in 3.5 s while 'stuck' waited for its lock");
                 Assert.Equal(1, Store().Load("free").InProgressAt(DateTime.UtcNow)); // its claim never ran out
                 held.Join();

@@ -20,6 +20,10 @@ namespace StateCmdlets.Core.Batches
         private readonly AutoResetEvent _changed = new AutoResetEvent(false);
         private readonly ManualResetEvent _disposed = new ManualResetEvent(false);
         private Thread? _loop;
+        private int _wakeups;
+
+        /// <summary>How many times the heartbeat thread woke up (a loop that spins shows here).</summary>
+        internal int Wakeups => Volatile.Read(ref _wakeups);
 
         /// <summary>The keeper of this process (released on exit).</summary>
         public static ClaimKeeper Shared { get; } = CreateShared();
@@ -100,6 +104,8 @@ namespace StateCmdlets.Core.Batches
             finally
             {
                 Volatile.Write(ref entry.Renewing, 0);
+                // The heartbeat thread left this entry out of its wait while it renewed: let it count it again.
+                _changed.Set();
             }
         }
 
@@ -168,10 +174,16 @@ namespace StateCmdlets.Core.Batches
                 TimeSpan wait;
                 lock (_gate)
                 {
-                    wait = _entries.Count == 0 ? Timeout.InfiniteTimeSpan : _entries.Values.Min(e => e.NextDue) - DateTime.UtcNow;
+                    // An entry whose renewal still runs (waiting for its batch's lock) is not due again
+                    // until it ends; counting it would make this loop spin while it waits.
+                    var waiting = _entries.Values.Where(e => Volatile.Read(ref e.Renewing) == 0).ToList();
+                    wait = waiting.Count == 0 ? Timeout.InfiniteTimeSpan : waiting.Min(e => e.NextDue) - DateTime.UtcNow;
                     if (wait != Timeout.InfiniteTimeSpan && wait < TimeSpan.Zero) wait = TimeSpan.Zero;
+                    // WaitAny counts whole milliseconds: a wait cut down to 0 would spin until the entry is due.
+                    else if (wait != Timeout.InfiniteTimeSpan) wait = TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds));
                 }
                 if (WaitHandle.WaitAny(wake, wait) == 0) return;
+                Interlocked.Increment(ref _wakeups);
                 RenewDue();
             }
         }
